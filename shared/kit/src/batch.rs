@@ -1,0 +1,437 @@
+//! The SQS batch runner: every SQS-triggered step uses it.
+//!
+//! Each record is decoded and handled on its own task (so a panic or a bad body
+//! stays with its record), at most `concurrency` at a time, inside a span that
+//! carries the step, message id and correlation id. The answer is a partial batch
+//! response: only records that should come back are listed. What happens to a
+//! failure depends on its class:
+//!
+//! * retryable → listed as a batch item failure, its visibility stretched by an
+//!   exponential, jittered backoff so retries spread out;
+//! * permanent → sent to the queue's DLQ at once with reason, kind, step and
+//!   first-seen time as attributes, then acknowledged (it must not burn retries);
+//! * retryable on its last allowed receive → dead-lettered the same way, so every
+//!   dead letter carries its reason (the redrive policy stays as the safety net for
+//!   crashes and timeouts).
+//!
+//! If dead-lettering itself fails the record is reported as failed: nothing is
+//! acknowledged that is not either done or safely in the DLQ.
+//!
+//! FIFO queues: records of one message group run in order; after a failure the rest
+//! of that group in the batch is failed too (ordering kept); other groups go on.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, TimeZone, Utc};
+use futures::StreamExt;
+use tracing::{error, info, info_span, warn, Instrument};
+
+use crate::backoff::Backoff;
+use crate::decode::Decode;
+use crate::error::{chain, Classify, ErrorClass};
+use crate::metrics as m;
+use crate::queue::{DeadLetter, QueueOps};
+
+/// What a step learns about the record besides its input.
+#[derive(Debug, Clone)]
+pub struct RecordContext {
+    pub step: Arc<str>,
+    pub message_id: String,
+    pub correlation_id: String,
+    pub workflow_id: Option<String>,
+    /// 1 on first delivery.
+    pub receive_count: u32,
+    pub first_received_at: Option<DateTime<Utc>>,
+    pub group_id: Option<String>,
+    /// When the Lambda invocation must have answered: leases are sized from it.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// A successful handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The side effect happened now.
+    Done,
+    /// The record's effect had already happened (redelivery): nothing changed.
+    Duplicate,
+}
+
+/// A step's business logic for one record. It knows nothing of SQS.
+#[async_trait]
+pub trait Step<T>: Send + Sync + 'static {
+    type Error: Classify + std::error::Error + Send + Sync + 'static;
+    async fn handle(&self, ctx: &RecordContext, input: T) -> Result<Outcome, Self::Error>;
+}
+
+/// How a record ended, as the runner settles it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settlement {
+    Acknowledged(Outcome),
+    DeadLettered { kind: String },
+    Retry { kind: String },
+    /// Not attempted: an earlier record of its FIFO group failed.
+    SkippedAfterGroupFailure,
+}
+
+impl Settlement {
+    fn is_failure(&self) -> bool {
+        matches!(self, Settlement::Retry { .. } | Settlement::SkippedAfterGroupFailure)
+    }
+}
+
+/// Runner settings; [`RunnerConfig::from_env`] reads them once at start.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    pub step: String,
+    pub concurrency: usize,
+    pub fifo: bool,
+    /// The source queue's redrive `maxReceiveCount`.
+    pub max_receive_count: u32,
+    pub backoff: Backoff,
+}
+
+impl RunnerConfig {
+    pub fn new(step: impl Into<String>) -> Self {
+        Self { step: step.into(), concurrency: 10, fifo: false, max_receive_count: 5, backoff: Backoff::default() }
+    }
+}
+
+/// One failed record's facts, before deciding retry vs dead letter.
+struct Failure {
+    class: ErrorClass,
+    kind: String,
+    reason: String,
+}
+
+pub struct BatchRunner<Q: QueueOps> {
+    config: RunnerConfig,
+    step: Arc<str>,
+    queues: Arc<Q>,
+}
+
+impl<Q: QueueOps> BatchRunner<Q> {
+    pub fn new(config: RunnerConfig, queues: Q) -> Self {
+        let step: Arc<str> = Arc::from(config.step.as_str());
+        Self { config, step, queues: Arc::new(queues) }
+    }
+
+    pub fn config(&self) -> &RunnerConfig {
+        &self.config
+    }
+
+    /// Handles one SQS event and answers with the records to retry.
+    pub async fn run<D, S>(
+        &self,
+        event: SqsEvent,
+        deadline: Option<DateTime<Utc>>,
+        decoder: Arc<D>,
+        step: Arc<S>,
+    ) -> SqsBatchResponse
+    where
+        D: Decode,
+        S: Step<D::Output>,
+    {
+        let settled = self.settle_all(event.records, deadline, decoder, step).await;
+        let mut response = SqsBatchResponse::default();
+        for (message_id, settlement) in settled {
+            if settlement.is_failure() {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = message_id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+
+    /// Like [`BatchRunner::run`], but returns each record's settlement (tests, benches).
+    pub async fn settle_all<D, S>(
+        &self,
+        records: Vec<SqsMessage>,
+        deadline: Option<DateTime<Utc>>,
+        decoder: Arc<D>,
+        step: Arc<S>,
+    ) -> Vec<(String, Settlement)>
+    where
+        D: Decode,
+        S: Step<D::Output>,
+    {
+        m::batch_received(records.len());
+        // Units of work: one record each, or one FIFO group (in order) each.
+        let units: Vec<Vec<SqsMessage>> = if self.config.fifo {
+            group_in_order(records)
+        } else {
+            records.into_iter().map(|r| vec![r]).collect()
+        };
+        let concurrency = self.config.concurrency.max(1);
+        let results: Vec<Vec<(String, Settlement)>> = futures::stream::iter(units)
+            .map(|unit| {
+                let this = self.clone_parts();
+                let decoder = decoder.clone();
+                let step = step.clone();
+                async move { this.process_unit(unit, deadline, decoder, step).await }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        results.into_iter().flatten().collect()
+    }
+
+    fn clone_parts(&self) -> Parts<Q> {
+        Parts { config: self.config.clone(), step: self.step.clone(), queues: self.queues.clone() }
+    }
+}
+
+/// What one unit of work needs: cheap clones of the runner's parts.
+struct Parts<Q> {
+    config: RunnerConfig,
+    step: Arc<str>,
+    queues: Arc<Q>,
+}
+
+impl<Q: QueueOps> Parts<Q> {
+    async fn process_unit<D, S>(
+        &self,
+        unit: Vec<SqsMessage>,
+        deadline: Option<DateTime<Utc>>,
+        decoder: Arc<D>,
+        step: Arc<S>,
+    ) -> Vec<(String, Settlement)>
+    where
+        D: Decode,
+        S: Step<D::Output>,
+    {
+        let mut out = Vec::with_capacity(unit.len());
+        let mut group_failed = false;
+        for record in unit {
+            let message_id = record.message_id.clone().unwrap_or_default();
+            if group_failed {
+                m::record_failed("skipped_after_group_failure");
+                out.push((message_id, Settlement::SkippedAfterGroupFailure));
+                continue;
+            }
+            let settlement = self.process_record(record, deadline, decoder.clone(), step.clone()).await;
+            if settlement.is_failure() {
+                group_failed = self.config.fifo;
+            }
+            out.push((message_id, settlement));
+        }
+        out
+    }
+
+    async fn process_record<D, S>(
+        &self,
+        record: SqsMessage,
+        deadline: Option<DateTime<Utc>>,
+        decoder: Arc<D>,
+        step: Arc<S>,
+    ) -> Settlement
+    where
+        D: Decode,
+        S: Step<D::Output>,
+    {
+        let message_id = record.message_id.clone().unwrap_or_default();
+        let receive_count = attribute(&record, "ApproximateReceiveCount")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1u32);
+        let first_received_at = attribute(&record, "ApproximateFirstReceiveTimestamp")
+            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
+        let group_id = attribute(&record, "MessageGroupId").map(str::to_owned);
+
+        let decoded = decoder.decode(&record);
+        let correlation_id = match &decoded {
+            Ok(d) => d.correlation_id.clone(),
+            Err(_) => message_id.clone(),
+        };
+        let span = info_span!(
+            "record",
+            step = %self.step,
+            message_id = %message_id,
+            correlation_id = %correlation_id,
+            workflow_id = tracing::field::Empty,
+            receive_count,
+        );
+        let ctx = RecordContext {
+            step: self.step.clone(),
+            message_id: message_id.clone(),
+            correlation_id,
+            workflow_id: None,
+            receive_count,
+            first_received_at,
+            group_id,
+            deadline,
+        };
+
+        let result: Result<Outcome, Failure> = match decoded {
+            Err(e) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
+            Ok(d) => {
+                if let Some(w) = &d.workflow_id {
+                    span.record("workflow_id", w.as_str());
+                }
+                let ctx = RecordContext { workflow_id: d.workflow_id.clone(), ..ctx.clone() };
+                run_isolated(step, ctx, d.input).instrument(span.clone()).await
+            }
+        };
+        self.settle(&record, &ctx, result).instrument(span).await
+    }
+
+    async fn settle(&self, record: &SqsMessage, ctx: &RecordContext, result: Result<Outcome, Failure>) -> Settlement {
+        let failure = match result {
+            Ok(outcome) => {
+                match outcome {
+                    Outcome::Done => m::record_processed(),
+                    Outcome::Duplicate => m::duplicate_skipped(),
+                }
+                info!(outcome = ?outcome, "record handled");
+                return Settlement::Acknowledged(outcome);
+            }
+            Err(f) => f,
+        };
+        let exhausted = ctx.receive_count >= self.config.max_receive_count;
+        if failure.class == ErrorClass::Retryable && !exhausted {
+            return self.retry_later(record, ctx, failure).await;
+        }
+        let reason = if failure.class == ErrorClass::Retryable {
+            format!("gave up after {} receives: {}", ctx.receive_count, failure.reason)
+        } else {
+            failure.reason.clone()
+        };
+        let letter = DeadLetter {
+            source_arn: record.event_source_arn.clone().unwrap_or_default(),
+            message_id: ctx.message_id.clone(),
+            body: record.body.clone().unwrap_or_default(),
+            group_id: ctx.group_id.clone(),
+            step: self.step.to_string(),
+            kind: failure.kind.clone(),
+            class: failure.class,
+            reason,
+            first_seen: ctx.first_received_at,
+            receive_count: ctx.receive_count,
+            correlation_id: ctx.correlation_id.clone(),
+        };
+        match self.queues.dead_letter(&letter).await {
+            Ok(()) => {
+                m::record_dead_lettered(&failure.kind);
+                error!(error_kind = %failure.kind, error_class = %failure.class, reason = %letter.reason, "record sent to the dead-letter queue");
+                Settlement::DeadLettered { kind: failure.kind }
+            }
+            Err(e) => {
+                // Not acknowledged: it comes back, and the redrive policy still bounds it.
+                error!(error_kind = %failure.kind, dlq_error = %chain(&e), "could not dead-letter the record; leaving it to retry");
+                m::record_failed(&failure.kind);
+                Settlement::Retry { kind: failure.kind }
+            }
+        }
+    }
+
+    async fn retry_later(&self, record: &SqsMessage, ctx: &RecordContext, failure: Failure) -> Settlement {
+        let secs = self.config.backoff.visibility_secs(ctx.receive_count);
+        warn!(error_kind = %failure.kind, reason = %failure.reason, retry_in_secs = secs, "record failed; will retry");
+        m::record_failed(&failure.kind);
+        if let (Some(arn), Some(receipt)) = (&record.event_source_arn, &record.receipt_handle) {
+            if let Err(e) = self.queues.extend_visibility(arn, receipt, secs).await {
+                // The record still comes back, after the queue's own visibility timeout.
+                warn!(error = %chain(&e), "could not stretch the visibility timeout");
+            }
+        }
+        Settlement::Retry { kind: failure.kind }
+    }
+}
+
+/// Runs the step on its own task so a panic is caught and stays with its record.
+async fn run_isolated<T, S>(step: Arc<S>, ctx: RecordContext, input: T) -> Result<Outcome, Failure>
+where
+    T: Send + 'static,
+    S: Step<T>,
+{
+    let span = tracing::Span::current();
+    let task = tokio::spawn(async move { step.handle(&ctx, input).await }.instrument(span));
+    match task.await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(e)) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
+        Err(join) => {
+            let reason = if join.is_panic() {
+                let payload = join.into_panic();
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-string panic".to_owned());
+                format!("step panicked: {text}")
+            } else {
+                "step task was cancelled".to_owned()
+            };
+            // A panic is a bug, maybe a transient one: retry, and dead-letter with this
+            // reason once the receives run out.
+            Err(Failure { class: ErrorClass::Retryable, kind: "panic".to_owned(), reason })
+        }
+    }
+}
+
+fn attribute<'a>(record: &'a SqsMessage, name: &str) -> Option<&'a str> {
+    record.attributes.get(name).map(String::as_str)
+}
+
+/// Splits a FIFO batch into its message groups, keeping order within each group and
+/// the groups in order of first appearance.
+fn group_in_order(records: Vec<SqsMessage>) -> Vec<Vec<SqsMessage>> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Vec<SqsMessage>> = Vec::new();
+    for r in records {
+        let key = attribute(&r, "MessageGroupId").unwrap_or("").to_owned();
+        match index.get(&key) {
+            Some(&i) => groups[i].push(r),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![r]);
+            }
+        }
+    }
+    groups
+}
+
+/// Serves a step as a Lambda function: the runtime loop, the deadline from the
+/// invocation context, metrics flushed after every invocation.
+pub async fn serve<Q, D, S>(runner: BatchRunner<Q>, decoder: D, step: S) -> Result<(), lambda_runtime::Error>
+where
+    Q: QueueOps,
+    D: Decode,
+    S: Step<D::Output>,
+{
+    let runner = Arc::new(runner);
+    let decoder = Arc::new(decoder);
+    let step = Arc::new(step);
+    let handler = move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+        let runner = runner.clone();
+        let decoder = decoder.clone();
+        let step = step.clone();
+        async move {
+            let deadline = Utc.timestamp_millis_opt(event.context.deadline as i64).single();
+            let response = runner.run(event.payload, deadline, decoder, step).await;
+            m::flush();
+            Ok::<_, lambda_runtime::Error>(response)
+        }
+    };
+    lambda_runtime::run(lambda_runtime::service_fn(handler)).await
+}
+
+/// Convenience for tests and benches: a `Step` from an async closure.
+pub struct FnStep<F>(pub F);
+
+#[async_trait]
+impl<T, F, Fut, E> Step<T> for FnStep<F>
+where
+    T: Send + 'static,
+    F: Fn(RecordContext, T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Outcome, E>> + Send + 'static,
+    E: Classify + std::error::Error + Send + Sync + 'static,
+{
+    type Error = E;
+    async fn handle(&self, ctx: &RecordContext, input: T) -> Result<Outcome, E> {
+        (self.0)(ctx.clone(), input).await
+    }
+}

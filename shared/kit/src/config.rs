@@ -1,0 +1,167 @@
+//! Typed configuration from the environment: read once at start, and fail fast with
+//! a message naming every missing or invalid variable (not just the first).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub missing: Vec<String>,
+    pub invalid: Vec<(String, String)>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration error:")?;
+        if !self.missing.is_empty() {
+            write!(f, " missing environment variable(s): {}.", self.missing.join(", "))?;
+        }
+        for (name, why) in &self.invalid {
+            write!(f, " {name} is invalid: {why}.")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads variables and remembers what was wrong; [`Env::finish`] reports it all.
+pub struct Env {
+    vars: HashMap<String, String>,
+    missing: Vec<String>,
+    invalid: Vec<(String, String)>,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn from_process() -> Self {
+        Self::from_map(std::env::vars().collect())
+    }
+
+    pub fn from_map(vars: HashMap<String, String>) -> Self {
+        Self { vars, missing: Vec::new(), invalid: Vec::new() }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// A required string; records it as missing if absent or blank.
+    pub fn required(&mut self, name: &str) -> String {
+        self.get(name).unwrap_or_else(|| {
+            self.missing.push(name.to_owned());
+            String::new()
+        })
+    }
+
+    pub fn optional(&mut self, name: &str) -> Option<String> {
+        self.get(name)
+    }
+
+    /// A typed value with a default.
+    pub fn parse_or<T>(&mut self, name: &str, default: T) -> T
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        match self.get(name) {
+            None => default,
+            Some(raw) => raw.parse().unwrap_or_else(|e: T::Err| {
+                self.invalid.push((name.to_owned(), format!("{raw:?}: {e}")));
+                default
+            }),
+        }
+    }
+
+    /// A required typed value.
+    pub fn parse_required<T>(&mut self, name: &str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        let raw = self.get(name);
+        match raw {
+            None => {
+                self.missing.push(name.to_owned());
+                None
+            }
+            Some(raw) => match raw.parse() {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.invalid.push((name.to_owned(), format!("{raw:?}: {e}")));
+                    None
+                }
+            },
+        }
+    }
+
+    /// Records a problem found while validating a value.
+    pub fn reject(&mut self, name: &str, why: impl Into<String>) {
+        self.invalid.push((name.to_owned(), why.into()));
+    }
+
+    /// Ok if everything read was present and valid.
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.missing.is_empty() && self.invalid.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { missing: self.missing, invalid: self.invalid })
+        }
+    }
+}
+
+/// Reads the settings every SQS step shares (see the template's `Globals`).
+pub fn runner_config(env: &mut Env, step: &str) -> crate::batch::RunnerConfig {
+    let mut c = crate::batch::RunnerConfig::new(step);
+    c.max_receive_count = env.parse_or("MAX_RECEIVE_COUNT", c.max_receive_count);
+    c.concurrency = env.parse_or("RECORD_CONCURRENCY", c.concurrency);
+    let base: f64 = env.parse_or("RETRY_BASE_SECONDS", c.backoff.base.as_secs_f64());
+    let max: f64 = env.parse_or("RETRY_MAX_SECONDS", c.backoff.max.as_secs_f64());
+    if !(base > 0.0 && max >= base && max <= 43_200.0) {
+        env.reject("RETRY_BASE_SECONDS", "need 0 < RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
+    } else {
+        c.backoff.base = std::time::Duration::from_secs_f64(base);
+        c.backoff.max = std::time::Duration::from_secs_f64(max);
+    }
+    if c.concurrency == 0 {
+        env.reject("RECORD_CONCURRENCY", "must be at least 1");
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn names_every_missing_and_invalid_variable() {
+        let mut e = env(&[("COUNT", "ten"), ("BLANK", "  ")]);
+        let _ = e.required("TABLE_NAME");
+        let _ = e.required("BLANK");
+        let _: u32 = e.parse_or("COUNT", 3);
+        let err = e.finish().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("TABLE_NAME"), "{text}");
+        assert!(text.contains("BLANK"), "{text}");
+        assert!(text.contains("COUNT is invalid"), "{text}");
+    }
+
+    #[test]
+    fn present_values_are_read_and_typed() {
+        let mut e = env(&[("TABLE_NAME", "t"), ("MAX_RECEIVE_COUNT", "7")]);
+        assert_eq!(e.required("TABLE_NAME"), "t");
+        let c = runner_config(&mut e, "s");
+        assert_eq!(c.max_receive_count, 7);
+        assert!(e.finish().is_ok());
+    }
+
+    #[test]
+    fn runner_config_rejects_inverted_backoff() {
+        let mut e = env(&[("RETRY_BASE_SECONDS", "10"), ("RETRY_MAX_SECONDS", "1")]);
+        let _ = runner_config(&mut e, "s");
+        assert!(e.finish().unwrap_err().to_string().contains("RETRY_BASE_SECONDS"));
+    }
+}

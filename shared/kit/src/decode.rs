@@ -1,0 +1,189 @@
+//! Turning one SQS record into a typed input, on its own: a bad body fails only itself.
+
+use std::marker::PhantomData;
+
+use aws_lambda_events::sqs::SqsMessage;
+use serde::de::DeserializeOwned;
+
+use crate::envelope::{Envelope, Message};
+use crate::error::{Classify, ErrorClass};
+
+/// What a decoder found: the input plus the ids that go on every log line.
+#[derive(Debug, Clone)]
+pub struct Decoded<T> {
+    pub input: T,
+    pub correlation_id: String,
+    pub workflow_id: Option<String>,
+}
+
+/// Why a record could not be decoded. Always permanent: the same bytes will fail again.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("record has no body")]
+    MissingBody,
+    #[error("body is not valid JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("body does not match the expected shape: {0}")]
+    InvalidShape(#[source] serde_json::Error),
+    #[error("unexpected message type {found:?} (this step reads {expected:?})")]
+    WrongType { expected: &'static str, found: String },
+    #[error("unsupported version {found} of {kind:?} (this step reads version {supported})")]
+    UnknownVersion { kind: &'static str, found: u32, supported: u32 },
+    #[error("invalid input: {0}")]
+    Invalid(String),
+}
+
+impl Classify for DecodeError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Permanent
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            DecodeError::MissingBody => "missing_body",
+            DecodeError::NotJson(_) => "not_json",
+            DecodeError::InvalidShape(_) => "invalid_shape",
+            DecodeError::WrongType { .. } => "wrong_type",
+            DecodeError::UnknownVersion { .. } => "unknown_version",
+            DecodeError::Invalid(_) => "invalid_input",
+        }
+    }
+}
+
+/// A way to read one record's body.
+pub trait Decode: Send + Sync + 'static {
+    type Output: Send + 'static;
+    fn decode(&self, msg: &SqsMessage) -> Result<Decoded<Self::Output>, DecodeError>;
+}
+
+/// Message attribute an entry queue's producer may set to carry its correlation id.
+pub const CORRELATION_ATTRIBUTE: &str = "correlation_id";
+
+fn body(msg: &SqsMessage) -> Result<&str, DecodeError> {
+    msg.body.as_deref().ok_or(DecodeError::MissingBody)
+}
+
+fn attribute_correlation_id(msg: &SqsMessage) -> Option<String> {
+    msg.message_attributes
+        .get(CORRELATION_ATTRIBUTE)
+        .and_then(|a| a.string_value.clone())
+        .filter(|s| !s.is_empty())
+}
+
+/// Entry queues carry an outside producer's JSON as is (seed shapes, not envelopes).
+/// The correlation id comes from the `correlation_id` attribute, else the message id.
+pub struct JsonBody<T>(PhantomData<fn() -> T>);
+
+impl<T> Default for JsonBody<T> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> Decode for JsonBody<T> {
+    type Output = T;
+    fn decode(&self, msg: &SqsMessage) -> Result<Decoded<T>, DecodeError> {
+        let value: serde_json::Value = serde_json::from_str(body(msg)?).map_err(DecodeError::NotJson)?;
+        let input = serde_json::from_value(value).map_err(DecodeError::InvalidShape)?;
+        let correlation_id = attribute_correlation_id(msg)
+            .or_else(|| msg.message_id.clone())
+            .unwrap_or_default();
+        Ok(Decoded { input, correlation_id, workflow_id: None })
+    }
+}
+
+/// Messages between steps: an [`Envelope`] whose type and version must match `M`.
+pub struct EnvelopeBody<M>(PhantomData<fn() -> M>);
+
+impl<M> Default for EnvelopeBody<M> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<M: Message> Decode for EnvelopeBody<M> {
+    type Output = Envelope<M>;
+    fn decode(&self, msg: &SqsMessage) -> Result<Decoded<Envelope<M>>, DecodeError> {
+        let raw: Envelope<serde_json::Value> = serde_json::from_str(body(msg)?).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                DecodeError::NotJson(e)
+            } else {
+                DecodeError::InvalidShape(e)
+            }
+        })?;
+        if raw.kind != M::TYPE {
+            return Err(DecodeError::WrongType { expected: M::TYPE, found: raw.kind });
+        }
+        if raw.version != M::VERSION {
+            return Err(DecodeError::UnknownVersion { kind: M::TYPE, found: raw.version, supported: M::VERSION });
+        }
+        let payload: M = serde_json::from_value(raw.payload).map_err(DecodeError::InvalidShape)?;
+        let correlation_id = raw.correlation_id.clone();
+        let workflow_id = Some(raw.workflow_id.clone());
+        let input = Envelope {
+            kind: raw.kind,
+            version: raw.version,
+            id: raw.id,
+            workflow_id: raw.workflow_id,
+            correlation_id: raw.correlation_id,
+            occurred_at: raw.occurred_at,
+            payload,
+        };
+        Ok(Decoded { input, correlation_id, workflow_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Ping {
+        n: u32,
+    }
+    impl Message for Ping {
+        const TYPE: &'static str = "test.ping";
+        const VERSION: u32 = 1;
+    }
+
+    fn msg(body: &str) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some("m-1".into());
+        m.body = Some(body.into());
+        m
+    }
+
+    #[test]
+    fn json_body_uses_message_id_as_correlation_when_no_attribute() {
+        let d = JsonBody::<Ping>::default().decode(&msg(r#"{"n":3}"#)).unwrap();
+        assert_eq!(d.input, Ping { n: 3 });
+        assert_eq!(d.correlation_id, "m-1");
+    }
+
+    #[test]
+    fn json_body_distinguishes_not_json_from_wrong_shape() {
+        let dec = JsonBody::<Ping>::default();
+        assert_eq!(dec.decode(&msg("{nope")).unwrap_err().kind(), "not_json");
+        assert_eq!(dec.decode(&msg(r#"{"n":"x"}"#)).unwrap_err().kind(), "invalid_shape");
+        let empty = SqsMessage::default();
+        assert_eq!(dec.decode(&empty).unwrap_err().kind(), "missing_body");
+    }
+
+    #[test]
+    fn envelope_checks_type_and_version() {
+        let dec = EnvelopeBody::<Ping>::default();
+        let ok = r#"{"type":"test.ping","version":1,"id":"e1","workflow_id":"w","correlation_id":"c","occurred_at":"2024-01-01T00:00:00Z","payload":{"n":1}}"#;
+        let d = dec.decode(&msg(ok)).unwrap();
+        assert_eq!(d.correlation_id, "c");
+        assert_eq!(d.workflow_id.as_deref(), Some("w"));
+        assert_eq!(d.input.payload, Ping { n: 1 });
+
+        let v2 = ok.replace("\"version\":1", "\"version\":2");
+        let err = dec.decode(&msg(&v2)).unwrap_err();
+        assert_eq!(err.kind(), "unknown_version");
+        assert_eq!(err.class(), ErrorClass::Permanent);
+
+        let other = ok.replace("test.ping", "test.pong");
+        assert_eq!(dec.decode(&msg(&other)).unwrap_err().kind(), "wrong_type");
+    }
+}

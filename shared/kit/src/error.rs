@@ -1,0 +1,69 @@
+//! Error classification: the one question the batch runner asks of every failure.
+
+use std::fmt;
+
+/// Whether trying again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// A dependency was slow, throttled, unavailable or lost a race: the record goes
+    /// back to the queue and comes back after a backoff.
+    Retryable,
+    /// The record itself is wrong (unparseable, invalid, unknown version, rejected by
+    /// a provider): retrying cannot help, so it goes to the DLQ at once with its reason.
+    Permanent,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Retryable => "retryable",
+            ErrorClass::Permanent => "permanent",
+        }
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Implemented by every layer's error enum.
+pub trait Classify {
+    fn class(&self) -> ErrorClass;
+    /// A short, stable, machine-readable name (`invalid_event`, `dynamodb_throttled`):
+    /// it becomes the DLQ message's `error_kind` attribute and a metric dimension.
+    fn kind(&self) -> &'static str;
+}
+
+/// Renders an error with its chain of causes, for logs and DLQ reasons.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] Inner);
+    #[derive(Debug, thiserror::Error)]
+    #[error("inner cause")]
+    struct Inner;
+
+    #[test]
+    fn chain_includes_every_cause_once() {
+        assert_eq!(chain(&Outer(Inner)), "outer: inner cause");
+    }
+}

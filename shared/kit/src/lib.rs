@@ -1,0 +1,31 @@
+//! The step kit: everything a choreographed step needs besides its own domain logic.
+//!
+//! A step is a Lambda on one SQS queue. The kit parses each record on its own
+//! ([`decode`]), runs records concurrently and answers with a partial batch
+//! response ([`batch`]), classifies failures into retries with backoff or
+//! dead-letters with a reason ([`error`], [`backoff`], [`queue`]), makes side
+//! effects happen once per key ([`idempotency`]), publishes the next event
+//! ([`publisher`]), and carries the correlation id into every log line
+//! ([`telemetry`]) and metric ([`metrics`]).
+
+pub mod backoff;
+pub mod batch;
+pub mod clock;
+pub mod config;
+pub mod decode;
+pub mod envelope;
+pub mod error;
+pub mod idempotency;
+pub mod metrics;
+pub mod publisher;
+pub mod queue;
+pub mod sdk;
+pub mod telemetry;
+pub mod testing;
+
+#[cfg(test)]
+mod batch_tests;
+
+pub use batch::{BatchRunner, RecordContext};
+pub use envelope::{Envelope, Message};
+pub use error::{Classify, ErrorClass};

@@ -1,0 +1,64 @@
+//! CloudWatch metrics in the Embedded Metric Format, through `metrics_cloudwatch_embedded`:
+//! one JSON document on stdout per invocation, which CloudWatch Logs turns into metrics
+//! (no PutMetricData calls, no added latency).
+
+use std::sync::OnceLock;
+
+use tracing::warn;
+
+static COLLECTOR: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
+
+/// Metric names, in one place (alarms in the template use the same).
+pub mod names {
+    pub const RECORDS_RECEIVED: &str = "RecordsReceived";
+    pub const RECORDS_PROCESSED: &str = "RecordsProcessed";
+    pub const RECORDS_FAILED: &str = "RecordsFailed";
+    pub const RECORDS_DEAD_LETTERED: &str = "RecordsDeadLettered";
+    pub const DUPLICATES_SKIPPED: &str = "DuplicatesSkipped";
+    pub const COLD_START: &str = "ColdStart";
+}
+
+/// Installs the EMF recorder with a `function` dimension and counts the cold start.
+/// Idempotent; an error is logged, never fatal: metrics must not stop the work.
+pub fn init(namespace: &str, function: &str) {
+    if COLLECTOR.get().is_some() {
+        return;
+    }
+    match metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(namespace.to_owned())
+        .with_dimension("function", function.to_owned())
+        .init()
+    {
+        Ok(collector) => {
+            let _ = COLLECTOR.set(collector);
+            metrics::counter!(names::COLD_START).increment(1);
+        }
+        Err(e) => warn!(error = %e, "metrics recorder not installed"),
+    }
+}
+
+/// Writes the metrics gathered since the last flush (call once per invocation).
+pub fn flush() {
+    if let Some(collector) = COLLECTOR.get() {
+        if let Err(e) = collector.flush(std::io::stdout()) {
+            warn!(error = %e, "could not write metrics");
+        }
+    }
+}
+
+pub fn batch_received(n: usize) {
+    metrics::counter!(names::RECORDS_RECEIVED).increment(n as u64);
+}
+pub fn record_processed() {
+    metrics::counter!(names::RECORDS_PROCESSED).increment(1);
+}
+pub fn duplicate_skipped() {
+    metrics::counter!(names::DUPLICATES_SKIPPED).increment(1);
+}
+/// `kind` goes to the log line, not a dimension: error kinds are unbounded.
+pub fn record_failed(_kind: &str) {
+    metrics::counter!(names::RECORDS_FAILED).increment(1);
+}
+pub fn record_dead_lettered(_kind: &str) {
+    metrics::counter!(names::RECORDS_DEAD_LETTERED).increment(1);
+}

@@ -1,0 +1,86 @@
+//! Classifying AWS SDK errors once, for every adapter.
+
+use std::fmt;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use crate::error::ErrorClass;
+
+/// An SDK failure reduced to what callers act on: retryable or not, plus the AWS
+/// error code and message (never the request, which may hold personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdkFailure {
+    pub class: ErrorClass,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl SdkFailure {
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::Permanent, code: None, message: message.into() }
+    }
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::Retryable, code: None, message: message.into() }
+    }
+    pub fn is_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+impl fmt::Display for SdkFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {} ({})", self.message, self.class),
+            None => write!(f, "{} ({})", self.message, self.class),
+        }
+    }
+}
+
+/// Error codes that mean "this request can never succeed as sent".
+const PERMANENT_CODES: &[&str] = &[
+    "ValidationException",
+    "InvalidParameterValue",
+    "InvalidParameterException",
+    "SerializationException",
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "MissingParameter",
+    "InvalidAttributeValue",
+    "InvalidMessageContents",
+];
+
+/// Any SDK error (all service crates share the smithy `SdkError`).
+pub fn classify_sdk_error<E, R>(err: &SdkError<E, R>) -> SdkFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code().map(str::to_owned);
+            let message = inner.message().unwrap_or("no message").to_owned();
+            // Throttling, 5xx, conflicts and even resource-not-found (a deployment fault,
+            // not the record's) are worth retrying; the redrive policy bounds the cost.
+            let class = match code.as_deref() {
+                Some(c) if PERMANENT_CODES.contains(&c) => ErrorClass::Permanent,
+                _ => ErrorClass::Retryable,
+            };
+            SdkFailure { class, code, message }
+        }
+        // Timeouts, dispatch and response failures are the network's, not the record's.
+        SdkError::TimeoutError(_) => SdkFailure::retryable("request timed out"),
+        SdkError::DispatchFailure(_) => SdkFailure::retryable("could not reach the service"),
+        SdkError::ResponseError(_) => SdkFailure::retryable("unreadable response"),
+        SdkError::ConstructionFailure(_) => SdkFailure::permanent("request could not be built"),
+        _ => SdkFailure::retryable(format!("{err}")),
+    }
+}
+
+/// The shared AWS configuration: region, credentials and endpoint come from the
+/// standard sources (`AWS_REGION`, `AWS_ENDPOINT_URL`, profiles, the Lambda role).
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
