@@ -1,0 +1,261 @@
+//! The activity log on DynamoDB. Race-free without read-modify-write:
+//!
+//! 1. one transaction appends the activity item (`attribute_not_exists`, so a
+//!    redelivered event cancels it) and adds 1 to the service's login count;
+//! 2. one conditional update moves the service's `last_accessed` forward only if
+//!    this event is newer (ties broken by event id, so the result does not depend
+//!    on arrival order).
+//!
+//! Step 2 runs even when step 1 finds a duplicate: a crash between the two is
+//! repaired by the redelivery.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use kit::sdk::{classify_sdk_error, SdkFailure};
+
+use crate::cursor::Cursor;
+use crate::domain::{newest_first, render_time, ActivityItem, LoginEvent, ServiceEntry, UserId};
+use crate::keys::{self, *};
+use crate::ports::{ActivityPage, ActivityReader, LoginRecorder, Recorded, StoreError};
+
+#[derive(Clone)]
+pub struct DynamoActivityStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoActivityStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn sdk(operation: &'static str, failure: SdkFailure) -> StoreError {
+    StoreError::Sdk { operation, failure }
+}
+
+impl DynamoActivityStore {
+    fn activity_put(&self, e: &LoginEvent, now: DateTime<Utc>) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(user_pk(&e.user_id)))
+            .item(SK, s(event_sk(&e.event_id)))
+            .item(ACTIVITY_TIME, s(activity_time(e.timestamp, &e.event_id)))
+            .item(EVENT_ID, s(e.event_id.as_str()))
+            .item(SERVICE_ID, s(e.service_id.as_str()))
+            .item(SERVICE_NAME, s(&e.service_name))
+            .item(TIMESTAMP, s(render_time(e.timestamp)))
+            .item(RECORDED_AT, s(render_time(now)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        if let Some(session) = &e.session_id {
+            put = put.item(SESSION_ID, s(session));
+        }
+        let put = put.build().map_err(|e| sdk("TransactWriteItems", SdkFailure::permanent(e.to_string())))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn count_update(&self, e: &LoginEvent) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(user_pk(&e.user_id)))
+            .key(SK, s(service_sk(&e.service_id)))
+            .update_expression("ADD #count :one SET #sid = :sid, #first = if_not_exists(#first, :ts)")
+            .expression_attribute_names("#count", LOGIN_COUNT)
+            .expression_attribute_names("#sid", SERVICE_ID)
+            .expression_attribute_names("#first", FIRST_SEEN)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":sid", s(e.service_id.as_str()))
+            .expression_attribute_values(":ts", s(render_time(e.timestamp)))
+            .build()
+            .map_err(|e| sdk("TransactWriteItems", SdkFailure::permanent(e.to_string())))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Step 1: returns false if the event was already recorded.
+    async fn append_event(&self, e: &LoginEvent) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(self.activity_put(e, Utc::now())?)
+            .transact_items(self.count_update(e)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) =
+                    err.as_service_error()
+                {
+                    let reasons = c.cancellation_reasons();
+                    let first = reasons.first().and_then(|r| r.code());
+                    if first == Some("ConditionalCheckFailed") {
+                        return Ok(false);
+                    }
+                }
+                Err(sdk("TransactWriteItems", classify_sdk_error(&err)))
+            }
+        }
+    }
+
+    /// Step 2: returns true if this event is now the service's newest.
+    async fn advance_last_accessed(&self, e: &LoginEvent) -> Result<bool, StoreError> {
+        let us = keys::micros(e.timestamp);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(user_pk(&e.user_id)))
+            .key(SK, s(service_sk(&e.service_id)))
+            .update_expression("SET #la = :la, #lau = :lau, #name = :name, #leid = :eid, #sid = :sid")
+            .condition_expression(
+                "attribute_not_exists(#lau) OR #lau < :lau OR (#lau = :lau AND #leid < :eid)",
+            )
+            .expression_attribute_names("#la", LAST_ACCESSED)
+            .expression_attribute_names("#lau", LAST_ACCESSED_US)
+            .expression_attribute_names("#name", SERVICE_NAME)
+            .expression_attribute_names("#leid", LAST_EVENT_ID)
+            .expression_attribute_names("#sid", SERVICE_ID)
+            .expression_attribute_values(":la", s(render_time(e.timestamp)))
+            .expression_attribute_values(":lau", n(us))
+            .expression_attribute_values(":name", s(&e.service_name))
+            .expression_attribute_values(":eid", s(e.event_id.as_str()))
+            .expression_attribute_values(":sid", s(e.service_id.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(err) => Err(sdk("UpdateItem", classify_sdk_error(&err))),
+        }
+    }
+}
+
+#[async_trait]
+impl LoginRecorder for DynamoActivityStore {
+    async fn record(&self, e: &LoginEvent) -> Result<Recorded, StoreError> {
+        let new_event = self.append_event(e).await?;
+        let newest_for_service = self.advance_last_accessed(e).await?;
+        Ok(Recorded { new_event, newest_for_service })
+    }
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .ok_or_else(|| StoreError::Malformed(format!("attribute {name} missing or not a string")))
+}
+
+fn get_time(item: &Item, name: &str) -> Result<DateTime<Utc>, StoreError> {
+    let raw = get_s(item, name)?;
+    DateTime::parse_from_rfc3339(&raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StoreError::Malformed(format!("attribute {name} is not a date-time")))
+}
+
+fn service_from(item: &Item) -> Result<Option<ServiceEntry>, StoreError> {
+    // A service item whose step 2 has not run yet (crash between the steps) has no
+    // last_accessed: it is not shown until the redelivery completes it.
+    if !item.contains_key(LAST_ACCESSED) {
+        return Ok(None);
+    }
+    let login_count = item
+        .get(LOGIN_COUNT)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(Some(ServiceEntry {
+        service_id: get_s(item, SERVICE_ID)?,
+        service_name: get_s(item, SERVICE_NAME)?,
+        last_accessed: get_time(item, LAST_ACCESSED)?,
+        login_count,
+    }))
+}
+
+fn activity_from(item: &Item) -> Result<ActivityItem, StoreError> {
+    Ok(ActivityItem {
+        event_id: get_s(item, EVENT_ID)?,
+        service_id: get_s(item, SERVICE_ID)?,
+        service_name: get_s(item, SERVICE_NAME)?,
+        timestamp: get_time(item, TIMESTAMP)?,
+        session_id: item.get(SESSION_ID).and_then(|v| v.as_s().ok()).cloned(),
+    })
+}
+
+#[async_trait]
+impl ActivityReader for DynamoActivityStore {
+    async fn services(&self, user: &UserId) -> Result<Vec<ServiceEntry>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(user_pk(user)))
+                .expression_attribute_values(":prefix", s(SERVICE_PREFIX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk("Query", classify_sdk_error(&e)))?;
+            for item in page.items() {
+                if let Some(entry) = service_from(item)? {
+                    out.push(entry);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(newest_first(out))
+    }
+
+    async fn activity(&self, user: &UserId, limit: u32, after: Option<Cursor>) -> Result<ActivityPage, StoreError> {
+        let pk = user_pk(user);
+        let start = after.map(|c| {
+            HashMap::from([
+                (PK.to_owned(), s(pk.clone())),
+                (SK.to_owned(), s(c.sk)),
+                (ACTIVITY_TIME.to_owned(), s(c.activity_time)),
+            ])
+        });
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_TIME_INDEX)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk("Query", classify_sdk_error(&e)))?;
+        let items = page.items().iter().map(activity_from).collect::<Result<Vec<_>, _>>()?;
+        let next = match page.last_evaluated_key {
+            Some(k) if !k.is_empty() => Some(Cursor { sk: get_s(&k, SK)?, activity_time: get_s(&k, ACTIVITY_TIME)? }),
+            _ => None,
+        };
+        Ok(ActivityPage { items, next })
+    }
+}
