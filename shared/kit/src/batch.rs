@@ -71,15 +71,22 @@ pub trait Step<T>: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settlement {
     Acknowledged(Outcome),
-    DeadLettered { kind: String },
-    Retry { kind: String },
+    DeadLettered {
+        kind: String,
+    },
+    Retry {
+        kind: String,
+    },
     /// Not attempted: an earlier record of its FIFO group failed.
     SkippedAfterGroupFailure,
 }
 
 impl Settlement {
     fn is_failure(&self) -> bool {
-        matches!(self, Settlement::Retry { .. } | Settlement::SkippedAfterGroupFailure)
+        matches!(
+            self,
+            Settlement::Retry { .. } | Settlement::SkippedAfterGroupFailure
+        )
     }
 }
 
@@ -96,7 +103,13 @@ pub struct RunnerConfig {
 
 impl RunnerConfig {
     pub fn new(step: impl Into<String>) -> Self {
-        Self { step: step.into(), concurrency: 10, fifo: false, max_receive_count: 5, backoff: Backoff::default() }
+        Self {
+            step: step.into(),
+            concurrency: 10,
+            fifo: false,
+            max_receive_count: 5,
+            backoff: Backoff::default(),
+        }
     }
 }
 
@@ -116,7 +129,11 @@ pub struct BatchRunner<Q: QueueOps> {
 impl<Q: QueueOps> BatchRunner<Q> {
     pub fn new(config: RunnerConfig, queues: Q) -> Self {
         let step: Arc<str> = Arc::from(config.step.as_str());
-        Self { config, step, queues: Arc::new(queues) }
+        Self {
+            config,
+            step,
+            queues: Arc::new(queues),
+        }
     }
 
     pub fn config(&self) -> &RunnerConfig {
@@ -135,7 +152,9 @@ impl<Q: QueueOps> BatchRunner<Q> {
         D: Decode,
         S: Step<D::Output>,
     {
-        let settled = self.settle_all(event.records, deadline, decoder, step).await;
+        let settled = self
+            .settle_all(event.records, deadline, decoder, step)
+            .await;
         let mut response = SqsBatchResponse::default();
         for (message_id, settlement) in settled {
             if settlement.is_failure() {
@@ -181,7 +200,11 @@ impl<Q: QueueOps> BatchRunner<Q> {
     }
 
     fn clone_parts(&self) -> Parts<Q> {
-        Parts { config: self.config.clone(), step: self.step.clone(), queues: self.queues.clone() }
+        Parts {
+            config: self.config.clone(),
+            step: self.step.clone(),
+            queues: self.queues.clone(),
+        }
     }
 }
 
@@ -213,7 +236,9 @@ impl<Q: QueueOps> Parts<Q> {
                 out.push((message_id, Settlement::SkippedAfterGroupFailure));
                 continue;
             }
-            let settlement = self.process_record(record, deadline, decoder.clone(), step.clone()).await;
+            let settlement = self
+                .process_record(record, deadline, decoder.clone(), step.clone())
+                .await;
             if settlement.is_failure() {
                 group_failed = self.config.fifo;
             }
@@ -267,19 +292,33 @@ impl<Q: QueueOps> Parts<Q> {
         };
 
         let result: Result<Outcome, Failure> = match decoded {
-            Err(e) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
+            Err(e) => Err(Failure {
+                class: e.class(),
+                kind: e.kind().to_owned(),
+                reason: chain(&e),
+            }),
             Ok(d) => {
                 if let Some(w) = &d.workflow_id {
                     span.record("workflow_id", w.as_str());
                 }
-                let ctx = RecordContext { workflow_id: d.workflow_id.clone(), ..ctx.clone() };
-                run_isolated(step, ctx, d.input).instrument(span.clone()).await
+                let ctx = RecordContext {
+                    workflow_id: d.workflow_id.clone(),
+                    ..ctx.clone()
+                };
+                run_isolated(step, ctx, d.input)
+                    .instrument(span.clone())
+                    .await
             }
         };
         self.settle(&record, &ctx, result).instrument(span).await
     }
 
-    async fn settle(&self, record: &SqsMessage, ctx: &RecordContext, result: Result<Outcome, Failure>) -> Settlement {
+    async fn settle(
+        &self,
+        record: &SqsMessage,
+        ctx: &RecordContext,
+        result: Result<Outcome, Failure>,
+    ) -> Settlement {
         let failure = match result {
             Ok(outcome) => {
                 match outcome {
@@ -296,7 +335,10 @@ impl<Q: QueueOps> Parts<Q> {
             return self.retry_later(record, ctx, failure).await;
         }
         let reason = if failure.class == ErrorClass::Retryable {
-            format!("gave up after {} receives: {}", ctx.receive_count, failure.reason)
+            format!(
+                "gave up after {} receives: {}",
+                ctx.receive_count, failure.reason
+            )
         } else {
             failure.reason.clone()
         };
@@ -328,7 +370,12 @@ impl<Q: QueueOps> Parts<Q> {
         }
     }
 
-    async fn retry_later(&self, record: &SqsMessage, ctx: &RecordContext, failure: Failure) -> Settlement {
+    async fn retry_later(
+        &self,
+        record: &SqsMessage,
+        ctx: &RecordContext,
+        failure: Failure,
+    ) -> Settlement {
         let secs = self.config.backoff.visibility_secs(ctx.receive_count);
         warn!(error_kind = %failure.kind, reason = %failure.reason, retry_in_secs = secs, "record failed; will retry");
         m::record_failed(&failure.kind);
@@ -352,7 +399,11 @@ where
     let task = tokio::spawn(async move { step.handle(&ctx, input).await }.instrument(span));
     match task.await {
         Ok(Ok(outcome)) => Ok(outcome),
-        Ok(Err(e)) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
+        Ok(Err(e)) => Err(Failure {
+            class: e.class(),
+            kind: e.kind().to_owned(),
+            reason: chain(&e),
+        }),
         Err(join) => {
             let reason = if join.is_panic() {
                 let payload = join.into_panic();
@@ -367,7 +418,11 @@ where
             };
             // A panic is a bug, maybe a transient one: retry, and dead-letter with this
             // reason once the receives run out.
-            Err(Failure { class: ErrorClass::Retryable, kind: "panic".to_owned(), reason })
+            Err(Failure {
+                class: ErrorClass::Retryable,
+                kind: "panic".to_owned(),
+                reason,
+            })
         }
     }
 }
@@ -396,7 +451,11 @@ fn group_in_order(records: Vec<SqsMessage>) -> Vec<Vec<SqsMessage>> {
 
 /// Serves a step as a Lambda function: the runtime loop, the deadline from the
 /// invocation context, metrics flushed after every invocation.
-pub async fn serve<Q, D, S>(runner: BatchRunner<Q>, decoder: D, step: S) -> Result<(), lambda_runtime::Error>
+pub async fn serve<Q, D, S>(
+    runner: BatchRunner<Q>,
+    decoder: D,
+    step: S,
+) -> Result<(), lambda_runtime::Error>
 where
     Q: QueueOps,
     D: Decode,
@@ -410,7 +469,9 @@ where
         let decoder = decoder.clone();
         let step = step.clone();
         async move {
-            let deadline = Utc.timestamp_millis_opt(event.context.deadline as i64).single();
+            let deadline = Utc
+                .timestamp_millis_opt(event.context.deadline as i64)
+                .single();
             let response = runner.run(event.payload, deadline, decoder, step).await;
             m::flush();
             Ok::<_, lambda_runtime::Error>(response)

@@ -22,13 +22,20 @@ pub enum DecodeError {
     #[error("record has no body")]
     MissingBody,
     #[error("body is not valid JSON: {0}")]
-    NotJson(#[source] serde_json::Error),
+    NotJson(String),
     #[error("body does not match the expected shape: {0}")]
-    InvalidShape(#[source] serde_json::Error),
+    InvalidShape(String),
     #[error("unexpected message type {found:?} (this step reads {expected:?})")]
-    WrongType { expected: &'static str, found: String },
+    WrongType {
+        expected: &'static str,
+        found: String,
+    },
     #[error("unsupported version {found} of {kind:?} (this step reads version {supported})")]
-    UnknownVersion { kind: &'static str, found: u32, supported: u32 },
+    UnknownVersion {
+        kind: &'static str,
+        found: u32,
+        supported: u32,
+    },
     #[error("invalid input: {0}")]
     Invalid(String),
 }
@@ -46,6 +53,40 @@ impl Classify for DecodeError {
             DecodeError::UnknownVersion { .. } => "unknown_version",
             DecodeError::Invalid(_) => "invalid_input",
         }
+    }
+}
+
+/// serde's messages quote input values (`invalid type: string "a@b.c"`): a reason
+/// goes to logs and DLQ attributes, so quoted values are cut out. Field names in
+/// missing/duplicate-field messages are kept: they are ours, not the sender's.
+pub fn redacted(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let keep_backticks = text.starts_with("missing field") || text.starts_with("duplicate field");
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<char> = None;
+    for c in text.chars() {
+        match open {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None if c == '"' || (c == '`' && !keep_backticks) => {
+                out.push(c);
+                open = Some(c);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+fn shape(e: serde_json::Error) -> DecodeError {
+    if e.is_syntax() || e.is_eof() {
+        DecodeError::NotJson(redacted(&e))
+    } else {
+        DecodeError::InvalidShape(redacted(&e))
     }
 }
 
@@ -82,12 +123,17 @@ impl<T> Default for JsonBody<T> {
 impl<T: DeserializeOwned + Send + 'static> Decode for JsonBody<T> {
     type Output = T;
     fn decode(&self, msg: &SqsMessage) -> Result<Decoded<T>, DecodeError> {
-        let value: serde_json::Value = serde_json::from_str(body(msg)?).map_err(DecodeError::NotJson)?;
-        let input = serde_json::from_value(value).map_err(DecodeError::InvalidShape)?;
+        let value: serde_json::Value = serde_json::from_str(body(msg)?).map_err(shape)?;
+        let input =
+            serde_json::from_value(value).map_err(|e| DecodeError::InvalidShape(redacted(&e)))?;
         let correlation_id = attribute_correlation_id(msg)
             .or_else(|| msg.message_id.clone())
             .unwrap_or_default();
-        Ok(Decoded { input, correlation_id, workflow_id: None })
+        Ok(Decoded {
+            input,
+            correlation_id,
+            workflow_id: None,
+        })
     }
 }
 
@@ -103,20 +149,22 @@ impl<M> Default for EnvelopeBody<M> {
 impl<M: Message> Decode for EnvelopeBody<M> {
     type Output = Envelope<M>;
     fn decode(&self, msg: &SqsMessage) -> Result<Decoded<Envelope<M>>, DecodeError> {
-        let raw: Envelope<serde_json::Value> = serde_json::from_str(body(msg)?).map_err(|e| {
-            if e.is_syntax() || e.is_eof() {
-                DecodeError::NotJson(e)
-            } else {
-                DecodeError::InvalidShape(e)
-            }
-        })?;
+        let raw: Envelope<serde_json::Value> = serde_json::from_str(body(msg)?).map_err(shape)?;
         if raw.kind != M::TYPE {
-            return Err(DecodeError::WrongType { expected: M::TYPE, found: raw.kind });
+            return Err(DecodeError::WrongType {
+                expected: M::TYPE,
+                found: raw.kind,
+            });
         }
         if raw.version != M::VERSION {
-            return Err(DecodeError::UnknownVersion { kind: M::TYPE, found: raw.version, supported: M::VERSION });
+            return Err(DecodeError::UnknownVersion {
+                kind: M::TYPE,
+                found: raw.version,
+                supported: M::VERSION,
+            });
         }
-        let payload: M = serde_json::from_value(raw.payload).map_err(DecodeError::InvalidShape)?;
+        let payload: M = serde_json::from_value(raw.payload)
+            .map_err(|e| DecodeError::InvalidShape(redacted(&e)))?;
         let correlation_id = raw.correlation_id.clone();
         let workflow_id = Some(raw.workflow_id.clone());
         let input = Envelope {
@@ -128,7 +176,11 @@ impl<M: Message> Decode for EnvelopeBody<M> {
             occurred_at: raw.occurred_at,
             payload,
         };
-        Ok(Decoded { input, correlation_id, workflow_id })
+        Ok(Decoded {
+            input,
+            correlation_id,
+            workflow_id,
+        })
     }
 }
 
@@ -155,7 +207,9 @@ mod tests {
 
     #[test]
     fn json_body_uses_message_id_as_correlation_when_no_attribute() {
-        let d = JsonBody::<Ping>::default().decode(&msg(r#"{"n":3}"#)).unwrap();
+        let d = JsonBody::<Ping>::default()
+            .decode(&msg(r#"{"n":3}"#))
+            .unwrap();
         assert_eq!(d.input, Ping { n: 3 });
         assert_eq!(d.correlation_id, "m-1");
     }
@@ -164,9 +218,34 @@ mod tests {
     fn json_body_distinguishes_not_json_from_wrong_shape() {
         let dec = JsonBody::<Ping>::default();
         assert_eq!(dec.decode(&msg("{nope")).unwrap_err().kind(), "not_json");
-        assert_eq!(dec.decode(&msg(r#"{"n":"x"}"#)).unwrap_err().kind(), "invalid_shape");
+        assert_eq!(
+            dec.decode(&msg(r#"{"n":"x"}"#)).unwrap_err().kind(),
+            "invalid_shape"
+        );
         let empty = SqsMessage::default();
         assert_eq!(dec.decode(&empty).unwrap_err().kind(), "missing_body");
+    }
+
+    #[test]
+    fn reasons_never_quote_input_values() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Person {
+            email: u32,
+            name: String,
+        }
+        let dec = JsonBody::<Person>::default();
+        let err = dec
+            .decode(&msg(r#"{"email":"bob@example.com","name":"x"}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("bob@example.com"), "{err}");
+        assert!(err.contains("invalid type"), "{err}");
+        let missing = dec.decode(&msg(r#"{"email":1}"#)).unwrap_err().to_string();
+        assert!(
+            missing.contains("`name`"),
+            "field names are kept: {missing}"
+        );
     }
 
     #[test]

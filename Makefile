@@ -1,0 +1,71 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+AWS_REGION ?= eu-west-2
+LOCAL_JWT_SECRET ?= local-dev-secret-change-me
+CARGO ?= cargo
+export AWS_REGION LOCAL_JWT_SECRET
+
+LOCAL_STACK := target/debug/local-stack
+FUNCTIONS := record-login query-api
+
+.PHONY: help venv build run stop token test lint fmt bench package deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV_STAMP): infra/local/requirements.txt infra/local/requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt -c infra/local/requirements.lock
+	@touch $@
+
+venv: $(VENV_STAMP) ## Install the pinned emulator and linters into ./.venv
+
+build: ## Build every binary (debug)
+	$(CARGO) build --workspace --bins
+
+run: venv build ## Start the local stack, play the sample events, serve until Ctrl-C
+	$(LOCAL_STACK) up --demo events/demo.json
+
+stop: ## Stop a local stack started elsewhere
+	@$(LOCAL_STACK) stop
+
+token: build ## Print a local API token: make token USER=<user id>
+	@$(LOCAL_STACK) token --user "$(USER)"
+
+test: venv ## Lint the template, build once, run every test
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace --no-fail-fast
+
+lint: venv ## cfn-lint, rustfmt, clippy
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+bench: venv ## Measure the kit, record-login, sizes and memory; writes docs/benchmarks.md
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) build --workspace --bins
+	$(CARGO) run --release -p bench -- --out docs/benchmarks.md
+
+package: ## Release bootstrap zips per function in target/lambda/ (host architecture)
+	$(CARGO) build --release $(foreach f,$(FUNCTIONS),-p $(f))
+	@for f in $(FUNCTIONS); do \
+	  mkdir -p target/lambda/$$f && cp target/release/$$f target/lambda/$$f/bootstrap && \
+	  (cd target/lambda/$$f && rm -f ../$$f.zip && zip -q -9 ../$$f.zip bootstrap) && \
+	  echo "target/lambda/$$f.zip $$(stat -c %s target/lambda/$$f.zip) bytes"; \
+	done
+
+deploy: ## Build with SAM (needs sam and cargo-lambda) and deploy
+	cd infra && sam build --beta-features && sam deploy --guided
+
+clean: ## Remove build output and the venv
+	$(CARGO) clean
+	rm -rf $(VENV) .local

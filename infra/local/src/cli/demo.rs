@@ -1,0 +1,281 @@
+//! `local-stack demo`: drives a running stack from a steps file, through its
+//! public interfaces only (queues and the HTTP API) — no system code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
+use clap::Args;
+use local_stack::{mint_token, sdk_config, TokenRequest, DEFAULT_JWT_SECRET};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::state::{self, StackState};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The steps file, e.g. events/demo.json.
+    #[arg(long)]
+    file: PathBuf,
+    #[arg(long, env = "LOCAL_JWT_SECRET", default_value = DEFAULT_JWT_SECRET, hide_env_values = true)]
+    secret: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DemoFile {
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Step {
+    /// Send every record body of an SQS event fixture to a queue.
+    Send {
+        queue: String,
+        file: PathBuf,
+    },
+    /// Wait until the queues have no visible or in-flight messages.
+    WaitDrained {
+        queues: Vec<String>,
+        #[serde(default = "default_timeout")]
+        timeout_secs: u64,
+    },
+    /// GET a path of the HTTP API as a user; print status and JSON.
+    Get {
+        path: String,
+        as_user: Option<String>,
+        title: Option<String>,
+    },
+    Print(String),
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let stack = state::read(workspace)?;
+    let path = resolve(workspace, &args.file);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let demo: DemoFile =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let sdk = sdk_config(&stack.emulator, &stack.region).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let http = reqwest::Client::new();
+    for (i, step) in demo.steps.iter().enumerate() {
+        let n = i + 1;
+        match step {
+            Step::Send { queue, file } => send(&sqs, &stack, workspace, queue, file).await?,
+            Step::WaitDrained {
+                queues,
+                timeout_secs,
+            } => {
+                wait_drained(&sqs, &stack, queues, Duration::from_secs(*timeout_secs)).await?;
+            }
+            Step::Get {
+                path,
+                as_user,
+                title,
+            } => {
+                get(
+                    &http,
+                    &stack,
+                    &args.secret,
+                    path,
+                    as_user.as_deref(),
+                    title.as_deref(),
+                )
+                .await?;
+            }
+            Step::Print(text) => println!("{text}"),
+        }
+        tracing::debug!(step = n, "demo step done");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn resolve(workspace: &Path, file: &Path) -> PathBuf {
+    if file.is_absolute() || file.exists() {
+        file.to_path_buf()
+    } else {
+        workspace.join(file)
+    }
+}
+
+fn queue_url<'a>(stack: &'a StackState, logical_id: &str) -> anyhow::Result<&'a str> {
+    Ok(stack.resources.queue_url(logical_id)?)
+}
+
+async fn send(
+    sqs: &aws_sdk_sqs::Client,
+    stack: &StackState,
+    workspace: &Path,
+    queue: &str,
+    file: &Path,
+) -> anyhow::Result<()> {
+    let url = queue_url(stack, queue)?;
+    let path = resolve(workspace, file);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let fixture: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let records = fixture
+        .get("Records")
+        .and_then(Value::as_array)
+        .with_context(|| format!("{} is not an SQS event (no Records)", path.display()))?;
+    let fifo = url.ends_with(".fifo");
+    let mut entries = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let body = record
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let mut entry = SendMessageBatchRequestEntry::builder()
+            .id(i.to_string())
+            .message_body(body)
+            .set_message_attributes(Some(string_attributes(record)?));
+        if fifo {
+            let attr = |k: &str| {
+                record
+                    .pointer(&format!("/attributes/{k}"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            entry = entry
+                .message_group_id(attr("MessageGroupId").unwrap_or_else(|| "demo".to_owned()))
+                .message_deduplication_id(
+                    attr("MessageDeduplicationId")
+                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                );
+        }
+        entries.push(entry.build()?);
+    }
+    for chunk in entries.chunks(10) {
+        let out = sqs
+            .send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(chunk.to_vec()))
+            .send()
+            .await
+            .with_context(|| format!("sending to {queue}"))?;
+        if !out.failed().is_empty() {
+            bail!("{} messages to {queue} were rejected", out.failed().len());
+        }
+    }
+    println!(
+        "Sent {} message(s) from {} to {queue}.",
+        records.len(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// The fixture's string (and number) message attributes.
+fn string_attributes(
+    record: &Value,
+) -> anyhow::Result<std::collections::HashMap<String, MessageAttributeValue>> {
+    let mut out = std::collections::HashMap::new();
+    let Some(attributes) = record.get("messageAttributes").and_then(Value::as_object) else {
+        return Ok(out);
+    };
+    for (name, attribute) in attributes {
+        let Some(value) = attribute.get("stringValue").and_then(Value::as_str) else {
+            continue;
+        };
+        let data_type = attribute
+            .get("dataType")
+            .and_then(Value::as_str)
+            .unwrap_or("String");
+        out.insert(
+            name.clone(),
+            MessageAttributeValue::builder()
+                .data_type(data_type)
+                .string_value(value)
+                .build()?,
+        );
+    }
+    Ok(out)
+}
+
+async fn wait_drained(
+    sqs: &aws_sdk_sqs::Client,
+    stack: &StackState,
+    queues: &[String],
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut urls = BTreeMap::new();
+    for q in queues {
+        urls.insert(q.clone(), queue_url(stack, q)?.to_owned());
+    }
+    loop {
+        let mut pending = 0u64;
+        for url in urls.values() {
+            let attrs = sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+                .send()
+                .await?
+                .attributes
+                .unwrap_or_default();
+            pending += attrs
+                .values()
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+        if pending == 0 {
+            println!("Drained: {}.", queues.join(", "));
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "{} still has {pending} message(s) after {timeout:?}",
+                queues.join(", ")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn get(
+    http: &reqwest::Client,
+    stack: &StackState,
+    secret: &str,
+    path: &str,
+    as_user: Option<&str>,
+    title: Option<&str>,
+) -> anyhow::Result<()> {
+    let mut request = http.get(format!("{}{path}", stack.http));
+    if let Some(user) = as_user {
+        let token = mint_token(
+            secret,
+            &TokenRequest {
+                subject: user.to_owned(),
+                issuer: stack.jwt.issuer.clone(),
+                audience: stack.jwt.audience.clone(),
+                ttl: Duration::from_secs(600),
+                claims: BTreeMap::new(),
+            },
+        )?;
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("GET {path}"))?;
+    let status = response.status();
+    let text = response.text().await?;
+    println!("== {}", title.unwrap_or(path));
+    println!("GET {path} -> {status}");
+    match serde_json::from_str::<Value>(&text) {
+        Ok(json) => println!("{}", serde_json::to_string_pretty(&json)?),
+        Err(_) => println!("{text}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! What a running `local-stack up` leaves in `.local/`: its pid (for `stop`
+//! and for refusing a second `up`) and its endpoints and resources (for `demo`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use local_stack::{JwtSettings, Provisioned};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackState {
+    pub pid: u32,
+    pub emulator: String,
+    pub proxy: String,
+    pub http: String,
+    pub invoke: String,
+    pub region: String,
+    pub stack_name: String,
+    pub jwt: JwtSettings,
+    pub resources: Provisioned,
+}
+
+pub fn local_dir(workspace: &Path) -> PathBuf {
+    workspace.join(".local")
+}
+
+pub fn pid_file(workspace: &Path) -> PathBuf {
+    local_dir(workspace).join("stack.pid")
+}
+
+pub fn state_file(workspace: &Path) -> PathBuf {
+    local_dir(workspace).join("stack.json")
+}
+
+pub fn write(workspace: &Path, state: &StackState) -> anyhow::Result<()> {
+    let dir = local_dir(workspace);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(pid_file(workspace), format!("{}\n", state.pid))
+        .context("writing the pid file")?;
+    let json = serde_json::to_string_pretty(state).context("serialising the stack state")?;
+    std::fs::write(state_file(workspace), json).context("writing the stack state")?;
+    Ok(())
+}
+
+pub fn remove(workspace: &Path) {
+    let _ = std::fs::remove_file(pid_file(workspace));
+    let _ = std::fs::remove_file(state_file(workspace));
+}
+
+/// The pid in the pid file, if there is one.
+pub fn recorded_pid(workspace: &Path) -> Option<u32> {
+    std::fs::read_to_string(pid_file(workspace))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+pub fn read(workspace: &Path) -> anyhow::Result<StackState> {
+    let path = state_file(workspace);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no local stack is running ({} is missing): start one with `local-stack up`",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Whether a process with this pid exists (Linux: /proc; signal 0 elsewhere).
+pub fn is_alive(pid: u32) -> bool {
+    if Path::new("/proc").is_dir() {
+        return Path::new(&format!("/proc/{pid}")).exists();
+    }
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks for the process's existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}

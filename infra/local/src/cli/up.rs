@@ -1,0 +1,197 @@
+//! `local-stack up`: everything on the contract ports until Ctrl-C or SIGTERM.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use local_stack::template::types;
+use local_stack::{
+    LocalStack, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT,
+    DEFAULT_REGION,
+};
+
+use super::state::{self, StackState};
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Region the resources live in.
+    #[arg(long, env = "AWS_REGION", default_value = DEFAULT_REGION)]
+    region: String,
+    /// `AWS::StackName`: prefixes every resource name.
+    #[arg(long, default_value = local_stack::DEFAULT_STACK_NAME)]
+    stack_name: String,
+    /// Template to run (default: infra/template.yaml).
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// Directory of the function binaries (default: target/debug).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Template parameter override, `Name=Value` (repeatable).
+    #[arg(long = "param", value_parser = parse_pair)]
+    params: Vec<(String, String)>,
+}
+
+pub fn parse_pair(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))
+}
+
+pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
+    if let Some(reason) = already_running(workspace) {
+        println!("{reason}");
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut options = StackOptions::for_workspace(workspace)
+        .on_contract_ports()
+        .with_region(args.region)
+        .with_stack_name(args.stack_name);
+    if let Some(t) = args.template {
+        options = options.with_template(t);
+    }
+    if let Some(b) = args.bin_dir {
+        options = options.with_bin_dir(b);
+    }
+    for (k, v) in args.params {
+        options = options.with_parameter(k, v);
+    }
+    let stack = LocalStack::start(options)
+        .await
+        .context("starting the local stack")?;
+
+    state::write(
+        workspace,
+        &StackState {
+            pid: std::process::id(),
+            emulator: stack.endpoint().to_owned(),
+            proxy: stack.proxy_endpoint().to_owned(),
+            http: stack.http_url(),
+            invoke: stack.invoke_url(),
+            region: stack.context().region.clone(),
+            stack_name: stack.context().stack_name.clone(),
+            jwt: stack.jwt_settings().clone(),
+            resources: stack.provisioned().clone(),
+        },
+    )?;
+    print_summary(&stack);
+
+    wait_for_stop_signal().await;
+    println!("Stopping the local stack...");
+    stack.shutdown().await;
+    state::remove(workspace);
+    println!("Stopped.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The refusal message when a stack is already up, by pid file or by ports.
+fn already_running(workspace: &Path) -> Option<String> {
+    let live_pid = state::recorded_pid(workspace)
+        .filter(|pid| state::is_alive(*pid) && *pid != std::process::id());
+    let busy: Vec<u16> = [
+        CONTRACT_EMULATOR_PORT,
+        CONTRACT_HTTP_PORT,
+        CONTRACT_INVOKE_PORT,
+    ]
+    .into_iter()
+    .filter(|port| TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).is_err())
+    .collect();
+    if live_pid.is_none() && busy.is_empty() {
+        if state::recorded_pid(workspace).is_some() {
+            // A stale pid file from a stack that was killed outright.
+            state::remove(workspace);
+        }
+        return None;
+    }
+    let pid = live_pid.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+    let mut message = format!(
+        "A local stack is already running (pid {pid}, emulator on 127.0.0.1:{CONTRACT_EMULATOR_PORT}). Stop it with Ctrl-C in its terminal, or `make stop`."
+    );
+    if !busy.is_empty() {
+        let ports: Vec<String> = busy.iter().map(u16::to_string).collect();
+        message.push_str(&format!("\n(in use: port {})", ports.join(", ")));
+    }
+    Some(message)
+}
+
+fn print_summary(stack: &LocalStack) {
+    let p = stack.provisioned();
+    println!();
+    println!(
+        "Local stack `{}` is up ({}).",
+        stack.context().stack_name,
+        stack.context().region
+    );
+    println!(
+        "  emulator     {}   (AWS_ENDPOINT_URL for your shell)",
+        stack.endpoint()
+    );
+    println!(
+        "  fault proxy  {}   (POST /__faults)",
+        stack.proxy_endpoint()
+    );
+    println!("  HTTP API     {}", stack.http_url());
+    println!(
+        "  Invoke API   {}/2015-03-31/functions/{{name}}/invocations",
+        stack.invoke_url()
+    );
+    println!("Queues:");
+    for q in p.of_kind(types::SQS_QUEUE) {
+        println!(
+            "  {:<28} {}",
+            q.logical_id,
+            q.url.as_deref().unwrap_or_default()
+        );
+    }
+    println!("Tables:");
+    for t in p.of_kind(types::DYNAMODB_TABLE) {
+        println!("  {:<28} {}", t.logical_id, t.name);
+    }
+    println!("Topics:");
+    for t in p.of_kind(types::SNS_TOPIC) {
+        println!(
+            "  {:<28} {}",
+            t.logical_id,
+            t.arn.as_deref().unwrap_or_default()
+        );
+    }
+    println!("Routes:");
+    for r in stack.routes() {
+        let auth = if r.requires_jwt { "JWT" } else { "open" };
+        println!("  {:<36} {:<5} -> {}", r.route_key, auth, r.function);
+    }
+    println!("Functions (init time):");
+    for (function, durations) in stack.init_durations() {
+        let init = durations.first().map_or_else(
+            || "not ready".to_owned(),
+            |d| format!("{} ms", d.as_millis()),
+        );
+        println!("  {function:<28} {init}");
+    }
+    println!();
+    println!("Ctrl-C (or `local-stack stop`) stops everything.");
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,174 @@
+//! The AWS fault proxy: a reverse proxy in front of the emulator that
+//! functions use as their endpoint. `POST /__faults` queues errors for chosen
+//! operations; everything else is forwarded unchanged.
+
+pub mod faults;
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tracing::{info, warn};
+
+pub use faults::{operation_of, Fault, FaultInjector};
+
+/// The emulator answers in milliseconds; long-polls wait at most 20 s.
+const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Hop-by-hop headers: meaningful for one connection only, never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+];
+
+struct ProxyState {
+    upstream: String,
+    client: reqwest::Client,
+    faults: FaultInjector,
+}
+
+pub fn router(upstream: &str, faults: FaultInjector) -> Router {
+    let state = Arc::new(ProxyState {
+        upstream: upstream.trim_end_matches('/').to_owned(),
+        client: reqwest::Client::builder()
+            .timeout(UPSTREAM_TIMEOUT)
+            .build()
+            .unwrap_or_default(),
+        faults,
+    });
+    Router::new()
+        .route("/__faults", get(list).post(add).delete(clear))
+        .fallback(forward)
+        .with_state(state)
+}
+
+async fn list(State(state): State<Arc<ProxyState>>) -> Json<Vec<Fault>> {
+    Json(state.faults.pending())
+}
+
+async fn add(State(state): State<Arc<ProxyState>>, Json(fault): Json<Fault>) -> impl IntoResponse {
+    info!(operation = %fault.operation, count = fault.count, status = fault.status, code = %fault.code, "fault queued");
+    state.faults.inject(fault);
+    (StatusCode::CREATED, Json(state.faults.pending()))
+}
+
+async fn clear(State(state): State<Arc<ProxyState>>) -> StatusCode {
+    state.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => return bad_gateway(&format!("cannot read request body: {e}")),
+    };
+    let operation = operation_of(&parts.headers, parts.uri.query(), &body);
+    if let Some(fault) = state.faults.take(operation.as_deref()) {
+        info!(operation = ?operation, code = %fault.code, "injecting fault");
+        let query_protocol = !parts.headers.contains_key("x-amz-target");
+        return fault_response(&fault, query_protocol);
+    }
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let mut upstream = state
+        .client
+        .request(
+            parts.method.clone(),
+            format!("{}{path_and_query}", state.upstream),
+        )
+        .body(body);
+    for (name, value) in &parts.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let response = match upstream.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            warn!(error = %e, "emulator unreachable through the fault proxy");
+            return bad_gateway(&e.to_string());
+        }
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => return bad_gateway(&format!("cannot read emulator response: {e}")),
+    };
+    let mut out = Response::new(Body::from(bytes));
+    *out.status_mut() = status;
+    for (name, value) in &headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            out.headers_mut().append(name, value.clone());
+        }
+    }
+    out
+}
+
+/// The error in the protocol the SDK expects: JSON (`__type`) for JSON
+/// protocols, the XML `ErrorResponse` for query protocols.
+fn fault_response(fault: &Fault, query_protocol: bool) -> Response<Body> {
+    let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (content_type, body) = if query_protocol {
+        let kind = if status.is_client_error() {
+            "Sender"
+        } else {
+            "Receiver"
+        };
+        (
+            "text/xml",
+            Bytes::from(format!(
+                "<ErrorResponse><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+                xml_escape(&fault.code),
+                xml_escape(&fault.message),
+                uuid::Uuid::new_v4()
+            )),
+        )
+    } else {
+        (
+            "application/x-amz-json-1.0",
+            Bytes::from(json!({"__type": fault.code, "message": fault.message}).to_string()),
+        )
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static(content_type));
+    if let Ok(code) = HeaderValue::from_str(&fault.code) {
+        headers.insert(HeaderName::from_static("x-amzn-errortype"), code);
+    }
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert(HeaderName::from_static("x-amzn-requestid"), id);
+    }
+    response
+}
+
+fn bad_gateway(detail: &str) -> Response<Body> {
+    (
+        StatusCode::BAD_GATEWAY,
+        Json(json!({"__type": "BadGateway", "message": detail})),
+    )
+        .into_response()
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

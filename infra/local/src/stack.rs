@@ -1,0 +1,455 @@
+//! `LocalStack`: one handle that starts everything, in order, and stops it all.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::emulator::Emulator;
+use crate::error::StackError;
+use crate::fault_proxy::{self, FaultInjector};
+use crate::http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest};
+use crate::http_api::routes::{Route, RouteTable};
+use crate::http_api::{self, HttpApiState};
+use crate::lambda::{self, InvokeError, InvokeOutcome, Invoker, LaunchSettings, Readiness};
+use crate::options::{EmulatorMode, StackOptions};
+use crate::provision::{provision, Provisioned};
+use crate::server::serve;
+use crate::sources::{ScheduleExpression, ScheduleRunner, SqsPoller};
+use crate::template::{
+    types, FunctionEvent, FunctionSpec, HttpApiSpec, Resolver, RouteAuthSpec, StackContext,
+    Template,
+};
+use crate::{invoke_api, jwt_settings, JwtSettings};
+
+/// How long `shutdown` waits for each task before aborting it.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// One route of the HTTP API, for summaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub route_key: String,
+    pub function: String,
+    pub requires_jwt: bool,
+}
+
+/// A running local stack. Dropping it stops everything (best effort);
+/// `shutdown().await` stops everything and waits.
+pub struct LocalStack {
+    context: StackContext,
+    emulator: Option<Emulator>,
+    endpoint: String,
+    proxy_endpoint: String,
+    http_addr: SocketAddr,
+    invoke_addr: SocketAddr,
+    provisioned: Provisioned,
+    invoker: Invoker,
+    faults: FaultInjector,
+    sdk_config: SdkConfig,
+    routes: Vec<RouteInfo>,
+    jwt: JwtSettings,
+    jwt_secret: String,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for LocalStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStack")
+            .field("stack", &self.context.stack_name)
+            .field("endpoint", &self.endpoint)
+            .field("http", &self.http_addr)
+            .field("invoke", &self.invoke_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SDK configuration for an emulator endpoint (test credentials).
+pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "local-stack",
+        ))
+        .load()
+        .await
+}
+
+impl LocalStack {
+    /// Starts the emulator (or uses an existing one), provisions the
+    /// template, and starts the fault proxy, every function, the SQS
+    /// pollers, the schedules, and the HTTP and Invoke APIs.
+    pub async fn start(options: StackOptions) -> Result<Self, StackError> {
+        let started = std::time::Instant::now();
+        let template = Template::load(&options.template)?;
+        let context = StackContext::new(&options.stack_name, &options.region);
+        let mut resolver = Resolver::new(&template, context.clone(), &options.parameter_overrides)?;
+
+        let (emulator, endpoint) = match &options.emulator {
+            EmulatorMode::Spawn { port } => {
+                let emulator = Emulator::start(&options.venv, *port).await?;
+                let endpoint = emulator.endpoint().to_owned();
+                (Some(emulator), endpoint)
+            }
+            EmulatorMode::Existing { endpoint } => {
+                (None, endpoint.trim_end_matches('/').to_owned())
+            }
+        };
+        let sdk = sdk_config(&endpoint, &context.region).await;
+        let provisioned = provision(&template, &mut resolver, &sdk, &endpoint).await?;
+
+        // Everything spawned from here stops when `cancel` fires; until start
+        // succeeds, the guard fires it on any early return.
+        let cancel = CancellationToken::new();
+        let guard = cancel.clone().drop_guard();
+        let mut tasks = Vec::new();
+
+        let faults = FaultInjector::default();
+        let proxy_endpoint = if options.fault_proxy {
+            let proxy = serve(
+                "AWS fault proxy",
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                fault_proxy::router(&endpoint, faults.clone()),
+                cancel.clone(),
+            )
+            .await?;
+            let url = proxy.url();
+            tasks.push(proxy.task);
+            url
+        } else {
+            endpoint.clone()
+        };
+
+        let apis = template.http_apis(&resolver)?;
+        let specs = function_specs(&template, &resolver, &apis)?;
+        let jwt = jwt_settings(&apis);
+
+        let invoker = if options.run_functions {
+            let settings = LaunchSettings {
+                aws_endpoint: proxy_endpoint.clone(),
+                region: context.region.clone(),
+                extra_env: options.extra_env.clone(),
+                task_root: options.bin_dir.display().to_string(),
+            };
+            let service = lambda::start_functions(
+                specs.clone(),
+                &options.bin_dir,
+                &settings,
+                &context,
+                options.echo_function_logs,
+                &cancel,
+            )?;
+            tasks.extend(service.tasks);
+            service.invoker
+        } else {
+            Invoker::default()
+        };
+
+        if options.run_functions && options.run_pollers {
+            let sqs = aws_sdk_sqs::Client::new(&sdk);
+            for poller in sqs_pollers(&specs, &provisioned, &context)? {
+                tasks.push(tokio::spawn(poller.run(
+                    sqs.clone(),
+                    invoker.clone(),
+                    cancel.clone(),
+                )));
+            }
+        }
+        let schedules = schedule_runners(&specs, &context)?;
+        if options.run_functions && options.run_schedules {
+            for runner in schedules {
+                tasks.push(tokio::spawn(runner.run(invoker.clone(), cancel.clone())));
+            }
+        }
+
+        let route_table = route_table(&specs);
+        let routes = route_table
+            .routes()
+            .iter()
+            .map(|r| RouteInfo {
+                route_key: r.route_key.clone(),
+                function: r.function.clone(),
+                requires_jwt: matches!(r.auth, RouteAuthSpec::Jwt(_)),
+            })
+            .collect();
+        let http = serve(
+            "HTTP API",
+            options.http_addr,
+            http_api::router(HttpApiState {
+                routes: route_table,
+                invoker: invoker.clone(),
+                verifier: JwtVerifier::new(&options.jwt_secret),
+                account_id: context.account_id.clone(),
+                api_id: "local".to_owned(),
+            }),
+            cancel.clone(),
+        )
+        .await?;
+        let invoke = serve(
+            "Lambda Invoke API",
+            options.invoke_addr,
+            invoke_api::router(invoker.clone(), context.clone()),
+            cancel.clone(),
+        )
+        .await?;
+        let (http_addr, invoke_addr) = (http.addr, invoke.addr);
+        tasks.push(http.task);
+        tasks.push(invoke.task);
+
+        if options.run_functions {
+            for (function, readiness) in invoker.wait_ready(options.ready_timeout).await {
+                match readiness {
+                    Readiness::Ready => {}
+                    Readiness::Starting => {
+                        warn!(%function, timeout = ?options.ready_timeout, "function not ready yet");
+                    }
+                    Readiness::Failed(error) => warn!(%function, %error, "function init failed"),
+                }
+            }
+        }
+        guard.disarm();
+        info!(stack = %context.stack_name, elapsed = ?started.elapsed(), "local stack started");
+        Ok(Self {
+            context,
+            emulator,
+            endpoint,
+            proxy_endpoint,
+            http_addr,
+            invoke_addr,
+            provisioned,
+            invoker,
+            faults,
+            sdk_config: sdk,
+            routes,
+            jwt,
+            jwt_secret: options.jwt_secret,
+            cancel,
+            tasks,
+        })
+    }
+
+    /// The emulator, e.g. `http://127.0.0.1:4566`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The fault proxy functions use as `AWS_ENDPOINT_URL` (the emulator
+    /// itself when the proxy is off).
+    pub fn proxy_endpoint(&self) -> &str {
+        &self.proxy_endpoint
+    }
+
+    /// The HTTP API base URL.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// The Lambda Invoke API base URL.
+    pub fn invoke_url(&self) -> String {
+        format!("http://{}", self.invoke_addr)
+    }
+
+    pub fn context(&self) -> &StackContext {
+        &self.context
+    }
+
+    /// Physical names, ARNs and URLs by logical id.
+    pub fn provisioned(&self) -> &Provisioned {
+        &self.provisioned
+    }
+
+    /// SDK configuration for the emulator (test credentials, the stack's region).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk_config
+    }
+
+    pub fn invoker(&self) -> &Invoker {
+        &self.invoker
+    }
+
+    /// Invokes a function by logical id, binary name or function name.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        payload: Value,
+    ) -> Result<InvokeOutcome, InvokeError> {
+        self.invoker.invoke(function, payload).await
+    }
+
+    /// Queue AWS faults for the functions' calls.
+    pub fn faults(&self) -> &FaultInjector {
+        &self.faults
+    }
+
+    /// Every line a function wrote (empty for an unknown function).
+    pub fn function_logs(&self, function: &str) -> Vec<String> {
+        self.invoker.logs(function).unwrap_or_default()
+    }
+
+    /// Spawn → first `/next` of every process started, by logical id.
+    pub fn init_durations(&self) -> BTreeMap<String, Vec<Duration>> {
+        self.invoker.init_durations()
+    }
+
+    pub fn routes(&self) -> &[RouteInfo] {
+        &self.routes
+    }
+
+    /// The issuer and audience the HTTP API's JWT authorizer expects.
+    pub fn jwt_settings(&self) -> &JwtSettings {
+        &self.jwt
+    }
+
+    /// A valid bearer token for `user` (one hour).
+    pub fn token_for(&self, user: &str) -> Result<String, JwtError> {
+        mint_token(
+            &self.jwt_secret,
+            &TokenRequest {
+                subject: user.to_owned(),
+                issuer: self.jwt.issuer.clone(),
+                audience: self.jwt.audience.clone(),
+                ttl: Duration::from_secs(3600),
+                claims: BTreeMap::new(),
+            },
+        )
+    }
+
+    /// Time the emulator took to answer, if this stack started it.
+    pub fn emulator_started_in(&self) -> Option<Duration> {
+        self.emulator.as_ref().map(Emulator::started_in)
+    }
+
+    /// Stops every function process, poller, schedule and server, then the
+    /// emulator if this stack started it.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        for mut task in std::mem::take(&mut self.tasks) {
+            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+        if let Some(mut emulator) = self.emulator.take() {
+            emulator.stop().await;
+        }
+        info!(stack = %self.context.stack_name, "local stack stopped");
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        // Best effort without awaiting: the tasks own the child processes
+        // (killed when dropped) and the emulator is killed on drop.
+        self.cancel.cancel();
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn function_specs(
+    template: &Template,
+    resolver: &Resolver,
+    apis: &BTreeMap<String, HttpApiSpec>,
+) -> Result<Vec<FunctionSpec>, StackError> {
+    let mut specs = Vec::new();
+    for resource in template.resources_of(types::SERVERLESS_FUNCTION) {
+        if !resolver.is_enabled(resource) {
+            continue;
+        }
+        let spec = template.function_spec(resource, resolver, apis)?;
+        for event in &spec.events {
+            if let FunctionEvent::Unsupported { name, kind } = event {
+                warn!(function = %spec.logical_id, event = %name, %kind, "event type not emulated locally");
+            }
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+fn sqs_pollers(
+    specs: &[FunctionSpec],
+    provisioned: &Provisioned,
+    ctx: &StackContext,
+) -> Result<Vec<SqsPoller>, StackError> {
+    let mut pollers = Vec::new();
+    for spec in specs {
+        for event in &spec.events {
+            let FunctionEvent::Sqs(source) = event else {
+                continue;
+            };
+            if !source.enabled {
+                continue;
+            }
+            let queue = provisioned
+                .queue_by_arn(&source.queue_arn)
+                .and_then(|q| q.url.clone())
+                .ok_or_else(|| StackError::EventSourceQueue {
+                    function: spec.logical_id.clone(),
+                    queue_arn: source.queue_arn.clone(),
+                })?;
+            pollers.push(SqsPoller {
+                function: spec.logical_id.clone(),
+                queue_url: queue,
+                region: ctx.region.clone(),
+                spec: source.clone(),
+            });
+        }
+    }
+    Ok(pollers)
+}
+
+fn schedule_runners(
+    specs: &[FunctionSpec],
+    ctx: &StackContext,
+) -> Result<Vec<ScheduleRunner>, StackError> {
+    let mut runners = Vec::new();
+    for spec in specs {
+        for event in &spec.events {
+            let FunctionEvent::Schedule(schedule) = event else {
+                continue;
+            };
+            let expression: ScheduleExpression =
+                schedule
+                    .expression
+                    .parse()
+                    .map_err(|source| StackError::Schedule {
+                        function: spec.logical_id.clone(),
+                        event: schedule.name.clone(),
+                        source,
+                    })?;
+            if schedule.enabled {
+                runners.push(ScheduleRunner::new(
+                    &spec.logical_id,
+                    schedule.clone(),
+                    expression,
+                    ctx,
+                ));
+            }
+        }
+    }
+    Ok(runners)
+}
+
+fn route_table(specs: &[FunctionSpec]) -> RouteTable {
+    let routes = specs
+        .iter()
+        .flat_map(|spec| {
+            spec.events.iter().filter_map(move |event| match event {
+                FunctionEvent::Http(route) => Some(Route::new(&spec.logical_id, route)),
+                _ => None,
+            })
+        })
+        .collect();
+    RouteTable::new(routes)
+}
