@@ -252,7 +252,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_fields_with_a_reason_naming_the_field() {
-        let cases: Vec<(Box<dyn Fn(&mut RawLoginEvent)>, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut RawLoginEvent)>;
+        let cases: Vec<(Mutation, &str)> = vec![
             (Box::new(|r| r.user_id.clear()), "user_id is empty"),
             (
                 Box::new(|r| r.service_id = "a b".into()),

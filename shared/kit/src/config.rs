@@ -147,6 +147,19 @@ pub fn runner_config(env: &mut Env, step: &str) -> crate::batch::RunnerConfig {
     c
 }
 
+/// Start-up helper for mains: a configuration error is printed and logged, then the
+/// process exits with status 2, so Lambda reports an init failure naming the variable.
+pub fn or_exit<T>(result: Result<T, ConfigError>) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration");
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,18 +204,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("RETRY_BASE_SECONDS"));
-    }
-}
-
-/// Start-up helper for mains: a configuration error is printed and logged, then the
-/// process exits with status 2, so Lambda reports an init failure naming the variable.
-pub fn or_exit<T>(result: Result<T, ConfigError>) -> T {
-    match result {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::error!(error = %e, "invalid configuration");
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
     }
 }

@@ -19,9 +19,9 @@ use super::state::{self, StackState};
 pub struct DemoArgs {
     /// The steps file, e.g. events/demo.json.
     #[arg(long)]
-    file: PathBuf,
+    pub file: PathBuf,
     #[arg(long, env = "LOCAL_JWT_SECRET", default_value = DEFAULT_JWT_SECRET, hide_env_values = true)]
-    secret: String,
+    pub secret: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +50,14 @@ enum Step {
         title: Option<String>,
     },
     Print(String),
+    /// Show the messages of a queue (a DLQ) with their string attributes, without
+    /// consuming them. Bodies are not printed: they may hold personal data.
+    Peek {
+        queue: String,
+        title: Option<String>,
+        #[serde(default)]
+        attributes: Vec<String>,
+    },
 }
 
 fn default_timeout() -> u64 {
@@ -92,10 +100,64 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
                 .await?;
             }
             Step::Print(text) => println!("{text}"),
+            Step::Peek {
+                queue,
+                title,
+                attributes,
+            } => {
+                peek(&sqs, &stack, queue, title.as_deref(), attributes).await?;
+            }
         }
         tracing::debug!(step = n, "demo step done");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Receives what is visible in a queue, prints the chosen attributes, and makes
+/// the messages visible again at once.
+async fn peek(
+    sqs: &aws_sdk_sqs::Client,
+    stack: &StackState,
+    queue: &str,
+    title: Option<&str>,
+    attributes: &[String],
+) -> anyhow::Result<()> {
+    let url = queue_url(stack, queue)?;
+    println!();
+    println!("--- {}", title.unwrap_or(queue));
+    let got = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .visibility_timeout(5)
+        .send()
+        .await
+        .with_context(|| format!("receiving from {queue}"))?;
+    if got.messages().is_empty() {
+        println!("(empty)");
+    }
+    for (i, m) in got.messages().iter().enumerate() {
+        println!("message {}:", i + 1);
+        let attrs = m.message_attributes();
+        for name in attributes {
+            let value = attrs
+                .and_then(|a| a.get(name))
+                .and_then(|v| v.string_value())
+                .unwrap_or("-");
+            println!("  {name:<16} {value}");
+        }
+        if let Some(rh) = m.receipt_handle() {
+            sqs.change_message_visibility()
+                .queue_url(url)
+                .receipt_handle(rh)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .with_context(|| format!("releasing a message of {queue}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn resolve(workspace: &Path, file: &Path) -> PathBuf {

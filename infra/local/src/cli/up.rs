@@ -31,6 +31,9 @@ pub struct UpArgs {
     /// Template parameter override, `Name=Value` (repeatable).
     #[arg(long = "param", value_parser = parse_pair)]
     params: Vec<(String, String)>,
+    /// Once up, play this demo file (see `local-stack demo`), then keep serving.
+    #[arg(long)]
+    demo: Option<PathBuf>,
 }
 
 pub fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -78,12 +81,41 @@ pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
     )?;
     print_summary(&stack);
 
+    if let Some(file) = args.demo {
+        let demo_args = super::demo::DemoArgs {
+            file,
+            secret: args_secret(),
+        };
+        // Ctrl-C during the demo stops everything just the same.
+        tokio::select! {
+            result = super::demo::run(workspace, &demo_args) => match result {
+                Ok(_) => println!("\nDemo done. Serving until Ctrl-C."),
+                Err(e) => println!("\nThe demo failed: {e:#}. Serving until Ctrl-C."),
+            },
+            () = wait_for_stop_signal() => {
+                println!("Stopping the local stack...");
+                stack.shutdown().await;
+                state::remove(workspace);
+                println!("Stopped.");
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
+
     wait_for_stop_signal().await;
     println!("Stopping the local stack...");
     stack.shutdown().await;
     state::remove(workspace);
     println!("Stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The local JWT secret, as `demo` and `token` read it.
+fn args_secret() -> String {
+    std::env::var("LOCAL_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| local_stack::DEFAULT_JWT_SECRET.to_owned())
 }
 
 /// The refusal message when a stack is already up, by pid file or by ports.
