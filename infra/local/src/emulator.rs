@@ -150,8 +150,13 @@ impl Emulator {
     /// Kills the emulator and waits for it to exit.
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.start_kill();
-            let _ = child.wait().await;
+            // Errors here mean the process already exited.
+            if let Err(e) = child.start_kill() {
+                debug!(error = %e, "emulator already exited");
+            }
+            if let Err(e) = child.wait().await {
+                debug!(error = %e, "could not reap the emulator");
+            }
             debug!(endpoint = %self.endpoint, "emulator stopped");
         }
     }

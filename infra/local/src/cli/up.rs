@@ -217,13 +217,22 @@ async fn wait_for_stop_signal() {
                     _ = term.recv() => {}
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+            Err(e) => {
+                tracing::warn!(error = %e, "no SIGTERM handler; stopping on Ctrl-C only");
+                ctrl_c_or_forever().await;
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        ctrl_c_or_forever().await;
+    }
+}
+
+/// Waits for Ctrl-C; if no handler can be installed, serves until killed.
+async fn ctrl_c_or_forever() {
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        tracing::warn!(error = %e, "no Ctrl-C handler; stop with `local-stack stop` or a kill");
+        std::future::pending::<()>().await;
     }
 }

@@ -167,9 +167,14 @@ async fn run_instance(
     end
 }
 
+/// Kills and reaps the process. Failures mean it is already gone: nothing to do.
 async fn kill(child: &mut Child) {
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    if let Err(e) = child.start_kill() {
+        tracing::debug!(error = %e, "kill: process already exited");
+    }
+    if let Err(e) = child.wait().await {
+        tracing::debug!(error = %e, "could not reap the function process");
+    }
 }
 
 /// Copies the process's stdout and stderr, line by line, into the function's log.
