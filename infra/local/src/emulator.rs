@@ -14,6 +14,9 @@ use crate::child::tie_to_parent;
 const READY_DEADLINE: Duration = Duration::from_secs(30);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
+/// The launcher script, run with the venv's python (`python -c`).
+const MOTO_LAUNCHER: &str = include_str!("../moto_server.py");
+
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
     #[error("the emulator is not installed: {0} is missing (run `make venv` or install moto[server] into the venv)")]
@@ -54,6 +57,11 @@ impl Emulator {
         venv.join("bin").join("moto_server")
     }
 
+    /// The venv's interpreter, which runs the launcher.
+    pub fn python(venv: &Path) -> PathBuf {
+        venv.join("bin").join("python")
+    }
+
     pub fn is_installed(venv: &Path) -> bool {
         Self::binary(venv).is_file()
     }
@@ -70,15 +78,17 @@ impl Emulator {
             None => free_port().map_err(EmulatorError::NoFreePort)?,
         };
         let started = Instant::now();
-        let mut command = Command::new(&binary);
+        // moto's own server, started through our launcher, which gives DynamoDB its
+        // item-level atomicity back (see infra/local/moto_server.py for why).
+        let mut command = Command::new(Self::python(venv));
         command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", MOTO_LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         tie_to_parent(&mut command);
         let mut child = command.spawn().map_err(|source| EmulatorError::Spawn {
-            path: binary.clone(),
+            path: Self::python(venv),
             source,
         })?;
         // moto logs every request; keep it at debug level, and the last lines
