@@ -68,25 +68,19 @@ pub struct KitOverhead {
 
 /// Runs `runs` rounds of `batches` batches of 10 on a single-threaded runtime.
 pub fn measure(runs: usize, batches: usize) -> anyhow::Result<KitOverhead> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let runner = BatchRunner::new(RunnerConfig::new("bench"), NoQueues);
     let decoder = Arc::new(JsonBody::<activity_shape::RawLogin>::default());
-    let step = Arc::new(FnStep(
-        |_ctx: RecordContext, _input: activity_shape::RawLogin| async {
-            Ok::<_, Never>(Outcome::Done)
-        },
-    ));
+    let step = Arc::new(FnStep(|_ctx: RecordContext, _input: activity_shape::RawLogin| async {
+        Ok::<_, Never>(Outcome::Done)
+    }));
     let mut wall = Vec::new();
     let mut cpu = Vec::new();
     let records = batches * 10;
     // Warm-up round, not counted.
     rt.block_on(async {
         for _ in 0..batches / 10 {
-            runner
-                .run(batch(10), None, decoder.clone(), step.clone())
-                .await;
+            runner.run(batch(10), None, decoder.clone(), step.clone()).await;
         }
     });
     for _ in 0..runs {

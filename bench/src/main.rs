@@ -19,17 +19,10 @@ struct Args {
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a = Args {
-        out: PathBuf::from("docs/benchmarks.md"),
-        runs: 5,
-        records: 200,
-    };
+    let mut a = Args { out: PathBuf::from("docs/benchmarks.md"), runs: 5, records: 200 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))
-        };
+        let mut value = || it.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value"));
         match flag.as_str() {
             "--out" => a.out = PathBuf::from(value()?),
             "--runs" => a.runs = value()?.parse()?,
@@ -44,14 +37,10 @@ fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     format!("{cores} cores ({cpu}), shared with other work; moto 5.2.5 as the emulator")
 }
 
@@ -70,19 +59,9 @@ fn main() -> anyhow::Result<()> {
     let kit = kit_overhead::measure(args.runs, 2_000)?;
     eprintln!("bench: sizes…");
     let sizes = sizes::measure(&workspace.join("target").join("release"), FUNCTIONS);
-    eprintln!(
-        "bench: record-login on the local stack ({} runs of {} records)…",
-        args.runs.min(3),
-        args.records
-    );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let pipe = rt.block_on(pipeline::measure(
-        &workspace,
-        args.runs.min(3),
-        args.records,
-    ))?;
+    eprintln!("bench: record-login on the local stack ({} runs of {} records)…", args.runs.min(3), args.records);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let pipe = rt.block_on(pipeline::measure(&workspace, args.runs.min(3), args.records))?;
 
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
@@ -92,86 +71,58 @@ fn main() -> anyhow::Result<()> {
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),
         machine()
     )?;
-    writeln!(
-        md,
-        "Every figure is the median of the runs stated; nothing here is asserted by `make test`.\n"
-    )?;
+    writeln!(md, "Every figure is the median of the runs stated; nothing here is asserted by `make test`.\n")?;
 
     writeln!(md, "## The kit's CPU overhead per record (I/O faked)\n")?;
     writeln!(md, "Batches of 10 realistic login bodies through `BatchRunner::run` with a no-op step and no-op queue operations, on a single-threaded runtime: decode, span, task spawn, settle, partial batch response. {} runs of {} records.\n", kit.runs, kit.records_per_run)?;
     writeln!(md, "| measure | per record | target |\n|---|---|---|")?;
-    writeln!(
-        md,
-        "| CPU time | {:.1} µs | < 50 µs {} |",
-        kit.cpu_us_per_record,
-        mark(kit.cpu_us_per_record < 50.0)
-    )?;
+    writeln!(md, "| CPU time | {:.1} µs | < 50 µs {} |", kit.cpu_us_per_record, mark(kit.cpu_us_per_record < 50.0))?;
     writeln!(md, "| wall time | {:.1} µs | |\n", kit.wall_us_per_record)?;
 
     writeln!(md, "## record-login through the local stack\n")?;
     writeln!(md, "{} runs of {} login events sent with `SendMessageBatch` to `login-events`, timed until every activity item exists and the queue is empty; the release binary runs under the local Lambda service (one instance, batches of 10). Each record costs 2 DynamoDB requests (a transaction and a conditional update); each batch adds a receive and a delete.\n", pipe.runs, pipe.records_per_run)?;
     writeln!(md, "| measure | value |\n|---|---|")?;
+    writeln!(md, "| records per second, end to end | {:.0} |", pipe.records_per_second)?;
+    writeln!(md, "| emulator: `GetItem`, one at a time | {:.1} ms |", pipe.emulator_get_item_ms)?;
+    writeln!(md, "| emulator: `TransactWriteItems` (1 update) | {:.1} ms |", pipe.emulator_transact_ms)?;
+    writeln!(md, "| emulator: `SendMessage` | {:.1} ms |", pipe.emulator_sqs_send_ms)?;
+    let per_record_ms = pipe.emulator_transact_ms + pipe.emulator_get_item_ms + pipe.emulator_sqs_send_ms * 2.0 / 10.0;
     writeln!(
         md,
-        "| records per second, end to end | {:.0} |",
-        pipe.records_per_second
+        "| emulator-bound ceiling, serial (≈ transaction + update + 2/10 SQS calls) | {:.0} records/s |\n",
+        1000.0 / per_record_ms.max(0.001)
     )?;
-    writeln!(
-        md,
-        "| emulator: `GetItem`, one at a time | {:.1} ms |",
-        pipe.emulator_get_item_ms
-    )?;
-    writeln!(
-        md,
-        "| emulator: `TransactWriteItems` (1 update) | {:.1} ms |",
-        pipe.emulator_transact_ms
-    )?;
-    writeln!(
-        md,
-        "| emulator: `SendMessage` | {:.1} ms |",
-        pipe.emulator_sqs_send_ms
-    )?;
-    let per_record_ms = pipe.emulator_transact_ms
-        + pipe.emulator_get_item_ms
-        + pipe.emulator_sqs_send_ms * 2.0 / 10.0;
-    writeln!(md, "| emulator-bound ceiling, serial (≈ transaction + update + 2/10 SQS calls) | {:.0} records/s |\n", 1000.0 / per_record_ms.max(0.001))?;
     writeln!(md, "The emulator answers each request in milliseconds of its own CPU while the kit spends microseconds per record, so locally the emulator is the bottleneck; records run 10 at a time within a batch, which is why the end-to-end rate can exceed the serial ceiling.\n")?;
 
     writeln!(md, "## Binaries (release profile: opt-level s, fat LTO, 1 codegen unit, stripped; host architecture)\n")?;
-    writeln!(
-        md,
-        "| function | binary | zip (deflate -9) | target |\n|---|---|---|---|"
-    )?;
+    writeln!(md, "| function | binary | zip (deflate -9) | target |\n|---|---|---|---|")?;
     for s in &sizes {
-        let zip = s
-            .zip_bytes
-            .map(|z| format!("{:.2} MB", z as f64 / 1e6))
-            .unwrap_or_else(|| "n/a".into());
+        let zip = s.zip_bytes.map(|z| format!("{:.2} MB", z as f64 / 1e6)).unwrap_or_else(|| "n/a".into());
         let ok = s.zip_bytes.is_some_and(|z| z as f64 <= 4e6);
-        writeln!(
-            md,
-            "| {} | {:.2} MB | {} | ≤ 4 MB {} |",
-            s.function,
-            s.binary_bytes as f64 / 1e6,
-            zip,
-            mark(ok)
-        )?;
+        writeln!(md, "| {} | {:.2} MB | {} | ≤ 4 MB {} |", s.function, s.binary_bytes as f64 / 1e6, zip, mark(ok))?;
     }
     writeln!(md)?;
 
     writeln!(md, "## Start-up and memory\n")?;
     writeln!(md, "| measure | value | target |\n|---|---|---|")?;
     for (f, ms) in &pipe.init_ms {
-        writeln!(
-            md,
-            "| {f}: init (process start → first Runtime API poll) | {ms:.1} ms | |"
-        )?;
+        writeln!(md, "| {f}: init (process start → first Runtime API poll) | {ms:.1} ms | |")?;
     }
     match pipe.peak_rss_kib_batch_of_10 {
-        Some(kib) => writeln!(md, "| record-login: peak RSS after a batch of 10 | {:.1} MB | < 40 MB {} |", kib as f64 / 1024.0, mark((kib as f64 / 1024.0) < 40.0))?,
-        None => writeln!(md, "| record-login: peak RSS after a batch of 10 | not measured (process not found) | < 40 MB |")?,
+        Some(kib) => writeln!(
+            md,
+            "| record-login: peak RSS after a batch of 10 | {:.1} MB | < 40 MB {} |",
+            kib as f64 / 1024.0,
+            mark((kib as f64 / 1024.0) < 40.0)
+        )?,
+        None => {
+            writeln!(md, "| record-login: peak RSS after a batch of 10 | not measured (process not found) | < 40 MB |")?
+        }
     }
-    writeln!(md, "\nRe-run with `make bench` (options: `cargo run --release -p bench -- --runs N --records N --out FILE`).")?;
+    writeln!(
+        md,
+        "\nRe-run with `make bench` (options: `cargo run --release -p bench -- --runs N --records N --out FILE`)."
+    )?;
 
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;

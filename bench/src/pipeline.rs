@@ -24,37 +24,25 @@ pub struct PipelineFigures {
 /// Finds the pid of the process running `binary` (the local stack's child).
 fn pid_of(binary: &Path) -> Option<u32> {
     let target = std::fs::canonicalize(binary).ok()?;
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
-            (exe == target).then_some(pid)
-        })
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+        (exe == target).then_some(pid)
+    })
 }
 
 async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
     use aws_sdk_sqs::types::QueueAttributeName as A;
-    let Ok(out) = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(A::All)
-        .send()
-        .await
-    else {
+    let Ok(out) = sqs.get_queue_attributes().queue_url(url).attribute_names(A::All).send().await else {
         return u64::MAX;
     };
     let Some(a) = out.attributes() else {
         return u64::MAX;
     };
-    [
-        A::ApproximateNumberOfMessages,
-        A::ApproximateNumberOfMessagesNotVisible,
-    ]
-    .iter()
-    .map(|k| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
-    .sum()
+    [A::ApproximateNumberOfMessages, A::ApproximateNumberOfMessagesNotVisible]
+        .iter()
+        .map(|k| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
+        .sum()
 }
 
 async fn count_activity(ddb: &aws_sdk_dynamodb::Client, table: &str, user: &str) -> usize {
@@ -65,14 +53,8 @@ async fn count_activity(ddb: &aws_sdk_dynamodb::Client, table: &str, user: &str)
             .query()
             .table_name(table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
-            .expression_attribute_values(
-                ":pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{user}")),
-            )
-            .expression_attribute_values(
-                ":e",
-                aws_sdk_dynamodb::types::AttributeValue::S("EVENT#".into()),
-            )
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{user}")))
+            .expression_attribute_values(":e", aws_sdk_dynamodb::types::AttributeValue::S("EVENT#".into()))
             .select(aws_sdk_dynamodb::types::Select::Count)
             .set_exclusive_start_key(start)
             .send()
@@ -88,12 +70,7 @@ async fn count_activity(ddb: &aws_sdk_dynamodb::Client, table: &str, user: &str)
     }
 }
 
-async fn send_logins(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    user: &str,
-    n: usize,
-) -> anyhow::Result<()> {
+async fn send_logins(sqs: &aws_sdk_sqs::Client, url: &str, user: &str, n: usize) -> anyhow::Result<()> {
     for chunk in (0..n).collect::<Vec<_>>().chunks(10) {
         let mut req = sqs.send_message_batch().queue_url(url);
         for i in chunk {
@@ -126,28 +103,18 @@ where
     median(&mut samples)
 }
 
-pub async fn measure(
-    workspace: &Path,
-    runs: usize,
-    records: usize,
-) -> anyhow::Result<PipelineFigures> {
+pub async fn measure(workspace: &Path, runs: usize, records: usize) -> anyhow::Result<PipelineFigures> {
     let release = workspace.join("target").join("release");
-    let options = StackOptions::for_workspace(workspace)
-        .with_bin_dir(&release)
-        .quiet();
+    let options = StackOptions::for_workspace(workspace).with_bin_dir(&release).quiet();
     let stack = LocalStack::start(options).await?;
     let sqs = aws_sdk_sqs::Client::new(stack.sdk_config());
     let ddb = aws_sdk_dynamodb::Client::new(stack.sdk_config());
-    let queue = stack
-        .provisioned()
-        .queue_url("LoginEventsQueue")?
-        .to_owned();
+    let queue = stack.provisioned().queue_url("LoginEventsQueue")?.to_owned();
     let table = stack.provisioned().table_name("ActivityTable")?.to_owned();
 
     // Peak RSS for one batch of 10, through the Invoke API path, on a fresh process.
-    let batch: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
-        workspace.join("events/record-login/sqs-batch.json"),
-    )?)?;
+    let batch: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace.join("events/record-login/sqs-batch.json"))?)?;
     let mut ten = batch.clone();
     let first = batch["Records"][0].clone();
     ten["Records"] = serde_json::Value::Array(
@@ -173,15 +140,10 @@ pub async fn measure(
         send_logins(&sqs, &queue, &user, records).await?;
         let deadline = t0 + Duration::from_secs(600);
         loop {
-            if count_activity(&ddb, &table, &user).await >= records
-                && queue_depth(&sqs, &queue).await == 0
-            {
+            if count_activity(&ddb, &table, &user).await >= records && queue_depth(&sqs, &queue).await == 0 {
                 break;
             }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "run {run}: not drained in 10 minutes"
-            );
+            anyhow::ensure!(Instant::now() < deadline, "run {run}: not drained in 10 minutes");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         rates.push(records as f64 / t0.elapsed().as_secs_f64());
@@ -190,25 +152,14 @@ pub async fn measure(
     // The emulator alone: the same kinds of request, one at a time.
     let key = |i: usize| {
         std::collections::HashMap::from([
-            (
-                "pk".to_owned(),
-                aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#probe-{i}")),
-            ),
-            (
-                "sk".to_owned(),
-                aws_sdk_dynamodb::types::AttributeValue::S("SERVICE#x".to_owned()),
-            ),
+            ("pk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#probe-{i}"))),
+            ("sk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S("SERVICE#x".to_owned())),
         ])
     };
     let get_ms = time_requests(100, |i| {
         let (ddb, table) = (ddb.clone(), table.clone());
         async move {
-            let _ignored = ddb
-                .get_item()
-                .table_name(table)
-                .set_key(Some(key(i)))
-                .send()
-                .await;
+            let _ignored = ddb.get_item().table_name(table).set_key(Some(key(i))).send().await;
         }
     })
     .await;
@@ -219,36 +170,20 @@ pub async fn measure(
                 .table_name(&table)
                 .set_key(Some(key(i)))
                 .update_expression("ADD login_count :one")
-                .expression_attribute_values(
-                    ":one",
-                    aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
-                )
+                .expression_attribute_values(":one", aws_sdk_dynamodb::types::AttributeValue::N("1".into()))
                 .build();
             if let Ok(update) = update {
-                let item = aws_sdk_dynamodb::types::TransactWriteItem::builder()
-                    .update(update)
-                    .build();
+                let item = aws_sdk_dynamodb::types::TransactWriteItem::builder().update(update).build();
                 let _ignored = ddb.transact_write_items().transact_items(item).send().await;
             }
         }
     })
     .await;
-    let probe_queue = sqs
-        .create_queue()
-        .queue_name("bench-probe")
-        .send()
-        .await?
-        .queue_url
-        .unwrap_or_default();
+    let probe_queue = sqs.create_queue().queue_name("bench-probe").send().await?.queue_url.unwrap_or_default();
     let send_ms = time_requests(100, |i| {
         let (sqs, url) = (sqs.clone(), probe_queue.clone());
         async move {
-            let _ignored = sqs
-                .send_message()
-                .queue_url(url)
-                .message_body(format!("probe {i}"))
-                .send()
-                .await;
+            let _ignored = sqs.send_message().queue_url(url).message_body(format!("probe {i}")).send().await;
         }
     })
     .await;

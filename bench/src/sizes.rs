@@ -17,14 +17,7 @@ fn zip_size(binary: &Path, scratch: &Path) -> Option<u64> {
     let script = "import sys, zipfile\n\
                   with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:\n\
                   \x20   z.write(sys.argv[1], 'bootstrap')\n";
-    let ok = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(binary)
-        .arg(&zip)
-        .status()
-        .ok()?
-        .success();
+    let ok = Command::new("python3").arg("-c").arg(script).arg(binary).arg(&zip).status().ok()?.success();
     if !ok {
         return None;
     }
@@ -38,11 +31,7 @@ pub fn measure(release_dir: &Path, functions: &[&str]) -> Vec<Size> {
             let binary = release_dir.join(f);
             let binary_bytes = std::fs::metadata(&binary).ok()?.len();
             let zip_bytes = zip_size(&binary, &release_dir.join("bench-zips").join(f));
-            Some(Size {
-                function: (*f).to_owned(),
-                binary_bytes,
-                zip_bytes,
-            })
+            Some(Size { function: (*f).to_owned(), binary_bytes, zip_bytes })
         })
         .collect()
 }

@@ -8,17 +8,13 @@ use std::time::{Duration, Instant};
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
 }
 
 /// Where `cargo build --workspace --bins` put the function binaries.
 pub fn bin_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     target.join("debug")
 }
 
@@ -45,10 +41,7 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(500));
     }
@@ -87,14 +80,8 @@ impl Driver {
 
     /// Emulator and template resources only: for adapter tests.
     pub async fn start_resources_only() -> Self {
-        Self::start_with(
-            StackOptions::default()
-                .without_functions()
-                .without_pollers()
-                .without_schedules()
-                .quiet(),
-        )
-        .await
+        Self::start_with(StackOptions::default().without_functions().without_pollers().without_schedules().quiet())
+            .await
     }
 
     pub async fn start_with(options: StackOptions) -> Self {
@@ -102,10 +89,7 @@ impl Driver {
             Ok(s) => s,
             Err(e) => panic!("local stack did not start: {e} (does `make venv` need running?)"),
         };
-        Self {
-            stack,
-            http: reqwest::Client::new(),
-        }
+        Self { stack, http: reqwest::Client::new() }
     }
 
     pub fn stack(&self) -> &LocalStack {
@@ -127,25 +111,13 @@ impl Driver {
     }
 
     pub fn table(&self, logical_id: &str) -> String {
-        self.stack
-            .provisioned()
-            .table_name(logical_id)
-            .map(str::to_owned)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.stack.provisioned().table_name(logical_id).map(str::to_owned).unwrap_or_else(|e| panic!("{e}"))
     }
     pub fn queue_url(&self, logical_id: &str) -> String {
-        self.stack
-            .provisioned()
-            .queue_url(logical_id)
-            .map(str::to_owned)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.stack.provisioned().queue_url(logical_id).map(str::to_owned).unwrap_or_else(|e| panic!("{e}"))
     }
     pub fn queue_arn(&self, logical_id: &str) -> String {
-        self.stack
-            .provisioned()
-            .queue_arn(logical_id)
-            .map(str::to_owned)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.stack.provisioned().queue_arn(logical_id).map(str::to_owned).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Sends login bodies to `login-events` (batches of 10, as a producer would).
@@ -167,11 +139,7 @@ impl Driver {
                 req = req.entries(entry);
             }
             let out = req.send().await.expect("SendMessageBatch");
-            assert!(
-                out.failed().is_empty(),
-                "SendMessageBatch failures: {:?}",
-                out.failed()
-            );
+            assert!(out.failed().is_empty(), "SendMessageBatch failures: {:?}", out.failed());
         }
     }
 
@@ -188,9 +156,8 @@ impl Driver {
                 .await
                 .ok()?;
             let a = attrs.attributes()?;
-            let n = |k: aws_sdk_sqs::types::QueueAttributeName| {
-                a.get(&k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(1)
-            };
+            let n =
+                |k: aws_sdk_sqs::types::QueueAttributeName| a.get(&k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(1);
             let total = n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
                 + n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
                 + n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed);
@@ -226,13 +193,7 @@ impl Driver {
             for m in messages {
                 out.push(received(m));
                 if let Some(rh) = m.receipt_handle() {
-                    self.sqs()
-                        .delete_message()
-                        .queue_url(url)
-                        .receipt_handle(rh)
-                        .send()
-                        .await
-                        .expect("DeleteMessage");
+                    self.sqs().delete_message().queue_url(url).receipt_handle(rh).send().await.expect("DeleteMessage");
                 }
             }
         }
@@ -276,21 +237,9 @@ impl Driver {
 
     /// A topic with one raw-delivery SQS subscription, created outside the template.
     pub async fn topic_with_raw_queue_subscription(&self, name: &str) -> (String, String) {
-        let topic = self
-            .sns()
-            .create_topic()
-            .name(name)
-            .send()
-            .await
-            .expect("CreateTopic");
+        let topic = self.sns().create_topic().name(name).send().await.expect("CreateTopic");
         let topic_arn = topic.topic_arn().unwrap_or_default().to_owned();
-        let queue = self
-            .sqs()
-            .create_queue()
-            .queue_name(format!("{name}-sub"))
-            .send()
-            .await
-            .expect("CreateQueue");
+        let queue = self.sqs().create_queue().queue_name(format!("{name}-sub")).send().await.expect("CreateQueue");
         let url = queue.queue_url().unwrap_or_default().to_owned();
         let attrs = self
             .sqs()
@@ -350,12 +299,7 @@ impl Driver {
             .ok()
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| local_stack::DEFAULT_JWT_SECRET.to_owned());
-        encode(
-            &Header::default(),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .expect("encode")
+        encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).expect("encode")
     }
 
     /// GET on the local HTTP API as `user`: (status, JSON body).
@@ -378,11 +322,7 @@ impl Driver {
         if let Some(a) = authorization {
             req = req.header("authorization", a);
         }
-        req.send()
-            .await
-            .expect("HTTP API request")
-            .status()
-            .as_u16()
+        req.send().await.expect("HTTP API request").status().as_u16()
     }
 
     /// Makes the next `count` `operation` requests from functions fail.
@@ -401,11 +341,7 @@ impl Driver {
             .send()
             .await
             .expect("POST /__faults");
-        assert!(
-            resp.status().is_success(),
-            "fault not accepted: {}",
-            resp.status()
-        );
+        assert!(resp.status().is_success(), "fault not accepted: {}", resp.status());
     }
 
     /// How many injected failures have not been hit yet.
@@ -421,14 +357,7 @@ impl Driver {
 fn received(m: &aws_sdk_sqs::types::Message) -> Received {
     let attributes = m
         .message_attributes()
-        .map(|a| {
-            a.iter()
-                .filter_map(|(k, v)| v.string_value().map(|s| (k.clone(), s.to_owned())))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|(k, v)| v.string_value().map(|s| (k.clone(), s.to_owned()))).collect())
         .unwrap_or_default();
-    Received {
-        body: m.body().unwrap_or_default().to_owned(),
-        attributes,
-    }
+    Received { body: m.body().unwrap_or_default().to_owned(), attributes }
 }

@@ -62,33 +62,20 @@ async fn idempotency_on_dynamodb_runs_work_once_replays_and_refuses_a_reused_key
     assert_eq!((fresh, runs.load(Ordering::SeqCst)), (1, 1));
 
     let again = idem
-        .once("create-ticket#r-1", "payload-1", None, || async {
-            Ok::<_, ProviderFailed>("other".to_owned())
-        })
+        .once("create-ticket#r-1", "payload-1", None, || async { Ok::<_, ProviderFailed>("other".to_owned()) })
         .await;
     assert_eq!(again.unwrap(), Once::Replayed("ticket-1".to_owned()));
 
-    let reused = idem
-        .once("create-ticket#r-1", "payload-2", None, || async {
-            Ok::<_, ProviderFailed>("x".to_owned())
-        })
-        .await;
+    let reused =
+        idem.once("create-ticket#r-1", "payload-2", None, || async { Ok::<_, ProviderFailed>("x".to_owned()) }).await;
     let err = reused.unwrap_err();
     assert!(matches!(err, IdempotencyError::PayloadMismatch { .. }));
     assert_eq!(err.class(), ErrorClass::Permanent);
 
     // A failed attempt releases the key: the retry runs at once.
-    let failed = idem
-        .once("k2", "p", None, || async {
-            Err::<String, _>(ProviderFailed)
-        })
-        .await;
+    let failed = idem.once("k2", "p", None, || async { Err::<String, _>(ProviderFailed) }).await;
     assert!(matches!(failed, Err(IdempotencyError::Work(_))));
-    let retried = idem
-        .once("k2", "p", None, || async {
-            Ok::<_, ProviderFailed>("ok".to_owned())
-        })
-        .await;
+    let retried = idem.once("k2", "p", None, || async { Ok::<_, ProviderFailed>("ok".to_owned()) }).await;
     assert_eq!(retried.unwrap(), Once::Fresh("ok".to_owned()));
 }
 
@@ -97,19 +84,9 @@ async fn an_expired_result_in_dynamodb_is_not_honoured() {
     let d = Driver::start_resources_only().await;
     let store = DynamoIdempotencyStore::new(d.dynamodb(), d.table("IdempotencyTable"));
     let idem = Idempotency::new(store, SystemClock).with_retention(chrono::Duration::seconds(-5));
-    let first = idem
-        .once("k", "p", None, || async { Ok::<_, ProviderFailed>(1) })
-        .await
-        .unwrap();
-    let second = idem
-        .once("k", "p", None, || async { Ok::<_, ProviderFailed>(2) })
-        .await
-        .unwrap();
-    assert_eq!(
-        (first, second),
-        (Once::Fresh(1), Once::Fresh(2)),
-        "the stored result had expired"
-    );
+    let first = idem.once("k", "p", None, || async { Ok::<_, ProviderFailed>(1) }).await.unwrap();
+    let second = idem.once("k", "p", None, || async { Ok::<_, ProviderFailed>(2) }).await.unwrap();
+    assert_eq!((first, second), (Once::Fresh(1), Once::Fresh(2)), "the stored result had expired");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,40 +118,14 @@ async fn sqs_adapter_dead_letters_with_attributes_and_stretches_visibility() {
 
     // Visibility: a received message made invisible for 30 s is not received again now.
     let source = d.queue_url("LoginEventsQueue");
-    d.sqs()
-        .send_message()
-        .queue_url(&source)
-        .message_body("{}")
-        .send()
-        .await
-        .unwrap();
-    let got = d
-        .sqs()
-        .receive_message()
-        .queue_url(&source)
-        .visibility_timeout(1)
-        .wait_time_seconds(2)
-        .send()
-        .await
-        .unwrap();
+    d.sqs().send_message().queue_url(&source).message_body("{}").send().await.unwrap();
+    let got =
+        d.sqs().receive_message().queue_url(&source).visibility_timeout(1).wait_time_seconds(2).send().await.unwrap();
     let receipt = got.messages()[0].receipt_handle().unwrap().to_owned();
-    queues
-        .extend_visibility(&source_arn, &receipt, 30)
-        .await
-        .unwrap();
+    queues.extend_visibility(&source_arn, &receipt, 30).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await; // past the original 1 s timeout
-    let again = d
-        .sqs()
-        .receive_message()
-        .queue_url(&source)
-        .wait_time_seconds(1)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        again.messages().is_empty(),
-        "the stretched visibility must hide the message"
-    );
+    let again = d.sqs().receive_message().queue_url(&source).wait_time_seconds(1).send().await.unwrap();
+    assert!(again.messages().is_empty(), "the stretched visibility must hide the message");
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -205,10 +156,7 @@ async fn sns_publisher_delivers_the_envelope_with_filterable_attributes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_activity_store_counts_one_of_many_concurrent_copies_and_never_moves_backwards() {
     let d = Driver::start_resources_only().await;
-    let store = Arc::new(DynamoActivityStore::new(
-        d.dynamodb(),
-        d.table("ActivityTable"),
-    ));
+    let store = Arc::new(DynamoActivityStore::new(d.dynamodb(), d.table("ActivityTable")));
     let now = chrono::Utc::now();
     let raw = |ts: &str| RawLoginEvent {
         user_id: "adapter-user".into(),

@@ -33,10 +33,7 @@ fn record_login_names_an_invalid_variable() {
 
 #[test]
 fn query_api_names_its_missing_table() {
-    let out = Command::new(function_binary("query-api"))
-        .env_clear()
-        .output()
-        .expect("start query-api");
+    let out = Command::new(function_binary("query-api")).env_clear().output().expect("start query-api");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("ACTIVITY_TABLE_NAME"), "{stderr}");

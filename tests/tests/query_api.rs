@@ -10,7 +10,10 @@ async fn the_authorisation_matrix_holds() {
     let d = Driver::start().await;
     let owner = d.unique_user();
     let other = d.unique_user();
-    d.send_logins(&[json!({"user_id": owner, "service_id": "s", "service_name": "S", "timestamp": "2024-01-01T00:00:00Z"})]).await;
+    d.send_logins(&[
+        json!({"user_id": owner, "service_id": "s", "service_name": "S", "timestamp": "2024-01-01T00:00:00Z"}),
+    ])
+    .await;
     d.wait_drained().await;
     let path = format!("/users/{owner}/services");
 
@@ -19,52 +22,22 @@ async fn the_authorisation_matrix_holds() {
     assert_eq!(body["services"].as_array().unwrap().len(), 1);
 
     assert_eq!(d.get_with_header(&path, None).await, 401, "no token");
+    assert_eq!(d.get_with_header(&path, Some("Bearer not.a.jwt".into())).await, 401, "garbage token");
     assert_eq!(
-        d.get_with_header(&path, Some("Bearer not.a.jwt".into()))
-            .await,
-        401,
-        "garbage token"
-    );
-    assert_eq!(
-        d.get_with_header(&path, Some(format!("Bearer {}", d.forged_token(&owner))))
-            .await,
+        d.get_with_header(&path, Some(format!("Bearer {}", d.forged_token(&owner)))).await,
         401,
         "wrong signature"
     );
+    assert_eq!(d.get_with_header(&path, Some(format!("Bearer {}", d.expired_token(&owner)))).await, 401, "expired");
+    assert_eq!(d.get_with_header(&path, Some(format!("Bearer {}", d.token(&other)))).await, 403, "another user");
     assert_eq!(
-        d.get_with_header(&path, Some(format!("Bearer {}", d.expired_token(&owner))))
-            .await,
-        401,
-        "expired"
-    );
-    assert_eq!(
-        d.get_with_header(&path, Some(format!("Bearer {}", d.token(&other))))
-            .await,
-        403,
-        "another user"
-    );
-    assert_eq!(
-        d.get_with_header(
-            &format!("/users/{owner}/activity"),
-            Some(format!("Bearer {}", d.token(&other)))
-        )
-        .await,
+        d.get_with_header(&format!("/users/{owner}/activity"), Some(format!("Bearer {}", d.token(&other)))).await,
         403
     );
 
-    let (status, body) = d
-        .get_json(&format!("/users/{other}/services"), &other)
-        .await;
-    assert_eq!(
-        (status, body["services"].clone()),
-        (200, json!([])),
-        "unknown user: empty list"
-    );
-    assert_eq!(
-        d.get_with_header("/healthz", None).await,
-        200,
-        "health needs no token"
-    );
+    let (status, body) = d.get_json(&format!("/users/{other}/services"), &other).await;
+    assert_eq!((status, body["services"].clone()), (200, json!([])), "unknown user: empty list");
+    assert_eq!(d.get_with_header("/healthz", None).await, 200, "health needs no token");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,10 +49,7 @@ async fn activity_pages_cover_every_event_once_newest_first() {
         .collect();
     d.send_logins(&events).await;
     eventually("five events logged", Duration::from_secs(60), || async {
-        let body = d
-            .get_json(&format!("/users/{user}/activity?limit=100"), &user)
-            .await
-            .1;
+        let body = d.get_json(&format!("/users/{user}/activity?limit=100"), &user).await.1;
         (body["items"].as_array()?.len() == 5).then_some(())
     })
     .await;
@@ -104,15 +74,10 @@ async fn activity_pages_cover_every_event_once_newest_first() {
         }
         assert!(pages < 10, "pagination does not end");
     }
-    let expected: Vec<String> = (1..=5)
-        .rev()
-        .map(|day| format!("2024-01-0{day}T00:00:00Z"))
-        .collect();
+    let expected: Vec<String> = (1..=5).rev().map(|day| format!("2024-01-0{day}T00:00:00Z")).collect();
     assert_eq!(seen, expected);
     assert!(pages >= 3);
 
-    let (status, _) = d
-        .get_json(&format!("/users/{user}/activity?limit=0"), &user)
-        .await;
+    let (status, _) = d.get_json(&format!("/users/{user}/activity?limit=0"), &user).await;
     assert_eq!(status, 400);
 }

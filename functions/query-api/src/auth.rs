@@ -29,15 +29,7 @@ pub fn caller_from(context: Option<&RequestContext>) -> Option<Caller> {
     let RequestContext::ApiGatewayV2(ctx) = context? else {
         return None;
     };
-    let sub = ctx
-        .authorizer
-        .as_ref()?
-        .jwt
-        .as_ref()?
-        .claims
-        .get("sub")?
-        .trim()
-        .to_owned();
+    let sub = ctx.authorizer.as_ref()?.jwt.as_ref()?.claims.get("sub")?.trim().to_owned();
     (!sub.is_empty()).then_some(Caller { sub })
 }
 

@@ -12,9 +12,7 @@ impl Config {
         let mut env = Env::from_process();
         let config = Self {
             table: env.required("ACTIVITY_TABLE_NAME"),
-            metrics_namespace: env
-                .optional("METRICS_NAMESPACE")
-                .unwrap_or_else(|| "workflows".to_owned()),
+            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
         };
         env.finish()?;
         Ok(config)

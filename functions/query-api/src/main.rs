@@ -12,9 +12,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     kit::metrics::init(&config.metrics_namespace, "query-api");
 
     let aws = kit::sdk::aws_config().await;
-    let store = activity::dynamo::DynamoActivityStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.table,
-    );
+    let store = activity::dynamo::DynamoActivityStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table);
     lambda_http::run(routes::router(store)).await
 }

@@ -60,9 +60,7 @@ async fn services<R: ActivityReader>(
             login_count: s.login_count,
         })
         .collect();
-    Ok(Json(
-        json!({ "user_id": user.as_str(), "services": services }),
-    ))
+    Ok(Json(json!({ "user_id": user.as_str(), "services": services })))
 }
 
 #[derive(Deserialize)]
@@ -93,11 +91,7 @@ async fn activity<R: ActivityReader>(
         None | Some("") => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<u32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "limit must be a whole number from 1 to {MAX_LIMIT}"
-                )))
-            }
+            _ => return Err(ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
         },
     };
     let after = match q.next.as_deref() {

@@ -19,9 +19,7 @@ impl Config {
         let config = Self {
             table: env.required("ACTIVITY_TABLE_NAME"),
             dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
-            metrics_namespace: env
-                .optional("METRICS_NAMESPACE")
-                .unwrap_or_else(|| "workflows".to_owned()),
+            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
             runner: runner_config(&mut env, crate::handler::STEP),
         };
         env.finish()?;
@@ -35,13 +33,7 @@ mod tests {
 
     #[test]
     fn names_the_missing_variables() {
-        let err = Config::read(Env::from_map(Default::default()))
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(
-            err.contains("ACTIVITY_TABLE_NAME") && err.contains("DEAD_LETTER_QUEUE_URL"),
-            "{err}"
-        );
+        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        assert!(err.contains("ACTIVITY_TABLE_NAME") && err.contains("DEAD_LETTER_QUEUE_URL"), "{err}");
     }
 }

@@ -15,16 +15,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     kit::metrics::init(&config.metrics_namespace, handler::STEP);
 
     let aws = kit::sdk::aws_config().await;
-    let store = activity::dynamo::DynamoActivityStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.table,
-    );
+    let store = activity::dynamo::DynamoActivityStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table);
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(&aws), config.dead_letter_queue_url);
     let runner = BatchRunner::new(config.runner, queues);
-    serve(
-        runner,
-        JsonBody::<activity::RawLoginEvent>::default(),
-        handler::RecordLogin::new(store, SystemClock),
-    )
-    .await
+    serve(runner, JsonBody::<activity::RawLoginEvent>::default(), handler::RecordLogin::new(store, SystemClock)).await
 }

@@ -35,11 +35,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
             .filter(|r| r["body"].as_str().is_some_and(|b| b.contains("fail")))
             .map(|r| json!({ "itemIdentifier": r["messageId"] }))
             .collect();
-        println!(
-            "echo batch of {} with {} failures",
-            records.len(),
-            failures.len()
-        );
+        println!("echo batch of {} with {} failures", records.len(), failures.len());
         return Ok(json!({ "batchItemFailures": failures }));
     }
     if let Some(kind) = payload.get("detail-type").and_then(Value::as_str) {

@@ -87,10 +87,7 @@ impl Emulator {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         tie_to_parent(&mut command);
-        let mut child = command.spawn().map_err(|source| EmulatorError::Spawn {
-            path: Self::python(venv),
-            source,
-        })?;
+        let mut child = command.spawn().map_err(|source| EmulatorError::Spawn { path: Self::python(venv), source })?;
         // moto logs every request; keep it at debug level, and the last lines
         // for the error message if start-up fails.
         let recent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
@@ -106,36 +103,20 @@ impl Emulator {
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 let output = recent.lock().map(|l| l.join("\n")).unwrap_or_default();
-                return Err(EmulatorError::Exited {
-                    status: status.to_string(),
-                    output,
-                });
+                return Err(EmulatorError::Exited { status: status.to_string(), output });
             }
-            let probe = http
-                .get(format!("{endpoint}/moto-api/"))
-                .timeout(Duration::from_secs(1))
-                .send()
-                .await;
+            let probe = http.get(format!("{endpoint}/moto-api/")).timeout(Duration::from_secs(1)).send().await;
             if probe.is_ok() {
                 break;
             }
             if Instant::now() >= deadline {
-                return Err(EmulatorError::NotReady {
-                    endpoint,
-                    timeout: READY_DEADLINE,
-                });
+                return Err(EmulatorError::NotReady { endpoint, timeout: READY_DEADLINE });
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
         let started_in = started.elapsed();
         info!(%endpoint, ?started_in, "emulator ready");
-        Ok(Self {
-            child: Some(child),
-            endpoint,
-            port,
-            http,
-            started_in,
-        })
+        Ok(Self { child: Some(child), endpoint, port, http, started_in })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -178,10 +159,7 @@ pub async fn reset(http: &reqwest::Client, endpoint: &str) -> Result<(), Emulato
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|source| EmulatorError::Request {
-            what: "reset",
-            source,
-        })?;
+        .map_err(|source| EmulatorError::Request { what: "reset", source })?;
     Ok(())
 }
 

@@ -27,9 +27,7 @@ pub enum StackError {
         #[source]
         source: ScheduleError,
     },
-    #[error(
-        "function {function}: SQS event source queue {queue_arn} is not a queue of this stack"
-    )]
+    #[error("function {function}: SQS event source queue {queue_arn} is not a queue of this stack")]
     EventSourceQueue { function: String, queue_arn: String },
     #[error("cannot listen for the {what} on {addr}: {source}")]
     Bind {

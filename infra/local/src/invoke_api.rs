@@ -28,9 +28,7 @@ pub fn router(invoker: Invoker, ctx: StackContext) -> Router {
 
 fn user_error(status: StatusCode, error_type: &'static str, message: String) -> Response {
     let mut response = (status, Json(json!({"Type": "User", "Message": message}))).into_response();
-    response
-        .headers_mut()
-        .insert("x-amzn-errortype", HeaderValue::from_static(error_type));
+    response.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static(error_type));
     response
 }
 
@@ -68,10 +66,8 @@ async fn invoke(
     if state.invoker.spec(&name).is_none() {
         return not_found();
     }
-    let invocation_type = headers
-        .get("x-amz-invocation-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("RequestResponse");
+    let invocation_type =
+        headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()).unwrap_or("RequestResponse");
     match invocation_type {
         "DryRun" => return StatusCode::NO_CONTENT.into_response(),
         "Event" => {
@@ -97,24 +93,14 @@ async fn invoke(
         Ok(InvokeOutcome::FunctionError(error)) => (error, true),
         Err(InvokeError::NotFound(_)) => return not_found(),
         Err(e @ InvokeError::Stopped(_)) => {
-            return user_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceException",
-                e.to_string(),
-            )
+            return user_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceException", e.to_string())
         }
     };
     let mut response = (StatusCode::OK, Json(body)).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        "x-amz-executed-version",
-        HeaderValue::from_static("$LATEST"),
-    );
+    headers.insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
     if function_error {
-        headers.insert(
-            "x-amz-function-error",
-            HeaderValue::from_static("Unhandled"),
-        );
+        headers.insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
     }
     response
 }

@@ -35,8 +35,8 @@ pub use fault_proxy::{Fault, FaultInjector};
 pub use http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest, DEFAULT_JWT_SECRET};
 pub use lambda::{InvokeError, InvokeOutcome, Invoker, Readiness};
 pub use options::{
-    find_workspace_root, EmulatorMode, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT,
-    CONTRACT_INVOKE_PORT, DEFAULT_REGION, DEFAULT_STACK_NAME,
+    find_workspace_root, EmulatorMode, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT,
+    DEFAULT_REGION, DEFAULT_STACK_NAME,
 };
 pub use provision::{LookupError, PhysicalResource, Provisioned};
 pub use stack::{sdk_config, LocalStack, RouteInfo};
@@ -57,15 +57,8 @@ pub struct JwtSettings {
 pub fn jwt_settings(apis: &BTreeMap<String, HttpApiSpec>) -> JwtSettings {
     let authorizer = apis
         .values()
-        .find_map(|api| {
-            api.default_authorizer
-                .as_ref()
-                .and_then(|name| api.authorizers.get(name))
-        })
-        .or_else(|| {
-            apis.values()
-                .find_map(|api| api.authorizers.values().next())
-        });
+        .find_map(|api| api.default_authorizer.as_ref().and_then(|name| api.authorizers.get(name)))
+        .or_else(|| apis.values().find_map(|api| api.authorizers.values().next()));
     authorizer.map_or_else(JwtSettings::default, |a| JwtSettings {
         issuer: a.issuer.clone(),
         audience: a.audiences.first().cloned(),
@@ -79,10 +72,7 @@ pub fn template_jwt_settings(
     context: StackContext,
     overrides: &BTreeMap<String, String>,
 ) -> Result<JwtSettings, TemplateError> {
-    let resolver =
-        Resolver::new(template, context, overrides).map_err(|source| TemplateError::Resource {
-            resource: "Parameters/Conditions".to_owned(),
-            source,
-        })?;
+    let resolver = Resolver::new(template, context, overrides)
+        .map_err(|source| TemplateError::Resource { resource: "Parameters/Conditions".to_owned(), source })?;
     Ok(jwt_settings(&template.http_apis(&resolver)?))
 }

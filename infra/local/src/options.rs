@@ -72,13 +72,7 @@ impl StackOptions {
         let workspace: PathBuf = root.into();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
-            .map(|t| {
-                if t.is_absolute() {
-                    t
-                } else {
-                    workspace.join(t)
-                }
-            })
+            .map(|t| if t.is_absolute() { t } else { workspace.join(t) })
             .unwrap_or_else(|| workspace.join("target"));
         let ephemeral = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         Self {
@@ -108,9 +102,7 @@ impl StackOptions {
 
     /// The developer contract: emulator on 4566, HTTP API on 3000, Invoke API on 3001.
     pub fn on_contract_ports(mut self) -> Self {
-        self.emulator = EmulatorMode::Spawn {
-            port: Some(CONTRACT_EMULATOR_PORT),
-        };
+        self.emulator = EmulatorMode::Spawn { port: Some(CONTRACT_EMULATOR_PORT) };
         self.http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_HTTP_PORT));
         self.invoke_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_INVOKE_PORT));
         self
@@ -137,9 +129,7 @@ impl StackOptions {
     }
 
     pub fn with_existing_emulator(mut self, endpoint: impl Into<String>) -> Self {
-        self.emulator = EmulatorMode::Existing {
-            endpoint: endpoint.into(),
-        };
+        self.emulator = EmulatorMode::Existing { endpoint: endpoint.into() };
         self
     }
 
@@ -209,20 +199,14 @@ pub fn find_workspace_root() -> PathBuf {
         std::env::current_dir().ok(),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
     ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find_map(|start| workspace_above(&start))
-        .unwrap_or_else(|| PathBuf::from("."))
+    candidates.into_iter().flatten().find_map(|start| workspace_above(&start)).unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn workspace_above(start: &Path) -> Option<PathBuf> {
     start.ancestors().find_map(|dir| {
         let manifest = dir.join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).ok()?;
-        text.lines()
-            .any(|l| l.trim() == "[workspace]")
-            .then(|| dir.to_path_buf())
+        text.lines().any(|l| l.trim() == "[workspace]").then(|| dir.to_path_buf())
     })
 }
 

@@ -31,18 +31,12 @@ pub async fn serve(
     router: Router,
     cancel: CancellationToken,
 ) -> Result<RunningServer, StackError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StackError::Bind { what, addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StackError::Bind { what, addr, source })?;
+    let listener = TcpListener::bind(addr).await.map_err(|source| StackError::Bind { what, addr, source })?;
+    let addr = listener.local_addr().map_err(|source| StackError::Bind { what, addr, source })?;
     info!(%addr, "{what} listening");
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(cancel.cancelled_owned())
-            .await;
+        let served = axum::serve(listener, service).with_graceful_shutdown(cancel.cancelled_owned()).await;
         if let Err(e) = served {
             warn!(error = %e, "{what} stopped with an error");
         }

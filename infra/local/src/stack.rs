@@ -22,8 +22,7 @@ use crate::provision::{provision, Provisioned};
 use crate::server::serve;
 use crate::sources::{ScheduleExpression, ScheduleRunner, SqsPoller};
 use crate::template::{
-    types, FunctionEvent, FunctionSpec, HttpApiSpec, Resolver, RouteAuthSpec, StackContext,
-    Template,
+    types, FunctionEvent, FunctionSpec, HttpApiSpec, Resolver, RouteAuthSpec, StackContext, Template,
 };
 use crate::{invoke_api, jwt_settings, JwtSettings};
 
@@ -74,13 +73,7 @@ pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_owned()))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "local-stack",
-        ))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "local-stack"))
         .load()
         .await
 }
@@ -101,9 +94,7 @@ impl LocalStack {
                 let endpoint = emulator.endpoint().to_owned();
                 (Some(emulator), endpoint)
             }
-            EmulatorMode::Existing { endpoint } => {
-                (None, endpoint.trim_end_matches('/').to_owned())
-            }
+            EmulatorMode::Existing { endpoint } => (None, endpoint.trim_end_matches('/').to_owned()),
         };
         let sdk = sdk_config(&endpoint, &context.region).await;
         let provisioned = provision(&template, &mut resolver, &sdk, &endpoint).await?;
@@ -158,11 +149,7 @@ impl LocalStack {
         if options.run_functions && options.run_pollers {
             let sqs = aws_sdk_sqs::Client::new(&sdk);
             for poller in sqs_pollers(&specs, &provisioned, &context)? {
-                tasks.push(tokio::spawn(poller.run(
-                    sqs.clone(),
-                    invoker.clone(),
-                    cancel.clone(),
-                )));
+                tasks.push(tokio::spawn(poller.run(sqs.clone(), invoker.clone(), cancel.clone())));
             }
         }
         let schedules = schedule_runners(&specs, &context)?;
@@ -278,11 +265,7 @@ impl LocalStack {
     }
 
     /// Invokes a function by logical id, binary name or function name.
-    pub async fn invoke(
-        &self,
-        function: &str,
-        payload: Value,
-    ) -> Result<InvokeOutcome, InvokeError> {
+    pub async fn invoke(&self, function: &str, payload: Value) -> Result<InvokeOutcome, InvokeError> {
         self.invoker.invoke(function, payload).await
     }
 
@@ -391,13 +374,9 @@ fn sqs_pollers(
             if !source.enabled {
                 continue;
             }
-            let queue = provisioned
-                .queue_by_arn(&source.queue_arn)
-                .and_then(|q| q.url.clone())
-                .ok_or_else(|| StackError::EventSourceQueue {
-                    function: spec.logical_id.clone(),
-                    queue_arn: source.queue_arn.clone(),
-                })?;
+            let queue = provisioned.queue_by_arn(&source.queue_arn).and_then(|q| q.url.clone()).ok_or_else(|| {
+                StackError::EventSourceQueue { function: spec.logical_id.clone(), queue_arn: source.queue_arn.clone() }
+            })?;
             pollers.push(SqsPoller {
                 function: spec.logical_id.clone(),
                 queue_url: queue,
@@ -409,32 +388,18 @@ fn sqs_pollers(
     Ok(pollers)
 }
 
-fn schedule_runners(
-    specs: &[FunctionSpec],
-    ctx: &StackContext,
-) -> Result<Vec<ScheduleRunner>, StackError> {
+fn schedule_runners(specs: &[FunctionSpec], ctx: &StackContext) -> Result<Vec<ScheduleRunner>, StackError> {
     let mut runners = Vec::new();
     for spec in specs {
         for event in &spec.events {
             let FunctionEvent::Schedule(schedule) = event else {
                 continue;
             };
-            let expression: ScheduleExpression =
-                schedule
-                    .expression
-                    .parse()
-                    .map_err(|source| StackError::Schedule {
-                        function: spec.logical_id.clone(),
-                        event: schedule.name.clone(),
-                        source,
-                    })?;
+            let expression: ScheduleExpression = schedule.expression.parse().map_err(|source| {
+                StackError::Schedule { function: spec.logical_id.clone(), event: schedule.name.clone(), source }
+            })?;
             if schedule.enabled {
-                runners.push(ScheduleRunner::new(
-                    &spec.logical_id,
-                    schedule.clone(),
-                    expression,
-                    ctx,
-                ));
+                runners.push(ScheduleRunner::new(&spec.logical_id, schedule.clone(), expression, ctx));
             }
         }
     }

@@ -43,95 +43,49 @@ async fn invocations_errors_timeouts_and_crashes() {
 
     // A plain invocation, by logical id, binary name and function name.
     for name in ["Echo", "echo", "t-echo"] {
-        let out = stack
-            .invoke(name, json!({"echo": 42}))
-            .await
-            .expect("invoke");
-        let InvokeOutcome::Ok(body) = out else {
-            panic!("{out:?}")
-        };
+        let out = stack.invoke(name, json!({"echo": 42})).await.expect("invoke");
+        let InvokeOutcome::Ok(body) = out else { panic!("{out:?}") };
         assert_eq!(body["echo"], 42);
         assert_eq!(body["function"], "t-echo");
         assert_eq!(body["endpoint"], stack.proxy_endpoint());
-        assert_eq!(
-            body["queue"],
-            stack.provisioned().queue_url("EchoQueue").expect("url")
-        );
+        assert_eq!(body["queue"], stack.provisioned().queue_url("EchoQueue").expect("url"));
     }
 
     // A handler error.
-    let out = stack
-        .invoke("Echo", json!({"fail": "boom"}))
-        .await
-        .expect("invoke");
-    let InvokeOutcome::FunctionError(error) = out else {
-        panic!("{out:?}")
-    };
+    let out = stack.invoke("Echo", json!({"fail": "boom"})).await.expect("invoke");
+    let InvokeOutcome::FunctionError(error) = out else { panic!("{out:?}") };
     assert_eq!(error["errorMessage"], "boom");
 
     // A timeout (Timeout: 2): the invocation fails and the process is replaced.
-    let out = stack
-        .invoke("Echo", json!({"sleep_ms": 5000}))
-        .await
-        .expect("invoke");
-    let InvokeOutcome::FunctionError(error) = out else {
-        panic!("{out:?}")
-    };
+    let out = stack.invoke("Echo", json!({"sleep_ms": 5000})).await.expect("invoke");
+    let InvokeOutcome::FunctionError(error) = out else { panic!("{out:?}") };
     assert_eq!(error["errorType"], "Sandbox.Timedout");
-    let out = stack
-        .invoke("Echo", json!({"echo": "after timeout"}))
-        .await
-        .expect("invoke");
+    let out = stack.invoke("Echo", json!({"echo": "after timeout"})).await.expect("invoke");
     assert!(out.is_ok(), "{out:?}");
 
     // A crash: the in-flight invocation fails, the next one gets a new process.
-    let out = stack
-        .invoke("Echo", json!({"crash": true}))
-        .await
-        .expect("invoke");
-    let InvokeOutcome::FunctionError(error) = out else {
-        panic!("{out:?}")
-    };
+    let out = stack.invoke("Echo", json!({"crash": true})).await.expect("invoke");
+    let InvokeOutcome::FunctionError(error) = out else { panic!("{out:?}") };
     assert_eq!(error["errorType"], "Runtime.ExitError");
-    let out = stack
-        .invoke("Echo", json!({"echo": "after crash"}))
-        .await
-        .expect("invoke");
+    let out = stack.invoke("Echo", json!({"echo": "after crash"})).await.expect("invoke");
     assert!(out.is_ok(), "{out:?}");
     assert_eq!(stack.init_durations()["Echo"].len(), 3);
 
-    assert!(stack
-        .function_logs("Echo")
-        .iter()
-        .any(|l| l.contains("echo handling")));
+    assert!(stack.function_logs("Echo").iter().any(|l| l.contains("echo handling")));
     assert!(stack.invoke("Nope", json!({})).await.is_err());
     stack.shutdown().await;
 }
 
 #[tokio::test]
 async fn sqs_source_deletes_successes_and_leaves_failures_to_redrive() {
-    let Some(stack) = start("sqs_source_deletes_successes_and_leaves_failures_to_redrive").await
-    else {
+    let Some(stack) = start("sqs_source_deletes_successes_and_leaves_failures_to_redrive").await else {
         return;
     };
     let sqs = aws_sdk_sqs::Client::new(stack.sdk_config());
-    let queue = stack
-        .provisioned()
-        .queue_url("EchoQueue")
-        .expect("queue")
-        .to_owned();
-    let dlq = stack
-        .provisioned()
-        .queue_url("EchoDlq")
-        .expect("dlq")
-        .to_owned();
+    let queue = stack.provisioned().queue_url("EchoQueue").expect("queue").to_owned();
+    let dlq = stack.provisioned().queue_url("EchoDlq").expect("dlq").to_owned();
     for body in ["ok-1", "please fail", "ok-2"] {
-        sqs.send_message()
-            .queue_url(&queue)
-            .message_body(body)
-            .send()
-            .await
-            .expect("send");
+        sqs.send_message().queue_url(&queue).message_body(body).send().await.expect("send");
     }
     // The failing record is received twice (maxReceiveCount 2), then moved to the DLQ.
     let depth = |url: String| {
@@ -147,32 +101,20 @@ async fn sqs_source_deletes_successes_and_leaves_failures_to_redrive() {
                 .expect("attributes")
                 .attributes
                 .unwrap_or_default();
-            attrs
-                .values()
-                .filter_map(|v| v.parse::<u64>().ok())
-                .sum::<u64>()
+            attrs.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>()
         }
     };
-    eventually(
-        "the failing record in the DLQ",
-        Duration::from_secs(30),
-        || {
-            let dlq = dlq.clone();
-            async move { depth(dlq).await == 1 }
-        },
-    )
+    eventually("the failing record in the DLQ", Duration::from_secs(30), || {
+        let dlq = dlq.clone();
+        async move { depth(dlq).await == 1 }
+    })
     .await;
     eventually("the source queue drained", Duration::from_secs(10), || {
         let queue = queue.clone();
         async move { depth(queue).await == 0 }
     })
     .await;
-    let moved = sqs
-        .receive_message()
-        .queue_url(&dlq)
-        .send()
-        .await
-        .expect("receive");
+    let moved = sqs.receive_message().queue_url(&dlq).send().await.expect("receive");
     assert_eq!(moved.messages()[0].body(), Some("please fail"));
     stack.shutdown().await;
 }
@@ -188,17 +130,9 @@ async fn http_api_invoke_api_and_fault_proxy() {
     let url = format!("{}/items/abc%20d?x=1", stack.http_url());
     let denied = http.get(&url).send().await.expect("request");
     assert_eq!(denied.status(), 401);
-    assert_eq!(
-        denied.json::<Value>().await.expect("json"),
-        json!({"message": "Unauthorized"})
-    );
+    assert_eq!(denied.json::<Value>().await.expect("json"), json!({"message": "Unauthorized"}));
     let token = stack.token_for("user-1").expect("token");
-    let ok = http
-        .get(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("request");
+    let ok = http.get(&url).bearer_auth(&token).send().await.expect("request");
     assert_eq!(ok.status(), 200);
     let body: Value = ok.json().await.expect("json");
     assert_eq!(body["sub"], "user-1");
@@ -215,62 +149,26 @@ async fn http_api_invoke_api_and_fault_proxy() {
         },
     )
     .expect("token");
-    let denied = http
-        .get(&url)
-        .bearer_auth(wrong)
-        .send()
-        .await
-        .expect("request");
+    let denied = http.get(&url).bearer_auth(wrong).send().await.expect("request");
     assert_eq!(denied.status(), 401);
 
     // Open route, unknown route.
-    let open = http
-        .get(format!("{}/open", stack.http_url()))
-        .send()
-        .await
-        .expect("request");
+    let open = http.get(format!("{}/open", stack.http_url())).send().await.expect("request");
     assert_eq!(open.status(), 200);
-    let missing = http
-        .get(format!("{}/healthz", stack.http_url()))
-        .send()
-        .await
-        .expect("request");
+    let missing = http.get(format!("{}/healthz", stack.http_url())).send().await.expect("request");
     assert_eq!(missing.status(), 404);
-    assert_eq!(
-        missing.json::<Value>().await.expect("json"),
-        json!({"message": "Not Found"})
-    );
+    assert_eq!(missing.json::<Value>().await.expect("json"), json!({"message": "Not Found"}));
 
     // Invoke API.
-    let invoke = |name: &str| {
-        format!(
-            "{}/2015-03-31/functions/{name}/invocations",
-            stack.invoke_url()
-        )
-    };
-    let ok = http
-        .post(invoke("t-echo"))
-        .json(&json!({"echo": 1}))
-        .send()
-        .await
-        .expect("invoke");
+    let invoke = |name: &str| format!("{}/2015-03-31/functions/{name}/invocations", stack.invoke_url());
+    let ok = http.post(invoke("t-echo")).json(&json!({"echo": 1})).send().await.expect("invoke");
     assert_eq!(ok.status(), 200);
     assert!(ok.headers().get("x-amz-function-error").is_none());
     assert_eq!(ok.json::<Value>().await.expect("json")["echo"], 1);
-    let failed = http
-        .post(invoke("Echo"))
-        .json(&json!({"fail": "no"}))
-        .send()
-        .await
-        .expect("invoke");
+    let failed = http.post(invoke("Echo")).json(&json!({"fail": "no"})).send().await.expect("invoke");
     assert_eq!(failed.status(), 200);
     assert_eq!(failed.headers()["x-amz-function-error"], "Unhandled");
-    let unknown = http
-        .post(invoke("nope"))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("invoke");
+    let unknown = http.post(invoke("nope")).json(&json!({})).send().await.expect("invoke");
     assert_eq!(unknown.status(), 404);
     assert_eq!(unknown.json::<Value>().await.expect("json")["Type"], "User");
 
@@ -289,23 +187,10 @@ async fn http_api_invoke_api_and_fault_proxy() {
         .expect("fault");
     assert_eq!(faults.status(), 201);
     assert_eq!(stack.faults().pending().len(), 1);
-    let err = proxied
-        .get_queue_url()
-        .queue_name("t-echo")
-        .send()
-        .await
-        .expect_err("injected");
+    let err = proxied.get_queue_url().queue_name("t-echo").send().await.expect_err("injected");
     let text = format!("{}", aws_sdk_sqs::error::DisplayErrorContext(&err));
-    assert!(
-        text.contains("InternalError") && text.contains("injected"),
-        "{text}"
-    );
-    let url = proxied
-        .get_queue_url()
-        .queue_name("t-echo")
-        .send()
-        .await
-        .expect("forwarded");
+    assert!(text.contains("InternalError") && text.contains("injected"), "{text}");
+    let url = proxied.get_queue_url().queue_name("t-echo").send().await.expect("forwarded");
     assert!(url.queue_url().is_some());
     stack.faults().inject(Fault {
         operation: "*".into(),
@@ -323,10 +208,7 @@ async fn http_api_invoke_api_and_fault_proxy() {
         .await
         .expect("json");
     assert_eq!(listed.len(), 1);
-    http.delete(format!("{}/__faults", stack.proxy_endpoint()))
-        .send()
-        .await
-        .expect("clear");
+    http.delete(format!("{}/__faults", stack.proxy_endpoint())).send().await.expect("clear");
     assert!(stack.faults().pending().is_empty());
     stack.shutdown().await;
 }
@@ -335,8 +217,7 @@ async fn http_api_invoke_api_and_fault_proxy() {
 /// exit error instead of hanging, and the process is retried with a backoff.
 #[tokio::test]
 async fn failed_init_fails_invocations_instead_of_hanging() {
-    let Some(options) = common::options_or_skip("failed_init_fails_invocations_instead_of_hanging")
-    else {
+    let Some(options) = common::options_or_skip("failed_init_fails_invocations_instead_of_hanging") else {
         return;
     };
     let stack = LocalStack::start(
@@ -349,17 +230,12 @@ async fn failed_init_fails_invocations_instead_of_hanging() {
     )
     .await
     .expect("stack starts");
-    assert!(matches!(
-        stack.invoker().readiness("Echo"),
-        Some(local_stack::Readiness::Failed(_))
-    ));
+    assert!(matches!(stack.invoker().readiness("Echo"), Some(local_stack::Readiness::Failed(_))));
     let out = tokio::time::timeout(Duration::from_secs(20), stack.invoke("Echo", json!({})))
         .await
         .expect("no hang")
         .expect("invoke");
-    let InvokeOutcome::FunctionError(error) = out else {
-        panic!("{out:?}")
-    };
+    let InvokeOutcome::FunctionError(error) = out else { panic!("{out:?}") };
     assert_eq!(error["errorType"], "Runtime.ExitError");
     assert!(stack.init_durations()["Echo"].is_empty());
     stack.shutdown().await;
@@ -373,9 +249,7 @@ async fn schedules_fire_at_their_marks() {
         return;
     };
     use chrono::Timelike as _;
-    let at = (chrono::Utc::now() + chrono::TimeDelta::seconds(2))
-        .with_nanosecond(0)
-        .expect("whole second");
+    let at = (chrono::Utc::now() + chrono::TimeDelta::seconds(2)).with_nanosecond(0).expect("whole second");
     let stack = LocalStack::start(
         options
             .with_template(common::echo_template())
@@ -386,16 +260,9 @@ async fn schedules_fire_at_their_marks() {
     )
     .await
     .expect("stack starts");
-    eventually(
-        "the scheduled invocation",
-        Duration::from_secs(10),
-        || async {
-            stack
-                .function_logs("Echo")
-                .iter()
-                .any(|l| l.contains("echo scheduled: Scheduled Event"))
-        },
-    )
+    eventually("the scheduled invocation", Duration::from_secs(10), || async {
+        stack.function_logs("Echo").iter().any(|l| l.contains("echo scheduled: Scheduled Event"))
+    })
     .await;
     assert!(chrono::Utc::now() >= at);
     stack.shutdown().await;

@@ -14,9 +14,7 @@ async fn provisions_the_template_idempotently() {
     let Some(options) = common::options_or_skip("provisions_the_template_idempotently") else {
         return;
     };
-    let stack = LocalStack::start(options.without_functions())
-        .await
-        .expect("stack starts");
+    let stack = LocalStack::start(options.without_functions()).await.expect("stack starts");
     eprintln!("emulator started in {:?}", stack.emulator_started_in());
     let p = stack.provisioned();
 
@@ -35,8 +33,7 @@ async fn provisions_the_template_idempotently() {
         .attributes
         .unwrap_or_default();
     assert_eq!(attrs[&QueueAttributeName::VisibilityTimeout], "60");
-    let redrive: Value =
-        serde_json::from_str(&attrs[&QueueAttributeName::RedrivePolicy]).expect("redrive json");
+    let redrive: Value = serde_json::from_str(&attrs[&QueueAttributeName::RedrivePolicy]).expect("redrive json");
     assert_eq!(redrive["deadLetterTargetArn"], dlq_arn);
     assert_eq!(redrive["maxReceiveCount"].as_u64(), Some(5));
     let dlq_attrs = sqs
@@ -48,10 +45,7 @@ async fn provisions_the_template_idempotently() {
         .expect("dlq attributes")
         .attributes
         .unwrap_or_default();
-    assert_eq!(
-        dlq_attrs[&QueueAttributeName::MessageRetentionPeriod],
-        "1209600"
-    );
+    assert_eq!(dlq_attrs[&QueueAttributeName::MessageRetentionPeriod], "1209600");
 
     // Tables: the activity table's LSI, the idempotency table's TTL.
     let dynamodb = aws_sdk_dynamodb::Client::new(stack.sdk_config());
@@ -63,11 +57,7 @@ async fn provisions_the_template_idempotently() {
         .expect("describe")
         .table
         .expect("table");
-    let lsis: Vec<_> = activity
-        .local_secondary_indexes()
-        .iter()
-        .filter_map(|i| i.index_name())
-        .collect();
+    let lsis: Vec<_> = activity.local_secondary_indexes().iter().filter_map(|i| i.index_name()).collect();
     assert_eq!(lsis, ["by-time"]);
     let ttl = dynamodb
         .describe_time_to_live()
@@ -109,27 +99,16 @@ async fn provisions_the_template_idempotently() {
 /// topics, an S3 bucket and an SES identity (created with plain HTTP calls).
 #[tokio::test]
 async fn provisions_fanout_fifo_buckets_and_identities() {
-    let Some(options) = common::options_or_skip("provisions_fanout_fifo_buckets_and_identities")
-    else {
+    let Some(options) = common::options_or_skip("provisions_fanout_fifo_buckets_and_identities") else {
         return;
     };
-    let stack = LocalStack::start(
-        options
-            .with_template(common::echo_template())
-            .with_stack_name("p")
-            .without_functions(),
-    )
-    .await
-    .expect("stack starts");
+    let stack =
+        LocalStack::start(options.with_template(common::echo_template()).with_stack_name("p").without_functions())
+            .await
+            .expect("stack starts");
     let p = stack.provisioned();
-    assert!(p
-        .queue_url("OrderedQueue")
-        .expect("fifo")
-        .ends_with("/p-OrderedQueue.fifo"));
-    assert!(p
-        .topic_arn("OrderedTopic")
-        .expect("fifo topic")
-        .ends_with(":p-OrderedTopic.fifo"));
+    assert!(p.queue_url("OrderedQueue").expect("fifo").ends_with("/p-OrderedQueue.fifo"));
+    assert!(p.topic_arn("OrderedTopic").expect("fifo topic").ends_with(":p-OrderedTopic.fifo"));
     assert!(p.get("EchoErrorsAlarm").is_none());
 
     let sns = aws_sdk_sns::Client::new(stack.sdk_config());
@@ -159,16 +138,8 @@ async fn provisions_fanout_fifo_buckets_and_identities() {
         .send()
         .await
         .expect("receive");
-    let bodies: Vec<_> = received
-        .messages()
-        .iter()
-        .filter_map(|m| m.body())
-        .collect();
-    assert_eq!(
-        bodies,
-        ["{\"n\":1}"],
-        "raw delivery of the filtered message only"
-    );
+    let bodies: Vec<_> = received.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["{\"n\":1}"], "raw delivery of the filtered message only");
 
     // Bucket and identity, read back the way the emulator serves them.
     let http = reqwest::Client::new();

@@ -44,16 +44,10 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_foreign_text() {
-        let c = Cursor {
-            sk: "EVENT#e1".into(),
-            activity_time: "00000000000000000001#e1".into(),
-        };
+        let c = Cursor { sk: "EVENT#e1".into(), activity_time: "00000000000000000001#e1".into() };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert_eq!(Cursor::decode("!!!"), Err(BadCursor));
-        let foreign = Cursor {
-            sk: "SERVICE#x".into(),
-            activity_time: "1".into(),
-        };
+        let foreign = Cursor { sk: "SERVICE#x".into(), activity_time: "1".into() };
         assert_eq!(Cursor::decode(&foreign.encode()), Err(BadCursor));
     }
 }

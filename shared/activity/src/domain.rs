@@ -96,52 +96,31 @@ impl LoginEvent {
         let service_id = ServiceId::parse(&raw.service_id)?;
         let service_name = raw.service_name.trim().to_owned();
         if service_name.is_empty() {
-            return Err(InvalidLoginEvent::Empty {
-                field: "service_name",
-            });
+            return Err(InvalidLoginEvent::Empty { field: "service_name" });
         }
         if service_name.chars().count() > 256 {
-            return Err(InvalidLoginEvent::TooLong {
-                field: "service_name",
-                max: 256,
-            });
+            return Err(InvalidLoginEvent::TooLong { field: "service_name", max: 256 });
         }
         let timestamp = DateTime::parse_from_rfc3339(raw.timestamp.trim())
             .map_err(|_| InvalidLoginEvent::BadTimestamp)?
             .with_timezone(&Utc);
         if timestamp > now + Duration::hours(MAX_FUTURE_HOURS) {
-            return Err(InvalidLoginEvent::FutureTimestamp {
-                hours: MAX_FUTURE_HOURS,
-            });
+            return Err(InvalidLoginEvent::FutureTimestamp { hours: MAX_FUTURE_HOURS });
         }
         let session_id = match raw.session_id.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(s) => Some(identifier("session_id", s, 256)?),
         };
         let event_id = match raw.event_id.as_deref().map(str::trim) {
-            None | Some("") => {
-                derive_event_id(&user_id, &service_id, timestamp, session_id.as_deref())
-            }
+            None | Some("") => derive_event_id(&user_id, &service_id, timestamp, session_id.as_deref()),
             Some(id) => EventId::parse(id)?,
         };
-        Ok(Self {
-            user_id,
-            service_id,
-            service_name,
-            timestamp,
-            event_id,
-            session_id,
-        })
+        Ok(Self { user_id, service_id, service_name, timestamp, event_id, session_id })
     }
 }
 
 /// A deterministic id from what identifies a login: user, service, instant, session.
-fn derive_event_id(
-    user: &UserId,
-    service: &ServiceId,
-    at: DateTime<Utc>,
-    session: Option<&str>,
-) -> EventId {
+fn derive_event_id(user: &UserId, service: &ServiceId, at: DateTime<Utc>, session: Option<&str>) -> EventId {
     let mut h = Sha256::new();
     for part in [
         "login-event/v1",
@@ -184,11 +163,7 @@ pub struct ActivityItem {
 
 /// Newest first; ties broken by service id so the order is stable.
 pub fn newest_first(mut services: Vec<ServiceEntry>) -> Vec<ServiceEntry> {
-    services.sort_by(|a, b| {
-        b.last_accessed
-            .cmp(&a.last_accessed)
-            .then_with(|| a.service_id.cmp(&b.service_id))
-    });
+    services.sort_by(|a, b| b.last_accessed.cmp(&a.last_accessed).then_with(|| a.service_id.cmp(&b.service_id)));
     services
 }
 
@@ -215,19 +190,13 @@ mod tests {
     fn parses_the_seed_shape_and_derives_a_stable_event_id() {
         let a = LoginEvent::parse(raw(), now()).unwrap();
         let b = LoginEvent::parse(raw(), now()).unwrap();
-        assert_eq!(
-            a.event_id, b.event_id,
-            "redelivery must map to the same event"
-        );
+        assert_eq!(a.event_id, b.event_id, "redelivery must map to the same event");
         assert!(a.event_id.as_str().starts_with("d-"));
         assert_eq!(render_time(a.timestamp), "2022-08-04T08:50:39Z");
 
         let mut other = raw();
         other.timestamp = "2022-08-04T08:50:40Z".into();
-        assert_ne!(
-            LoginEvent::parse(other, now()).unwrap().event_id,
-            a.event_id
-        );
+        assert_ne!(LoginEvent::parse(other, now()).unwrap().event_id, a.event_id);
     }
 
     #[test]
@@ -244,10 +213,7 @@ mod tests {
     fn keeps_a_given_event_id() {
         let mut r = raw();
         r.event_id = Some("evt-1".into());
-        assert_eq!(
-            LoginEvent::parse(r, now()).unwrap().event_id.as_str(),
-            "evt-1"
-        );
+        assert_eq!(LoginEvent::parse(r, now()).unwrap().event_id.as_str(), "evt-1");
     }
 
     #[test]
@@ -255,35 +221,17 @@ mod tests {
         type Mutation = Box<dyn Fn(&mut RawLoginEvent)>;
         let cases: Vec<(Mutation, &str)> = vec![
             (Box::new(|r| r.user_id.clear()), "user_id is empty"),
-            (
-                Box::new(|r| r.service_id = "a b".into()),
-                "service_id contains whitespace",
-            ),
-            (
-                Box::new(|r| r.service_name = "   ".into()),
-                "service_name is empty",
-            ),
-            (
-                Box::new(|r| r.timestamp = "yesterday".into()),
-                "timestamp is not an RFC 3339",
-            ),
-            (
-                Box::new(|r| r.timestamp = "2024-06-03T12:00:00Z".into()),
-                "in the future",
-            ),
-            (
-                Box::new(|r| r.user_id = "x".repeat(300)),
-                "user_id is longer",
-            ),
+            (Box::new(|r| r.service_id = "a b".into()), "service_id contains whitespace"),
+            (Box::new(|r| r.service_name = "   ".into()), "service_name is empty"),
+            (Box::new(|r| r.timestamp = "yesterday".into()), "timestamp is not an RFC 3339"),
+            (Box::new(|r| r.timestamp = "2024-06-03T12:00:00Z".into()), "in the future"),
+            (Box::new(|r| r.user_id = "x".repeat(300)), "user_id is longer"),
         ];
         for (mutate, expected) in cases {
             let mut r = raw();
             mutate(&mut r);
             let err = LoginEvent::parse(r, now()).unwrap_err().to_string();
-            assert!(
-                err.contains(expected),
-                "{err:?} should contain {expected:?}"
-            );
+            assert!(err.contains(expected), "{err:?} should contain {expected:?}");
         }
     }
 
@@ -295,10 +243,7 @@ mod tests {
             last_accessed: t.parse().unwrap(),
             login_count: 1,
         };
-        let sorted = newest_first(vec![
-            e("old", "2022-07-03T10:23:45Z"),
-            e("new", "2022-08-04T08:50:39Z"),
-        ]);
+        let sorted = newest_first(vec![e("old", "2022-07-03T10:23:45Z"), e("new", "2022-08-04T08:50:39Z")]);
         assert_eq!(sorted[0].service_id, "new");
     }
 }

@@ -30,10 +30,7 @@ pub struct DynamoActivityStore {
 
 impl DynamoActivityStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 }
 
@@ -49,11 +46,7 @@ fn sdk(operation: &'static str, failure: SdkFailure) -> StoreError {
 }
 
 impl DynamoActivityStore {
-    fn activity_put(
-        &self,
-        e: &LoginEvent,
-        now: DateTime<Utc>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    fn activity_put(&self, e: &LoginEvent, now: DateTime<Utc>) -> Result<TransactWriteItem, StoreError> {
         let mut put = Put::builder()
             .table_name(&self.table)
             .item(PK, s(user_pk(&e.user_id)))
@@ -69,9 +62,7 @@ impl DynamoActivityStore {
         if let Some(session) = &e.session_id {
             put = put.item(SESSION_ID, s(session));
         }
-        let put = put
-            .build()
-            .map_err(|e| sdk("TransactWriteItems", SdkFailure::permanent(e.to_string())))?;
+        let put = put.build().map_err(|e| sdk("TransactWriteItems", SdkFailure::permanent(e.to_string())))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -80,9 +71,7 @@ impl DynamoActivityStore {
             .table_name(&self.table)
             .key(PK, s(user_pk(&e.user_id)))
             .key(SK, s(service_sk(&e.service_id)))
-            .update_expression(
-                "ADD #count :one SET #sid = :sid, #first = if_not_exists(#first, :ts)",
-            )
+            .update_expression("ADD #count :one SET #sid = :sid, #first = if_not_exists(#first, :ts)")
             .expression_attribute_names("#count", LOGIN_COUNT)
             .expression_attribute_names("#sid", SERVICE_ID)
             .expression_attribute_names("#first", FIRST_SEEN)
@@ -129,12 +118,8 @@ impl DynamoActivityStore {
             .table_name(&self.table)
             .key(PK, s(user_pk(&e.user_id)))
             .key(SK, s(service_sk(&e.service_id)))
-            .update_expression(
-                "SET #la = :la, #lau = :lau, #name = :name, #leid = :eid, #sid = :sid",
-            )
-            .condition_expression(
-                "attribute_not_exists(#lau) OR #lau < :lau OR (#lau = :lau AND #leid < :eid)",
-            )
+            .update_expression("SET #la = :la, #lau = :lau, #name = :name, #leid = :eid, #sid = :sid")
+            .condition_expression("attribute_not_exists(#lau) OR #lau < :lau OR (#lau = :lau AND #leid < :eid)")
             .expression_attribute_names("#la", LAST_ACCESSED)
             .expression_attribute_names("#lau", LAST_ACCESSED_US)
             .expression_attribute_names("#name", SERVICE_NAME)
@@ -149,10 +134,7 @@ impl DynamoActivityStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err)
-                if err.as_service_error().and_then(|se| se.code())
-                    == Some("ConditionalCheckFailedException") =>
-            {
+            Err(err) if err.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException") => {
                 Ok(false)
             }
             Err(err) => Err(sdk("UpdateItem", classify_sdk_error(&err))),
@@ -165,10 +147,7 @@ impl LoginRecorder for DynamoActivityStore {
     async fn record(&self, e: &LoginEvent) -> Result<Recorded, StoreError> {
         let new_event = self.append_event(e).await?;
         let newest_for_service = self.advance_last_accessed(e).await?;
-        Ok(Recorded {
-            new_event,
-            newest_for_service,
-        })
+        Ok(Recorded { new_event, newest_for_service })
     }
 }
 
@@ -194,11 +173,7 @@ fn service_from(item: &Item) -> Result<Option<ServiceEntry>, StoreError> {
     if !item.contains_key(LAST_ACCESSED) {
         return Ok(None);
     }
-    let login_count = item
-        .get(LOGIN_COUNT)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let login_count = item.get(LOGIN_COUNT).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
     Ok(Some(ServiceEntry {
         service_id: get_s(item, SERVICE_ID)?,
         service_name: get_s(item, SERVICE_NAME)?,
@@ -249,12 +224,7 @@ impl ActivityReader for DynamoActivityStore {
         Ok(newest_first(out))
     }
 
-    async fn activity(
-        &self,
-        user: &UserId,
-        limit: u32,
-        after: Option<Cursor>,
-    ) -> Result<ActivityPage, StoreError> {
+    async fn activity(&self, user: &UserId, limit: u32, after: Option<Cursor>) -> Result<ActivityPage, StoreError> {
         let pk = user_pk(user);
         let start = after.map(|c| {
             HashMap::from([
@@ -277,16 +247,9 @@ impl ActivityReader for DynamoActivityStore {
             .send()
             .await
             .map_err(|e| sdk("Query", classify_sdk_error(&e)))?;
-        let items = page
-            .items()
-            .iter()
-            .map(activity_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = page.items().iter().map(activity_from).collect::<Result<Vec<_>, _>>()?;
         let next = match page.last_evaluated_key {
-            Some(k) if !k.is_empty() => Some(Cursor {
-                sk: get_s(&k, SK)?,
-                activity_time: get_s(&k, ACTIVITY_TIME)?,
-            }),
+            Some(k) if !k.is_empty() => Some(Cursor { sk: get_s(&k, SK)?, activity_time: get_s(&k, ACTIVITY_TIME)? }),
             _ => None,
         };
         Ok(ActivityPage { items, next })

@@ -9,7 +9,5 @@ pub mod keys;
 pub mod ports;
 pub mod record;
 
-pub use domain::{
-    ActivityItem, EventId, InvalidLoginEvent, LoginEvent, RawLoginEvent, ServiceEntry, UserId,
-};
+pub use domain::{ActivityItem, EventId, InvalidLoginEvent, LoginEvent, RawLoginEvent, ServiceEntry, UserId};
 pub use ports::{ActivityPage, ActivityReader, LoginRecorder, Recorded, StoreError};

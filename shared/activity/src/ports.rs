@@ -19,10 +19,7 @@ pub struct Recorded {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("DynamoDB {operation} failed: {failure}")]
-    Sdk {
-        operation: &'static str,
-        failure: SdkFailure,
-    },
+    Sdk { operation: &'static str, failure: SdkFailure },
     #[error("stored item is malformed: {0}")]
     Malformed(String),
 }
@@ -59,10 +56,5 @@ pub struct ActivityPage {
 #[async_trait]
 pub trait ActivityReader: Send + Sync + 'static {
     async fn services(&self, user: &UserId) -> Result<Vec<ServiceEntry>, StoreError>;
-    async fn activity(
-        &self,
-        user: &UserId,
-        limit: u32,
-        after: Option<Cursor>,
-    ) -> Result<ActivityPage, StoreError>;
+    async fn activity(&self, user: &UserId, limit: u32, after: Option<Cursor>) -> Result<ActivityPage, StoreError>;
 }

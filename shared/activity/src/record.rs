@@ -38,11 +38,7 @@ pub async fn record_login<S: LoginRecorder + ?Sized>(
 ) -> Result<(LoginEvent, Outcome), RecordLoginError> {
     let event = LoginEvent::parse(raw, now)?;
     let recorded = store.record(&event).await?;
-    let outcome = if recorded.new_event {
-        Outcome::Done
-    } else {
-        Outcome::Duplicate
-    };
+    let outcome = if recorded.new_event { Outcome::Done } else { Outcome::Duplicate };
     Ok((event, outcome))
 }
 
@@ -70,14 +66,12 @@ mod tests {
             let key = format!("{}/{}", e.user_id, e.event_id);
             let new_event = self.events.lock().unwrap().insert(key, e.clone()).is_none();
             let mut services = self.services.lock().unwrap();
-            let entry = services
-                .entry((e.user_id.to_string(), e.service_id.to_string()))
-                .or_insert(ServiceEntry {
-                    service_id: e.service_id.to_string(),
-                    service_name: e.service_name.clone(),
-                    last_accessed: e.timestamp,
-                    login_count: 0,
-                });
+            let entry = services.entry((e.user_id.to_string(), e.service_id.to_string())).or_insert(ServiceEntry {
+                service_id: e.service_id.to_string(),
+                service_name: e.service_name.clone(),
+                last_accessed: e.timestamp,
+                login_count: 0,
+            });
             if new_event {
                 entry.login_count += 1;
             }
@@ -86,10 +80,7 @@ mod tests {
                 entry.last_accessed = e.timestamp;
                 entry.service_name = e.service_name.clone();
             }
-            Ok(Recorded {
-                new_event,
-                newest_for_service: newest,
-            })
+            Ok(Recorded { new_event, newest_for_service: newest })
         }
     }
 
@@ -111,26 +102,17 @@ mod tests {
     #[tokio::test]
     async fn given_a_redelivered_event_when_recorded_then_it_is_a_duplicate_and_counts_once() {
         let store = MemoryStore::default();
-        let (_, first) = record_login(&store, raw("svc", "2023-01-01T00:00:00Z"), now())
-            .await
-            .unwrap();
-        let (_, again) = record_login(&store, raw("svc", "2023-01-01T00:00:00Z"), now())
-            .await
-            .unwrap();
+        let (_, first) = record_login(&store, raw("svc", "2023-01-01T00:00:00Z"), now()).await.unwrap();
+        let (_, again) = record_login(&store, raw("svc", "2023-01-01T00:00:00Z"), now()).await.unwrap();
         assert_eq!((first, again), (Outcome::Done, Outcome::Duplicate));
         let services = store.services.lock().unwrap();
-        assert_eq!(
-            services[&("u1".to_owned(), "svc".to_owned())].login_count,
-            1
-        );
+        assert_eq!(services[&("u1".to_owned(), "svc".to_owned())].login_count, 1);
     }
 
     #[tokio::test]
     async fn given_an_invalid_event_then_the_error_is_permanent() {
         let store = MemoryStore::default();
-        let err = record_login(&store, raw("svc", "not a time"), now())
-            .await
-            .unwrap_err();
+        let err = record_login(&store, raw("svc", "not a time"), now()).await.unwrap_err();
         assert_eq!(err.class(), ErrorClass::Permanent);
         assert_eq!(err.kind(), "invalid_login_event");
         assert!(store.events.lock().unwrap().is_empty());

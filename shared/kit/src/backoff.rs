@@ -14,10 +14,7 @@ const SQS_MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self {
-            base: Duration::from_secs(2),
-            max: Duration::from_secs(15 * 60),
-        }
+        Self { base: Duration::from_secs(2), max: Duration::from_secs(15 * 60) }
     }
 }
 
@@ -53,10 +50,7 @@ mod tests {
 
     #[test]
     fn ceiling_doubles_per_attempt_and_caps() {
-        let b = Backoff {
-            base: Duration::from_secs(2),
-            max: Duration::from_secs(60),
-        };
+        let b = Backoff { base: Duration::from_secs(2), max: Duration::from_secs(60) };
         assert_eq!(b.ceiling(1), Duration::from_secs(2));
         assert_eq!(b.ceiling(2), Duration::from_secs(4));
         assert_eq!(b.ceiling(4), Duration::from_secs(16));
@@ -77,10 +71,7 @@ mod tests {
 
     #[test]
     fn visibility_is_at_least_one_second_and_never_beyond_sqs_limit() {
-        let b = Backoff {
-            base: Duration::from_millis(10),
-            max: Duration::from_secs(100_000),
-        };
+        let b = Backoff { base: Duration::from_millis(10), max: Duration::from_secs(100_000) };
         assert!(b.visibility_secs(1) >= 1);
         assert!(b.visibility_secs(40) <= 12 * 60 * 60);
     }

@@ -83,10 +83,7 @@ pub enum Settlement {
 
 impl Settlement {
     fn is_failure(&self) -> bool {
-        matches!(
-            self,
-            Settlement::Retry { .. } | Settlement::SkippedAfterGroupFailure
-        )
+        matches!(self, Settlement::Retry { .. } | Settlement::SkippedAfterGroupFailure)
     }
 }
 
@@ -103,13 +100,7 @@ pub struct RunnerConfig {
 
 impl RunnerConfig {
     pub fn new(step: impl Into<String>) -> Self {
-        Self {
-            step: step.into(),
-            concurrency: 10,
-            fifo: false,
-            max_receive_count: 5,
-            backoff: Backoff::default(),
-        }
+        Self { step: step.into(), concurrency: 10, fifo: false, max_receive_count: 5, backoff: Backoff::default() }
     }
 }
 
@@ -129,11 +120,7 @@ pub struct BatchRunner<Q: QueueOps> {
 impl<Q: QueueOps> BatchRunner<Q> {
     pub fn new(config: RunnerConfig, queues: Q) -> Self {
         let step: Arc<str> = Arc::from(config.step.as_str());
-        Self {
-            config,
-            step,
-            queues: Arc::new(queues),
-        }
+        Self { config, step, queues: Arc::new(queues) }
     }
 
     pub fn config(&self) -> &RunnerConfig {
@@ -152,9 +139,7 @@ impl<Q: QueueOps> BatchRunner<Q> {
         D: Decode,
         S: Step<D::Output>,
     {
-        let settled = self
-            .settle_all(event.records, deadline, decoder, step)
-            .await;
+        let settled = self.settle_all(event.records, deadline, decoder, step).await;
         let mut response = SqsBatchResponse::default();
         for (message_id, settlement) in settled {
             if settlement.is_failure() {
@@ -180,11 +165,8 @@ impl<Q: QueueOps> BatchRunner<Q> {
     {
         m::batch_received(records.len());
         // Units of work: one record each, or one FIFO group (in order) each.
-        let units: Vec<Vec<SqsMessage>> = if self.config.fifo {
-            group_in_order(records)
-        } else {
-            records.into_iter().map(|r| vec![r]).collect()
-        };
+        let units: Vec<Vec<SqsMessage>> =
+            if self.config.fifo { group_in_order(records) } else { records.into_iter().map(|r| vec![r]).collect() };
         let concurrency = self.config.concurrency.max(1);
         let results: Vec<Vec<(String, Settlement)>> = futures::stream::iter(units)
             .map(|unit| {
@@ -200,11 +182,7 @@ impl<Q: QueueOps> BatchRunner<Q> {
     }
 
     fn clone_parts(&self) -> Parts<Q> {
-        Parts {
-            config: self.config.clone(),
-            step: self.step.clone(),
-            queues: self.queues.clone(),
-        }
+        Parts { config: self.config.clone(), step: self.step.clone(), queues: self.queues.clone() }
     }
 }
 
@@ -236,9 +214,7 @@ impl<Q: QueueOps> Parts<Q> {
                 out.push((message_id, Settlement::SkippedAfterGroupFailure));
                 continue;
             }
-            let settlement = self
-                .process_record(record, deadline, decoder.clone(), step.clone())
-                .await;
+            let settlement = self.process_record(record, deadline, decoder.clone(), step.clone()).await;
             if settlement.is_failure() {
                 group_failed = self.config.fifo;
             }
@@ -259,9 +235,7 @@ impl<Q: QueueOps> Parts<Q> {
         S: Step<D::Output>,
     {
         let message_id = record.message_id.clone().unwrap_or_default();
-        let receive_count = attribute(&record, "ApproximateReceiveCount")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1u32);
+        let receive_count = attribute(&record, "ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1u32);
         let first_received_at = attribute(&record, "ApproximateFirstReceiveTimestamp")
             .and_then(|v| v.parse::<i64>().ok())
             .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
@@ -292,33 +266,19 @@ impl<Q: QueueOps> Parts<Q> {
         };
 
         let result: Result<Outcome, Failure> = match decoded {
-            Err(e) => Err(Failure {
-                class: e.class(),
-                kind: e.kind().to_owned(),
-                reason: chain(&e),
-            }),
+            Err(e) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
             Ok(d) => {
                 if let Some(w) = &d.workflow_id {
                     span.record("workflow_id", w.as_str());
                 }
-                let ctx = RecordContext {
-                    workflow_id: d.workflow_id.clone(),
-                    ..ctx.clone()
-                };
-                run_isolated(step, ctx, d.input)
-                    .instrument(span.clone())
-                    .await
+                let ctx = RecordContext { workflow_id: d.workflow_id.clone(), ..ctx.clone() };
+                run_isolated(step, ctx, d.input).instrument(span.clone()).await
             }
         };
         self.settle(&record, &ctx, result).instrument(span).await
     }
 
-    async fn settle(
-        &self,
-        record: &SqsMessage,
-        ctx: &RecordContext,
-        result: Result<Outcome, Failure>,
-    ) -> Settlement {
+    async fn settle(&self, record: &SqsMessage, ctx: &RecordContext, result: Result<Outcome, Failure>) -> Settlement {
         let failure = match result {
             Ok(outcome) => {
                 match outcome {
@@ -335,10 +295,7 @@ impl<Q: QueueOps> Parts<Q> {
             return self.retry_later(record, ctx, failure).await;
         }
         let reason = if failure.class == ErrorClass::Retryable {
-            format!(
-                "gave up after {} receives: {}",
-                ctx.receive_count, failure.reason
-            )
+            format!("gave up after {} receives: {}", ctx.receive_count, failure.reason)
         } else {
             failure.reason.clone()
         };
@@ -370,12 +327,7 @@ impl<Q: QueueOps> Parts<Q> {
         }
     }
 
-    async fn retry_later(
-        &self,
-        record: &SqsMessage,
-        ctx: &RecordContext,
-        failure: Failure,
-    ) -> Settlement {
+    async fn retry_later(&self, record: &SqsMessage, ctx: &RecordContext, failure: Failure) -> Settlement {
         let secs = self.config.backoff.visibility_secs(ctx.receive_count);
         warn!(error_kind = %failure.kind, reason = %failure.reason, retry_in_secs = secs, "record failed; will retry");
         m::record_failed(&failure.kind);
@@ -399,11 +351,7 @@ where
     let task = tokio::spawn(async move { step.handle(&ctx, input).await }.instrument(span));
     match task.await {
         Ok(Ok(outcome)) => Ok(outcome),
-        Ok(Err(e)) => Err(Failure {
-            class: e.class(),
-            kind: e.kind().to_owned(),
-            reason: chain(&e),
-        }),
+        Ok(Err(e)) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
         Err(join) => {
             let reason = if join.is_panic() {
                 let payload = join.into_panic();
@@ -418,11 +366,7 @@ where
             };
             // A panic is a bug, maybe a transient one: retry, and dead-letter with this
             // reason once the receives run out.
-            Err(Failure {
-                class: ErrorClass::Retryable,
-                kind: "panic".to_owned(),
-                reason,
-            })
+            Err(Failure { class: ErrorClass::Retryable, kind: "panic".to_owned(), reason })
         }
     }
 }
@@ -451,11 +395,7 @@ fn group_in_order(records: Vec<SqsMessage>) -> Vec<Vec<SqsMessage>> {
 
 /// Serves a step as a Lambda function: the runtime loop, the deadline from the
 /// invocation context, metrics flushed after every invocation.
-pub async fn serve<Q, D, S>(
-    runner: BatchRunner<Q>,
-    decoder: D,
-    step: S,
-) -> Result<(), lambda_runtime::Error>
+pub async fn serve<Q, D, S>(runner: BatchRunner<Q>, decoder: D, step: S) -> Result<(), lambda_runtime::Error>
 where
     Q: QueueOps,
     D: Decode,
@@ -469,9 +409,7 @@ where
         let decoder = decoder.clone();
         let step = step.clone();
         async move {
-            let deadline = Utc
-                .timestamp_millis_opt(event.context.deadline as i64)
-                .single();
+            let deadline = Utc.timestamp_millis_opt(event.context.deadline as i64).single();
             let response = runner.run(event.payload, deadline, decoder, step).await;
             m::flush();
             Ok::<_, lambda_runtime::Error>(response)

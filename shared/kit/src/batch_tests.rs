@@ -34,14 +34,8 @@ impl Classify for TestError {
 
 fn record(id: &str, body: &str, receive_count: u32, group: Option<&str>) -> SqsMessage {
     let mut attributes = HashMap::new();
-    attributes.insert(
-        "ApproximateReceiveCount".to_owned(),
-        receive_count.to_string(),
-    );
-    attributes.insert(
-        "ApproximateFirstReceiveTimestamp".to_owned(),
-        "1700000000000".to_owned(),
-    );
+    attributes.insert("ApproximateReceiveCount".to_owned(), receive_count.to_string());
+    attributes.insert("ApproximateFirstReceiveTimestamp".to_owned(), "1700000000000".to_owned());
     if let Some(g) = group {
         attributes.insert("MessageGroupId".to_owned(), g.to_owned());
     }
@@ -79,10 +73,7 @@ fn runner(queues: Arc<FakeQueues>, fifo: bool) -> BatchRunner<Arc<FakeQueues>> {
 }
 
 fn failures(resp: &aws_lambda_events::sqs::SqsBatchResponse) -> Vec<String> {
-    resp.batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect()
+    resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect()
 }
 
 #[tokio::test]
@@ -97,65 +88,33 @@ async fn each_record_is_settled_by_its_own_outcome() {
         record("f", r#"{"action":"dup"}"#, 1, None),
     ]);
     let resp = runner(queues.clone(), false)
-        .run(
-            event,
-            None,
-            Arc::new(JsonBody::<Cmd>::default()),
-            Arc::new(FnStep(action)),
-        )
+        .run(event, None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
         .await;
 
     let mut failed = failures(&resp);
     failed.sort();
-    assert_eq!(
-        failed,
-        vec!["c", "e"],
-        "only retryable failures and panics come back"
-    );
+    assert_eq!(failed, vec!["c", "e"], "only retryable failures and panics come back");
 
     let letters = queues.dead_letters();
-    let mut kinds: Vec<_> = letters
-        .iter()
-        .map(|l| (l.message_id.clone(), l.kind.clone()))
-        .collect();
+    let mut kinds: Vec<_> = letters.iter().map(|l| (l.message_id.clone(), l.kind.clone())).collect();
     kinds.sort();
-    assert_eq!(
-        kinds,
-        vec![
-            ("b".into(), "not_json".into()),
-            ("d".into(), "invalid_thing".into())
-        ]
-    );
+    assert_eq!(kinds, vec![("b".into(), "not_json".into()), ("d".into(), "invalid_thing".into())]);
     let b = letters.iter().find(|l| l.message_id == "b").unwrap();
-    assert_eq!(
-        b.body, "not json at all",
-        "the DLQ keeps the original body for redrive"
-    );
+    assert_eq!(b.body, "not json at all", "the DLQ keeps the original body for redrive");
     assert_eq!(b.step, "test-step");
     assert!(b.first_seen.is_some());
 
-    let vis: Vec<_> = queues
-        .visibility_changes()
-        .into_iter()
-        .map(|(rh, _)| rh)
-        .collect();
+    let vis: Vec<_> = queues.visibility_changes().into_iter().map(|(rh, _)| rh).collect();
     assert!(vis.contains(&"rh-c".to_owned()) && vis.contains(&"rh-e".to_owned()));
 }
 
 #[tokio::test]
 async fn retry_backoff_grows_with_the_receive_count() {
     let queues = Arc::new(FakeQueues::default());
-    let event = sqs_event(vec![
-        record("r1", r#"{"action":"retry"}"#, 1, None),
-        record("r4", r#"{"action":"retry"}"#, 4, None),
-    ]);
+    let event =
+        sqs_event(vec![record("r1", r#"{"action":"retry"}"#, 1, None), record("r4", r#"{"action":"retry"}"#, 4, None)]);
     runner(queues.clone(), false)
-        .run(
-            event,
-            None,
-            Arc::new(JsonBody::<Cmd>::default()),
-            Arc::new(FnStep(action)),
-        )
+        .run(event, None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
         .await;
     let vis: HashMap<_, _> = queues.visibility_changes().into_iter().collect();
     // Default backoff: base 2 s → attempt 1 in [1, 2] s, attempt 4 in [8, 16] s.
@@ -168,21 +127,12 @@ async fn a_retryable_failure_on_the_last_receive_is_dead_lettered_with_its_reaso
     let queues = Arc::new(FakeQueues::default());
     let event = sqs_event(vec![record("z", r#"{"action":"retry"}"#, 5, None)]);
     let resp = runner(queues.clone(), false)
-        .run(
-            event,
-            None,
-            Arc::new(JsonBody::<Cmd>::default()),
-            Arc::new(FnStep(action)),
-        )
+        .run(event, None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
         .await;
     assert!(failures(&resp).is_empty());
     let letters = queues.dead_letters();
     assert_eq!(letters.len(), 1);
-    assert!(
-        letters[0].reason.starts_with("gave up after 5 receives"),
-        "{}",
-        letters[0].reason
-    );
+    assert!(letters[0].reason.starts_with("gave up after 5 receives"), "{}", letters[0].reason);
     let attrs: HashMap<_, _> = letters[0].attributes().into_iter().collect();
     assert_eq!(attrs[attr::CLASS], "retryable");
 }
@@ -193,12 +143,7 @@ async fn a_record_is_never_acknowledged_when_dead_lettering_fails() {
     queues.fail_dead_letter.store(true, Ordering::SeqCst);
     let event = sqs_event(vec![record("p", "{bad", 1, None)]);
     let resp = runner(queues.clone(), false)
-        .run(
-            event,
-            None,
-            Arc::new(JsonBody::<Cmd>::default()),
-            Arc::new(FnStep(action)),
-        )
+        .run(event, None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
         .await;
     assert_eq!(failures(&resp), vec!["p"]);
 }
@@ -211,9 +156,7 @@ async fn fifo_failure_fails_the_rest_of_its_group_only() {
     let step = FnStep(move |ctx: RecordContext, cmd: Cmd| {
         let seen = seen2.clone();
         async move {
-            seen.lock()
-                .unwrap()
-                .push((cmd.group.clone(), ctx.message_id.clone()));
+            seen.lock().unwrap().push((cmd.group.clone(), ctx.message_id.clone()));
             action(ctx, cmd).await
         }
     });
@@ -227,38 +170,16 @@ async fn fifo_failure_fails_the_rest_of_its_group_only() {
         record("b4", r#"{"action":"ok","group":"b"}"#, 1, Some("b")),
     ]);
     let resp = runner(queues.clone(), true)
-        .settle_all(
-            event.records.clone(),
-            None,
-            Arc::new(JsonBody::<Cmd>::default()),
-            Arc::new(step),
-        )
+        .settle_all(event.records.clone(), None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(step))
         .await;
     let by_id: HashMap<_, _> = resp.into_iter().collect();
     assert_eq!(by_id["a1"], Settlement::Acknowledged(Outcome::Done));
     assert!(matches!(by_id["a2"], Settlement::Retry { .. }));
-    assert_eq!(
-        by_id["a3"],
-        Settlement::SkippedAfterGroupFailure,
-        "a3 must wait for a2"
-    );
-    assert!(
-        matches!(by_id["b3"], Settlement::DeadLettered { .. }),
-        "a dead letter is settled, not a failure"
-    );
-    assert_eq!(
-        by_id["b4"],
-        Settlement::Acknowledged(Outcome::Done),
-        "group b goes on"
-    );
+    assert_eq!(by_id["a3"], Settlement::SkippedAfterGroupFailure, "a3 must wait for a2");
+    assert!(matches!(by_id["b3"], Settlement::DeadLettered { .. }), "a dead letter is settled, not a failure");
+    assert_eq!(by_id["b4"], Settlement::Acknowledged(Outcome::Done), "group b goes on");
 
-    let order: Vec<_> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(g, _)| g == "b")
-        .map(|(_, id)| id.clone())
-        .collect();
+    let order: Vec<_> = seen.lock().unwrap().iter().filter(|(g, _)| g == "b").map(|(_, id)| id.clone()).collect();
     assert_eq!(order, vec!["b1", "b2", "b3", "b4"], "a group runs in order");
     assert!(!seen.lock().unwrap().iter().any(|(_, id)| id == "a3"));
 }
@@ -282,16 +203,9 @@ async fn records_run_concurrently_up_to_the_bound() {
     });
     let mut config = RunnerConfig::new("s");
     config.concurrency = 3;
-    let records = (0..10)
-        .map(|i| record(&i.to_string(), r#"{"action":"ok"}"#, 1, None))
-        .collect();
+    let records = (0..10).map(|i| record(&i.to_string(), r#"{"action":"ok"}"#, 1, None)).collect();
     let resp = BatchRunner::new(config, queues)
-        .run(
-            sqs_event(records),
-            None,
-            Arc::new(JsonBody::<Cmd>::default()),
-            Arc::new(step),
-        )
+        .run(sqs_event(records), None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(step))
         .await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(peak.load(Ordering::SeqCst), 3);

@@ -15,11 +15,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "configuration error:")?;
         if !self.missing.is_empty() {
-            write!(
-                f,
-                " missing environment variable(s): {}.",
-                self.missing.join(", ")
-            )?;
+            write!(f, " missing environment variable(s): {}.", self.missing.join(", "))?;
         }
         for (name, why) in &self.invalid {
             write!(f, " {name} is invalid: {why}.")?;
@@ -42,18 +38,11 @@ impl Env {
     }
 
     pub fn from_map(vars: HashMap<String, String>) -> Self {
-        Self {
-            vars,
-            missing: Vec::new(),
-            invalid: Vec::new(),
-        }
+        Self { vars, missing: Vec::new(), invalid: Vec::new() }
     }
 
     fn get(&self, name: &str) -> Option<String> {
-        self.vars
-            .get(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        self.vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     /// A required string; records it as missing if absent or blank.
@@ -77,8 +66,7 @@ impl Env {
         match self.get(name) {
             None => default,
             Some(raw) => raw.parse().unwrap_or_else(|e: T::Err| {
-                self.invalid
-                    .push((name.to_owned(), format!("{raw:?}: {e}")));
+                self.invalid.push((name.to_owned(), format!("{raw:?}: {e}")));
                 default
             }),
         }
@@ -99,8 +87,7 @@ impl Env {
             Some(raw) => match raw.parse() {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    self.invalid
-                        .push((name.to_owned(), format!("{raw:?}: {e}")));
+                    self.invalid.push((name.to_owned(), format!("{raw:?}: {e}")));
                     None
                 }
             },
@@ -117,10 +104,7 @@ impl Env {
         if self.missing.is_empty() && self.invalid.is_empty() {
             Ok(())
         } else {
-            Err(ConfigError {
-                missing: self.missing,
-                invalid: self.invalid,
-            })
+            Err(ConfigError { missing: self.missing, invalid: self.invalid })
         }
     }
 }
@@ -133,10 +117,7 @@ pub fn runner_config(env: &mut Env, step: &str) -> crate::batch::RunnerConfig {
     let base: f64 = env.parse_or("RETRY_BASE_SECONDS", c.backoff.base.as_secs_f64());
     let max: f64 = env.parse_or("RETRY_MAX_SECONDS", c.backoff.max.as_secs_f64());
     if !(base > 0.0 && max >= base && max <= 43_200.0) {
-        env.reject(
-            "RETRY_BASE_SECONDS",
-            "need 0 < RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200",
-        );
+        env.reject("RETRY_BASE_SECONDS", "need 0 < RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
     } else {
         c.backoff.base = std::time::Duration::from_secs_f64(base);
         c.backoff.max = std::time::Duration::from_secs_f64(max);
@@ -165,12 +146,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     #[test]
@@ -199,10 +175,6 @@ mod tests {
     fn runner_config_rejects_inverted_backoff() {
         let mut e = env(&[("RETRY_BASE_SECONDS", "10"), ("RETRY_MAX_SECONDS", "1")]);
         let _ = runner_config(&mut e, "s");
-        assert!(e
-            .finish()
-            .unwrap_err()
-            .to_string()
-            .contains("RETRY_BASE_SECONDS"));
+        assert!(e.finish().unwrap_err().to_string().contains("RETRY_BASE_SECONDS"));
     }
 }

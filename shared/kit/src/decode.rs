@@ -26,16 +26,9 @@ pub enum DecodeError {
     #[error("body does not match the expected shape: {0}")]
     InvalidShape(String),
     #[error("unexpected message type {found:?} (this step reads {expected:?})")]
-    WrongType {
-        expected: &'static str,
-        found: String,
-    },
+    WrongType { expected: &'static str, found: String },
     #[error("unsupported version {found} of {kind:?} (this step reads version {supported})")]
-    UnknownVersion {
-        kind: &'static str,
-        found: u32,
-        supported: u32,
-    },
+    UnknownVersion { kind: &'static str, found: u32, supported: u32 },
     #[error("invalid input: {0}")]
     Invalid(String),
 }
@@ -104,10 +97,7 @@ fn body(msg: &SqsMessage) -> Result<&str, DecodeError> {
 }
 
 fn attribute_correlation_id(msg: &SqsMessage) -> Option<String> {
-    msg.message_attributes
-        .get(CORRELATION_ATTRIBUTE)
-        .and_then(|a| a.string_value.clone())
-        .filter(|s| !s.is_empty())
+    msg.message_attributes.get(CORRELATION_ATTRIBUTE).and_then(|a| a.string_value.clone()).filter(|s| !s.is_empty())
 }
 
 /// Entry queues carry an outside producer's JSON as is (seed shapes, not envelopes).
@@ -124,16 +114,9 @@ impl<T: DeserializeOwned + Send + 'static> Decode for JsonBody<T> {
     type Output = T;
     fn decode(&self, msg: &SqsMessage) -> Result<Decoded<T>, DecodeError> {
         let value: serde_json::Value = serde_json::from_str(body(msg)?).map_err(shape)?;
-        let input =
-            serde_json::from_value(value).map_err(|e| DecodeError::InvalidShape(redacted(&e)))?;
-        let correlation_id = attribute_correlation_id(msg)
-            .or_else(|| msg.message_id.clone())
-            .unwrap_or_default();
-        Ok(Decoded {
-            input,
-            correlation_id,
-            workflow_id: None,
-        })
+        let input = serde_json::from_value(value).map_err(|e| DecodeError::InvalidShape(redacted(&e)))?;
+        let correlation_id = attribute_correlation_id(msg).or_else(|| msg.message_id.clone()).unwrap_or_default();
+        Ok(Decoded { input, correlation_id, workflow_id: None })
     }
 }
 
@@ -151,20 +134,12 @@ impl<M: Message> Decode for EnvelopeBody<M> {
     fn decode(&self, msg: &SqsMessage) -> Result<Decoded<Envelope<M>>, DecodeError> {
         let raw: Envelope<serde_json::Value> = serde_json::from_str(body(msg)?).map_err(shape)?;
         if raw.kind != M::TYPE {
-            return Err(DecodeError::WrongType {
-                expected: M::TYPE,
-                found: raw.kind,
-            });
+            return Err(DecodeError::WrongType { expected: M::TYPE, found: raw.kind });
         }
         if raw.version != M::VERSION {
-            return Err(DecodeError::UnknownVersion {
-                kind: M::TYPE,
-                found: raw.version,
-                supported: M::VERSION,
-            });
+            return Err(DecodeError::UnknownVersion { kind: M::TYPE, found: raw.version, supported: M::VERSION });
         }
-        let payload: M = serde_json::from_value(raw.payload)
-            .map_err(|e| DecodeError::InvalidShape(redacted(&e)))?;
+        let payload: M = serde_json::from_value(raw.payload).map_err(|e| DecodeError::InvalidShape(redacted(&e)))?;
         let correlation_id = raw.correlation_id.clone();
         let workflow_id = Some(raw.workflow_id.clone());
         let input = Envelope {
@@ -176,11 +151,7 @@ impl<M: Message> Decode for EnvelopeBody<M> {
             occurred_at: raw.occurred_at,
             payload,
         };
-        Ok(Decoded {
-            input,
-            correlation_id,
-            workflow_id,
-        })
+        Ok(Decoded { input, correlation_id, workflow_id })
     }
 }
 
@@ -207,9 +178,7 @@ mod tests {
 
     #[test]
     fn json_body_uses_message_id_as_correlation_when_no_attribute() {
-        let d = JsonBody::<Ping>::default()
-            .decode(&msg(r#"{"n":3}"#))
-            .unwrap();
+        let d = JsonBody::<Ping>::default().decode(&msg(r#"{"n":3}"#)).unwrap();
         assert_eq!(d.input, Ping { n: 3 });
         assert_eq!(d.correlation_id, "m-1");
     }
@@ -218,10 +187,7 @@ mod tests {
     fn json_body_distinguishes_not_json_from_wrong_shape() {
         let dec = JsonBody::<Ping>::default();
         assert_eq!(dec.decode(&msg("{nope")).unwrap_err().kind(), "not_json");
-        assert_eq!(
-            dec.decode(&msg(r#"{"n":"x"}"#)).unwrap_err().kind(),
-            "invalid_shape"
-        );
+        assert_eq!(dec.decode(&msg(r#"{"n":"x"}"#)).unwrap_err().kind(), "invalid_shape");
         let empty = SqsMessage::default();
         assert_eq!(dec.decode(&empty).unwrap_err().kind(), "missing_body");
     }
@@ -235,17 +201,11 @@ mod tests {
             name: String,
         }
         let dec = JsonBody::<Person>::default();
-        let err = dec
-            .decode(&msg(r#"{"email":"bob@example.com","name":"x"}"#))
-            .unwrap_err()
-            .to_string();
+        let err = dec.decode(&msg(r#"{"email":"bob@example.com","name":"x"}"#)).unwrap_err().to_string();
         assert!(!err.contains("bob@example.com"), "{err}");
         assert!(err.contains("invalid type"), "{err}");
         let missing = dec.decode(&msg(r#"{"email":1}"#)).unwrap_err().to_string();
-        assert!(
-            missing.contains("`name`"),
-            "field names are kept: {missing}"
-        );
+        assert!(missing.contains("`name`"), "field names are kept: {missing}");
     }
 
     #[test]

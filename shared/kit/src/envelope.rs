@@ -26,11 +26,7 @@ pub struct Envelope<P> {
 
 impl<P: Message> Envelope<P> {
     /// A new event in an existing workflow, carrying the caller's correlation id.
-    pub fn new(
-        workflow_id: impl Into<String>,
-        correlation_id: impl Into<String>,
-        payload: P,
-    ) -> Self {
+    pub fn new(workflow_id: impl Into<String>, correlation_id: impl Into<String>, payload: P) -> Self {
         Self {
             kind: P::TYPE.to_owned(),
             version: P::VERSION,

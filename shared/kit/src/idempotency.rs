@@ -91,8 +91,7 @@ impl Classify for StoreError {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Writes `record` (INPROGRESS) if the key is free at `now`, else reads the holder.
-    async fn try_acquire(&self, record: &Record, now: DateTime<Utc>)
-        -> Result<Acquire, StoreError>;
+    async fn try_acquire(&self, record: &Record, now: DateTime<Utc>) -> Result<Acquire, StoreError>;
     /// INPROGRESS (owned by `owner`) → COMPLETED. Returns false if `owner` lost the lease.
     async fn complete(
         &self,
@@ -128,10 +127,7 @@ impl<T> Once<T> {
 #[derive(Debug, thiserror::Error)]
 pub enum IdempotencyError<E> {
     #[error("another attempt is working on {key:?} (lease until {lease_until})")]
-    InProgress {
-        key: String,
-        lease_until: DateTime<Utc>,
-    },
+    InProgress { key: String, lease_until: DateTime<Utc> },
     #[error("key {key:?} was already used with a different payload")]
     PayloadMismatch { key: String },
     #[error("the recorded result for {key:?} cannot be read: {why}")]
@@ -180,12 +176,7 @@ pub struct Idempotency<S, C> {
 
 impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
     pub fn new(store: S, clock: C) -> Self {
-        Self {
-            store,
-            clock,
-            retention: Duration::days(7),
-            default_lease: Duration::seconds(60),
-        }
+        Self { store, clock, retention: Duration::days(7), default_lease: Duration::seconds(60) }
     }
 
     pub fn with_retention(mut self, retention: Duration) -> Self {
@@ -214,10 +205,7 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
         // Two tries: the holder's record can vanish (released) between our write and read.
         for _ in 0..2 {
             let now = self.clock.now();
-            let lease_until = deadline
-                .filter(|d| *d > now)
-                .unwrap_or(now + self.default_lease)
-                + Duration::seconds(1);
+            let lease_until = deadline.filter(|d| *d > now).unwrap_or(now + self.default_lease) + Duration::seconds(1);
             let record = Record {
                 key: key.to_owned(),
                 status: Status::InProgress,
@@ -227,29 +215,16 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
                 lease_until,
                 expires_at: lease_until + self.retention,
             };
-            match self
-                .store
-                .try_acquire(&record, now)
-                .await
-                .map_err(IdempotencyError::Store)?
-            {
+            match self.store.try_acquire(&record, now).await.map_err(IdempotencyError::Store)? {
                 Acquire::Acquired => return self.run_owned(key, &owner, work).await,
                 Acquire::Held(None) => continue,
                 Acquire::Held(Some(held)) => return self.judge_held(held, &hash, now),
             }
         }
-        Err(IdempotencyError::InProgress {
-            key: key.to_owned(),
-            lease_until: self.clock.now(),
-        })
+        Err(IdempotencyError::InProgress { key: key.to_owned(), lease_until: self.clock.now() })
     }
 
-    async fn run_owned<T, E, F, Fut>(
-        &self,
-        key: &str,
-        owner: &str,
-        work: F,
-    ) -> Result<Once<T>, IdempotencyError<E>>
+    async fn run_owned<T, E, F, Fut>(&self, key: &str, owner: &str, work: F) -> Result<Once<T>, IdempotencyError<E>>
     where
         T: Serialize,
         F: FnOnce() -> Fut,
@@ -257,17 +232,10 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
     {
         match work().await {
             Ok(value) => {
-                let json =
-                    serde_json::to_string(&value).map_err(|e| IdempotencyError::CorruptResult {
-                        key: key.to_owned(),
-                        why: e.to_string(),
-                    })?;
+                let json = serde_json::to_string(&value)
+                    .map_err(|e| IdempotencyError::CorruptResult { key: key.to_owned(), why: e.to_string() })?;
                 let expires_at = self.clock.now() + self.retention;
-                let kept = self
-                    .store
-                    .complete(key, owner, &json, expires_at)
-                    .await
-                    .map_err(IdempotencyError::Store)?;
+                let kept = self.store.complete(key, owner, &json, expires_at).await.map_err(IdempotencyError::Store)?;
                 if !kept {
                     tracing::warn!(idempotency_key = %key, "lease was lost before completion; result recorded by another attempt");
                 }
@@ -283,12 +251,7 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
         }
     }
 
-    fn judge_held<T, E>(
-        &self,
-        held: Record,
-        hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Once<T>, IdempotencyError<E>>
+    fn judge_held<T, E>(&self, held: Record, hash: &str, now: DateTime<Utc>) -> Result<Once<T>, IdempotencyError<E>>
     where
         T: DeserializeOwned,
     {
@@ -300,16 +263,10 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
                 let json = held.result.unwrap_or_default();
                 serde_json::from_str(&json)
                     .map(Once::Replayed)
-                    .map_err(|e| IdempotencyError::CorruptResult {
-                        key: held.key,
-                        why: e.to_string(),
-                    })
+                    .map_err(|e| IdempotencyError::CorruptResult { key: held.key, why: e.to_string() })
             }
             // Expired or leased: the write condition refused us, so someone is (again) on it.
-            _ => Err(IdempotencyError::InProgress {
-                key: held.key,
-                lease_until: held.lease_until,
-            }),
+            _ => Err(IdempotencyError::InProgress { key: held.key, lease_until: held.lease_until }),
         }
     }
 }

@@ -45,30 +45,19 @@ pub struct SnsPublisher {
 
 impl SnsPublisher {
     pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
-        Self {
-            client,
-            topic_arn: topic_arn.into(),
-        }
+        Self { client, topic_arn: topic_arn.into() }
     }
 }
 
 fn string_attr(v: &str) -> Option<MessageAttributeValue> {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(v)
-        .build()
-        .ok()
+    MessageAttributeValue::builder().data_type("String").string_value(v).build().ok()
 }
 
 #[async_trait]
 impl EventPublisher for SnsPublisher {
     async fn publish<M: Message>(&self, event: &Envelope<M>) -> Result<(), PublishError> {
         let body = serde_json::to_string(event).map_err(PublishError::Serialise)?;
-        let mut req = self
-            .client
-            .publish()
-            .topic_arn(&self.topic_arn)
-            .message(body);
+        let mut req = self.client.publish().topic_arn(&self.topic_arn).message(body);
         for (name, value) in [
             ("type", event.kind.clone()),
             ("version", event.version.to_string()),
@@ -79,13 +68,9 @@ impl EventPublisher for SnsPublisher {
             }
         }
         if self.topic_arn.ends_with(".fifo") {
-            req = req
-                .message_group_id(&event.workflow_id)
-                .message_deduplication_id(&event.id);
+            req = req.message_group_id(&event.workflow_id).message_deduplication_id(&event.id);
         }
-        req.send()
-            .await
-            .map_err(|e| PublishError::Sns(classify_sdk_error(&e)))?;
+        req.send().await.map_err(|e| PublishError::Sns(classify_sdk_error(&e)))?;
         Ok(())
     }
 }

@@ -60,10 +60,7 @@ impl DeadLetter {
             (attr::ORIGINAL_MESSAGE_ID, self.message_id.clone()),
         ];
         if let Some(t) = self.first_seen {
-            out.push((
-                attr::FIRST_SEEN,
-                t.to_rfc3339_opts(SecondsFormat::Millis, true),
-            ));
+            out.push((attr::FIRST_SEEN, t.to_rfc3339_opts(SecondsFormat::Millis, true)));
         }
         if !self.correlation_id.is_empty() {
             out.push((attr::CORRELATION_ID, self.correlation_id.clone()));
@@ -79,10 +76,7 @@ pub enum QueueError {
     #[error("queue ARN {0:?} is not an SQS queue ARN")]
     BadArn(String),
     #[error("SQS {operation} failed: {failure}")]
-    Sqs {
-        operation: &'static str,
-        failure: SdkFailure,
-    },
+    Sqs { operation: &'static str, failure: SdkFailure },
 }
 
 impl Classify for QueueError {
@@ -103,26 +97,16 @@ impl Classify for QueueError {
 /// The batch runner's port to SQS.
 #[async_trait]
 pub trait QueueOps: Send + Sync + 'static {
-    async fn extend_visibility(
-        &self,
-        source_arn: &str,
-        receipt_handle: &str,
-        secs: i32,
-    ) -> Result<(), QueueError>;
+    async fn extend_visibility(&self, source_arn: &str, receipt_handle: &str, secs: i32) -> Result<(), QueueError>;
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), QueueError>;
 }
 
 /// `arn:aws:sqs:eu-west-2:123456789012:name` → (account, name).
 pub fn parse_queue_arn(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some("sqs"), Some(_region), Some(account), Some(name)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (Some("arn"), Some(_partition), Some("sqs"), Some(_region), Some(account), Some(name)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
     };
     (!name.is_empty()).then_some((account, name))
@@ -138,19 +122,14 @@ pub struct SqsQueues {
 
 impl SqsQueues {
     pub fn new(client: aws_sdk_sqs::Client, dead_letter_url: impl Into<String>) -> Self {
-        Self {
-            client,
-            dead_letter_url: dead_letter_url.into(),
-            urls: Mutex::new(HashMap::new()),
-        }
+        Self { client, dead_letter_url: dead_letter_url.into(), urls: Mutex::new(HashMap::new()) }
     }
 
     async fn url_for(&self, arn: &str) -> Result<String, QueueError> {
         if let Some(url) = self.urls.lock().unwrap_or_else(|p| p.into_inner()).get(arn) {
             return Ok(url.clone());
         }
-        let (account, name) =
-            parse_queue_arn(arn).ok_or_else(|| QueueError::BadArn(arn.to_owned()))?;
+        let (account, name) = parse_queue_arn(arn).ok_or_else(|| QueueError::BadArn(arn.to_owned()))?;
         let out = self
             .client
             .get_queue_url()
@@ -158,15 +137,9 @@ impl SqsQueues {
             .queue_owner_aws_account_id(account)
             .send()
             .await
-            .map_err(|e| QueueError::Sqs {
-                operation: "GetQueueUrl",
-                failure: classify_sdk_error(&e),
-            })?;
+            .map_err(|e| QueueError::Sqs { operation: "GetQueueUrl", failure: classify_sdk_error(&e) })?;
         let url = out.queue_url.unwrap_or_default();
-        self.urls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(arn.to_owned(), url.clone());
+        self.urls.lock().unwrap_or_else(|p| p.into_inner()).insert(arn.to_owned(), url.clone());
         Ok(url)
     }
 }
@@ -176,20 +149,12 @@ fn string_attr(value: String) -> Result<MessageAttributeValue, QueueError> {
         .data_type("String")
         .string_value(value)
         .build()
-        .map_err(|e| QueueError::Sqs {
-            operation: "SendMessage",
-            failure: SdkFailure::permanent(e.to_string()),
-        })
+        .map_err(|e| QueueError::Sqs { operation: "SendMessage", failure: SdkFailure::permanent(e.to_string()) })
 }
 
 #[async_trait]
 impl QueueOps for SqsQueues {
-    async fn extend_visibility(
-        &self,
-        source_arn: &str,
-        receipt_handle: &str,
-        secs: i32,
-    ) -> Result<(), QueueError> {
+    async fn extend_visibility(&self, source_arn: &str, receipt_handle: &str, secs: i32) -> Result<(), QueueError> {
         let url = self.url_for(source_arn).await?;
         self.client
             .change_message_visibility()
@@ -198,19 +163,12 @@ impl QueueOps for SqsQueues {
             .visibility_timeout(secs)
             .send()
             .await
-            .map_err(|e| QueueError::Sqs {
-                operation: "ChangeMessageVisibility",
-                failure: classify_sdk_error(&e),
-            })?;
+            .map_err(|e| QueueError::Sqs { operation: "ChangeMessageVisibility", failure: classify_sdk_error(&e) })?;
         Ok(())
     }
 
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), QueueError> {
-        let mut req = self
-            .client
-            .send_message()
-            .queue_url(&self.dead_letter_url)
-            .message_body(&letter.body);
+        let mut req = self.client.send_message().queue_url(&self.dead_letter_url).message_body(&letter.body);
         for (name, value) in letter.attributes() {
             req = req.message_attributes(name, string_attr(value)?);
         }
@@ -218,18 +176,10 @@ impl QueueOps for SqsQueues {
             // A FIFO source has a FIFO DLQ: keep the group, and let a resend after a
             // crash dedupe on the original message id.
             req = req
-                .message_group_id(
-                    letter
-                        .group_id
-                        .clone()
-                        .unwrap_or_else(|| "dead-letters".to_owned()),
-                )
+                .message_group_id(letter.group_id.clone().unwrap_or_else(|| "dead-letters".to_owned()))
                 .message_deduplication_id(&letter.message_id);
         }
-        req.send().await.map_err(|e| QueueError::Sqs {
-            operation: "SendMessage",
-            failure: classify_sdk_error(&e),
-        })?;
+        req.send().await.map_err(|e| QueueError::Sqs { operation: "SendMessage", failure: classify_sdk_error(&e) })?;
         Ok(())
     }
 }
@@ -269,13 +219,7 @@ mod tests {
         assert_eq!(attrs[attr::CLASS], "permanent");
         assert_eq!(attrs[attr::STEP], "record-login");
         assert_eq!(attrs[attr::FIRST_SEEN], "2024-01-02T03:04:05.000Z");
-        assert!(
-            !attrs.contains_key(attr::CORRELATION_ID),
-            "empty values are dropped"
-        );
-        assert!(
-            attrs.len() <= 10,
-            "SQS allows at most 10 message attributes"
-        );
+        assert!(!attrs.contains_key(attr::CORRELATION_ID), "empty values are dropped");
+        assert!(attrs.len() <= 10, "SQS allows at most 10 message attributes");
     }
 }

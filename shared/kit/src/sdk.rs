@@ -17,18 +17,10 @@ pub struct SdkFailure {
 
 impl SdkFailure {
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self {
-            class: ErrorClass::Permanent,
-            code: None,
-            message: message.into(),
-        }
+        Self { class: ErrorClass::Permanent, code: None, message: message.into() }
     }
     pub fn retryable(message: impl Into<String>) -> Self {
-        Self {
-            class: ErrorClass::Retryable,
-            code: None,
-            message: message.into(),
-        }
+        Self { class: ErrorClass::Retryable, code: None, message: message.into() }
     }
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
@@ -76,11 +68,7 @@ where
                 Some(c) if PERMANENT_CODES.contains(&c) => ErrorClass::Permanent,
                 _ => ErrorClass::Retryable,
             };
-            SdkFailure {
-                class,
-                code,
-                message,
-            }
+            SdkFailure { class, code, message }
         }
         // Timeouts, dispatch and response failures are the network's, not the record's.
         SdkError::TimeoutError(_) => SdkFailure::retryable("request timed out"),
@@ -94,7 +82,5 @@ where
 /// The shared AWS configuration: region, credentials and endpoint come from the
 /// standard sources (`AWS_REGION`, `AWS_ENDPOINT_URL`, profiles, the Lambda role).
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }

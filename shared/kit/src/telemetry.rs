@@ -34,10 +34,7 @@ pub fn filter_directive(lambda_level: Option<&str>, rust_log: Option<&str>) -> S
             other => other.to_owned(),
         };
     }
-    rust_log
-        .filter(|l| !l.is_empty())
-        .unwrap_or("info")
-        .to_owned()
+    rust_log.filter(|l| !l.is_empty()).unwrap_or("info").to_owned()
 }
 
 /// Installs the global subscriber writing to stdout (what Lambda ships to CloudWatch).
@@ -52,22 +49,11 @@ where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let env = |k: &str| std::env::var(k).ok();
-    let directive = filter_directive(
-        env("AWS_LAMBDA_LOG_LEVEL").as_deref(),
-        env("RUST_LOG").as_deref(),
-    );
+    let directive = filter_directive(env("AWS_LAMBDA_LOG_LEVEL").as_deref(), env("RUST_LOG").as_deref());
     let filter = EnvFilter::try_new(&directive).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_target(false);
     let result = match log_format(env("AWS_LAMBDA_LOG_FORMAT").as_deref()) {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(true)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
     // An already-installed subscriber (tests) is fine.
@@ -82,10 +68,7 @@ mod tests {
     fn lambda_level_wins_over_rust_log() {
         assert_eq!(filter_directive(Some("DEBUG"), Some("warn")), "debug");
         assert_eq!(filter_directive(Some("FATAL"), None), "error");
-        assert_eq!(
-            filter_directive(None, Some("warn,kit=debug")),
-            "warn,kit=debug"
-        );
+        assert_eq!(filter_directive(None, Some("warn,kit=debug")), "warn,kit=debug");
         assert_eq!(filter_directive(None, None), "info");
     }
 

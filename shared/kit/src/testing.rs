@@ -32,20 +32,12 @@ impl FakeQueues {
 
 #[async_trait]
 impl QueueOps for FakeQueues {
-    async fn extend_visibility(
-        &self,
-        _source_arn: &str,
-        receipt_handle: &str,
-        secs: i32,
-    ) -> Result<(), QueueError> {
+    async fn extend_visibility(&self, _source_arn: &str, receipt_handle: &str, secs: i32) -> Result<(), QueueError> {
         lock(&self.visibility).push((receipt_handle.to_owned(), secs));
         Ok(())
     }
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), QueueError> {
-        if self
-            .fail_dead_letter
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        if self.fail_dead_letter.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(QueueError::Sqs {
                 operation: "SendMessage",
                 failure: crate::sdk::SdkFailure::retryable("injected failure"),
@@ -58,15 +50,8 @@ impl QueueOps for FakeQueues {
 
 #[async_trait]
 impl<T: QueueOps> QueueOps for std::sync::Arc<T> {
-    async fn extend_visibility(
-        &self,
-        source_arn: &str,
-        receipt_handle: &str,
-        secs: i32,
-    ) -> Result<(), QueueError> {
-        (**self)
-            .extend_visibility(source_arn, receipt_handle, secs)
-            .await
+    async fn extend_visibility(&self, source_arn: &str, receipt_handle: &str, secs: i32) -> Result<(), QueueError> {
+        (**self).extend_visibility(source_arn, receipt_handle, secs).await
     }
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), QueueError> {
         (**self).dead_letter(letter).await
@@ -81,11 +66,7 @@ pub struct MemoryIdempotencyStore {
 
 #[async_trait]
 impl IdempotencyStore for MemoryIdempotencyStore {
-    async fn try_acquire(
-        &self,
-        record: &Record,
-        now: DateTime<Utc>,
-    ) -> Result<Acquire, StoreError> {
+    async fn try_acquire(&self, record: &Record, now: DateTime<Utc>) -> Result<Acquire, StoreError> {
         let mut records = lock(&self.records);
         let free = match records.get(&record.key) {
             None => true,
@@ -121,10 +102,7 @@ impl IdempotencyStore for MemoryIdempotencyStore {
     }
     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         let mut records = lock(&self.records);
-        if records
-            .get(key)
-            .is_some_and(|r| r.owner == owner && r.status == Status::InProgress)
-        {
+        if records.get(key).is_some_and(|r| r.owner == owner && r.status == Status::InProgress) {
             records.remove(key);
         }
         Ok(())
@@ -133,11 +111,7 @@ impl IdempotencyStore for MemoryIdempotencyStore {
 
 #[async_trait]
 impl<T: IdempotencyStore> IdempotencyStore for std::sync::Arc<T> {
-    async fn try_acquire(
-        &self,
-        record: &Record,
-        now: DateTime<Utc>,
-    ) -> Result<Acquire, StoreError> {
+    async fn try_acquire(&self, record: &Record, now: DateTime<Utc>) -> Result<Acquire, StoreError> {
         (**self).try_acquire(record, now).await
     }
     async fn complete(

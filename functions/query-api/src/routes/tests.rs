@@ -36,12 +36,7 @@ impl ActivityReader for Fixture {
             },
         ])
     }
-    async fn activity(
-        &self,
-        _user: &UserId,
-        limit: u32,
-        after: Option<Cursor>,
-    ) -> Result<ActivityPage, StoreError> {
+    async fn activity(&self, _user: &UserId, limit: u32, after: Option<Cursor>) -> Result<ActivityPage, StoreError> {
         assert!(after.is_none());
         let items: Vec<ActivityItem> = (0..limit)
             .map(|i| ActivityItem {
@@ -52,13 +47,7 @@ impl ActivityReader for Fixture {
                 session_id: None,
             })
             .collect();
-        Ok(ActivityPage {
-            items,
-            next: Some(Cursor {
-                sk: "EVENT#e1".into(),
-                activity_time: "1#e1".into(),
-            }),
-        })
+        Ok(ActivityPage { items, next: Some(Cursor { sk: "EVENT#e1".into(), activity_time: "1#e1".into() }) })
     }
 }
 
@@ -72,10 +61,7 @@ async fn call(fixture: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn own_services_come_back_in_the_seed_shape_newest_first() {
-    let (status, body) = call(include_str!(
-        "../../../../events/query-api/get-services.json"
-    ))
-    .await;
+    let (status, body) = call(include_str!("../../../../events/query-api/get-services.json")).await;
     assert_eq!(status, 200);
     assert_eq!(body["user_id"], "123456789");
     assert_eq!(body["services"][0]["service_id"], "abcdef");
@@ -85,29 +71,20 @@ async fn own_services_come_back_in_the_seed_shape_newest_first() {
 
 #[tokio::test]
 async fn another_users_services_are_forbidden() {
-    let (status, body) = call(include_str!(
-        "../../../../events/query-api/get-services-other-user.json"
-    ))
-    .await;
+    let (status, body) = call(include_str!("../../../../events/query-api/get-services-other-user.json")).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"], "forbidden");
 }
 
 #[tokio::test]
 async fn no_claims_is_unauthenticated() {
-    let (status, _) = call(include_str!(
-        "../../../../events/query-api/get-services-no-claims.json"
-    ))
-    .await;
+    let (status, _) = call(include_str!("../../../../events/query-api/get-services-no-claims.json")).await;
     assert_eq!(status, 401);
 }
 
 #[tokio::test]
 async fn activity_pages_carry_a_next_cursor() {
-    let (status, body) = call(include_str!(
-        "../../../../events/query-api/get-activity.json"
-    ))
-    .await;
+    let (status, body) = call(include_str!("../../../../events/query-api/get-activity.json")).await;
     assert_eq!(status, 200);
     assert_eq!(body["items"].as_array().unwrap().len(), 2);
     let next = body["next"].as_str().unwrap();
@@ -116,16 +93,8 @@ async fn activity_pages_carry_a_next_cursor() {
 
 #[tokio::test]
 async fn bad_limits_and_cursors_are_400() {
-    let base: Value = serde_json::from_str(include_str!(
-        "../../../../events/query-api/get-activity.json"
-    ))
-    .unwrap();
-    for (k, v) in [
-        ("limit", "0"),
-        ("limit", "1000"),
-        ("limit", "ten"),
-        ("next", "garbage!"),
-    ] {
+    let base: Value = serde_json::from_str(include_str!("../../../../events/query-api/get-activity.json")).unwrap();
+    for (k, v) in [("limit", "0"), ("limit", "1000"), ("limit", "ten"), ("next", "garbage!")] {
         let mut ev = base.clone();
         ev["rawQueryString"] = format!("{k}={v}").into();
         ev["queryStringParameters"] = serde_json::json!({ k: v });

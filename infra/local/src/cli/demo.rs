@@ -67,10 +67,8 @@ fn default_timeout() -> u64 {
 pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let stack = state::read(workspace)?;
     let path = resolve(workspace, &args.file);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let demo: DemoFile =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let demo: DemoFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     let sdk = sdk_config(&stack.emulator, &stack.region).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let http = reqwest::Client::new();
@@ -78,33 +76,14 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
         let n = i + 1;
         match step {
             Step::Send { queue, file } => send(&sqs, &stack, workspace, queue, file).await?,
-            Step::WaitDrained {
-                queues,
-                timeout_secs,
-            } => {
+            Step::WaitDrained { queues, timeout_secs } => {
                 wait_drained(&sqs, &stack, queues, Duration::from_secs(*timeout_secs)).await?;
             }
-            Step::Get {
-                path,
-                as_user,
-                title,
-            } => {
-                get(
-                    &http,
-                    &stack,
-                    &args.secret,
-                    path,
-                    as_user.as_deref(),
-                    title.as_deref(),
-                )
-                .await?;
+            Step::Get { path, as_user, title } => {
+                get(&http, &stack, &args.secret, path, as_user.as_deref(), title.as_deref()).await?;
             }
             Step::Print(text) => println!("{text}"),
-            Step::Peek {
-                queue,
-                title,
-                attributes,
-            } => {
+            Step::Peek { queue, title, attributes } => {
                 peek(&sqs, &stack, queue, title.as_deref(), attributes).await?;
             }
         }
@@ -141,10 +120,7 @@ async fn peek(
         println!("message {}:", i + 1);
         let attrs = m.message_attributes();
         for name in attributes {
-            let value = attrs
-                .and_then(|a| a.get(name))
-                .and_then(|v| v.string_value())
-                .unwrap_or("-");
+            let value = attrs.and_then(|a| a.get(name)).and_then(|v| v.string_value()).unwrap_or("-");
             println!("  {name:<16} {value}");
         }
         if let Some(rh) = m.receipt_handle() {
@@ -181,10 +157,8 @@ async fn send(
 ) -> anyhow::Result<()> {
     let url = queue_url(stack, queue)?;
     let path = resolve(workspace, file);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let fixture: Value =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let fixture: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     let records = fixture
         .get("Records")
         .and_then(Value::as_array)
@@ -192,26 +166,17 @@ async fn send(
     let fifo = url.ends_with(".fifo");
     let mut entries = Vec::new();
     for (i, record) in records.iter().enumerate() {
-        let body = record
-            .get("body")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
         let mut entry = SendMessageBatchRequestEntry::builder()
             .id(i.to_string())
             .message_body(body)
             .set_message_attributes(Some(string_attributes(record)?));
         if fifo {
-            let attr = |k: &str| {
-                record
-                    .pointer(&format!("/attributes/{k}"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
+            let attr = |k: &str| record.pointer(&format!("/attributes/{k}")).and_then(Value::as_str).map(str::to_owned);
             entry = entry
                 .message_group_id(attr("MessageGroupId").unwrap_or_else(|| "demo".to_owned()))
                 .message_deduplication_id(
-                    attr("MessageDeduplicationId")
-                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                    attr("MessageDeduplicationId").unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
                 );
         }
         entries.push(entry.build()?);
@@ -228,18 +193,12 @@ async fn send(
             bail!("{} messages to {queue} were rejected", out.failed().len());
         }
     }
-    println!(
-        "Sent {} message(s) from {} to {queue}.",
-        records.len(),
-        file.display()
-    );
+    println!("Sent {} message(s) from {} to {queue}.", records.len(), file.display());
     Ok(())
 }
 
 /// The fixture's string (and number) message attributes.
-fn string_attributes(
-    record: &Value,
-) -> anyhow::Result<std::collections::HashMap<String, MessageAttributeValue>> {
+fn string_attributes(record: &Value) -> anyhow::Result<std::collections::HashMap<String, MessageAttributeValue>> {
     let mut out = std::collections::HashMap::new();
     let Some(attributes) = record.get("messageAttributes").and_then(Value::as_object) else {
         return Ok(out);
@@ -248,17 +207,8 @@ fn string_attributes(
         let Some(value) = attribute.get("stringValue").and_then(Value::as_str) else {
             continue;
         };
-        let data_type = attribute
-            .get("dataType")
-            .and_then(Value::as_str)
-            .unwrap_or("String");
-        out.insert(
-            name.clone(),
-            MessageAttributeValue::builder()
-                .data_type(data_type)
-                .string_value(value)
-                .build()?,
-        );
+        let data_type = attribute.get("dataType").and_then(Value::as_str).unwrap_or("String");
+        out.insert(name.clone(), MessageAttributeValue::builder().data_type(data_type).string_value(value).build()?);
     }
     Ok(out)
 }
@@ -286,20 +236,14 @@ async fn wait_drained(
                 .await?
                 .attributes
                 .unwrap_or_default();
-            pending += attrs
-                .values()
-                .filter_map(|v| v.parse::<u64>().ok())
-                .sum::<u64>();
+            pending += attrs.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>();
         }
         if pending == 0 {
             println!("Drained: {}.", queues.join(", "));
             return Ok(());
         }
         if Instant::now() >= deadline {
-            bail!(
-                "{} still has {pending} message(s) after {timeout:?}",
-                queues.join(", ")
-            );
+            bail!("{} still has {pending} message(s) after {timeout:?}", queues.join(", "));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -327,10 +271,7 @@ async fn get(
         )?;
         request = request.bearer_auth(token);
     }
-    let response = request
-        .send()
-        .await
-        .with_context(|| format!("GET {path}"))?;
+    let response = request.send().await.with_context(|| format!("GET {path}"))?;
     let status = response.status();
     let text = response.text().await?;
     println!("== {}", title.unwrap_or(path));

@@ -13,10 +13,7 @@ use clap::{Parser, Subcommand};
 use local_stack::find_workspace_root;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "local-stack",
-    about = "Run infra/template.yaml locally, as AWS would."
-)]
+#[command(name = "local-stack", about = "Run infra/template.yaml locally, as AWS would.")]
 pub struct Cli {
     /// Workspace root (default: found from the current directory).
     #[arg(long, global = true)]
@@ -49,12 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Human-readable logs on stderr (function output goes to stdout); `RUST_LOG` overrides.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }

@@ -35,8 +35,7 @@ pub fn state_file(workspace: &Path) -> PathBuf {
 pub fn write(workspace: &Path, state: &StackState) -> anyhow::Result<()> {
     let dir = local_dir(workspace);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(pid_file(workspace), format!("{}\n", state.pid))
-        .context("writing the pid file")?;
+    std::fs::write(pid_file(workspace), format!("{}\n", state.pid)).context("writing the pid file")?;
     let json = serde_json::to_string_pretty(state).context("serialising the stack state")?;
     std::fs::write(state_file(workspace), json).context("writing the stack state")?;
     Ok(())
@@ -49,18 +48,13 @@ pub fn remove(workspace: &Path) {
 
 /// The pid in the pid file, if there is one.
 pub fn recorded_pid(workspace: &Path) -> Option<u32> {
-    std::fs::read_to_string(pid_file(workspace))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
+    std::fs::read_to_string(pid_file(workspace)).ok().and_then(|s| s.trim().parse().ok())
 }
 
 pub fn read(workspace: &Path) -> anyhow::Result<StackState> {
     let path = state_file(workspace);
     let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "no local stack is running ({} is missing): start one with `local-stack up`",
-            path.display()
-        )
+        format!("no local stack is running ({} is missing): start one with `local-stack up`", path.display())
     })?;
     serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
 }

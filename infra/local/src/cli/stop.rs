@@ -10,10 +10,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 pub async fn run(workspace: &Path) -> anyhow::Result<ExitCode> {
     let Some(pid) = state::recorded_pid(workspace) else {
-        println!(
-            "No local stack is running (no {}).",
-            state::pid_file(workspace).display()
-        );
+        println!("No local stack is running (no {}).", state::pid_file(workspace).display());
         return Ok(ExitCode::SUCCESS);
     };
     if !state::is_alive(pid) {
@@ -26,10 +23,7 @@ pub async fn run(workspace: &Path) -> anyhow::Result<ExitCode> {
     };
     // SAFETY: sends SIGTERM to one pid read from our own pid file; no memory is shared.
     if unsafe { libc::kill(raw, libc::SIGTERM) } != 0 {
-        anyhow::bail!(
-            "cannot signal pid {pid}: {}",
-            std::io::Error::last_os_error()
-        );
+        anyhow::bail!("cannot signal pid {pid}: {}", std::io::Error::last_os_error());
     }
     let deadline = Instant::now() + WAIT;
     while state::is_alive(pid) {

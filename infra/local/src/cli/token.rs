@@ -30,10 +30,7 @@ pub struct TokenArgs {
 }
 
 pub fn run(workspace: &Path, args: &TokenArgs) -> anyhow::Result<ExitCode> {
-    let path = args
-        .template
-        .clone()
-        .unwrap_or_else(|| workspace.join("infra").join("template.yaml"));
+    let path = args.template.clone().unwrap_or_else(|| workspace.join("infra").join("template.yaml"));
     let template = Template::load(&path).with_context(|| format!("reading {}", path.display()))?;
     let context = StackContext::new(local_stack::DEFAULT_STACK_NAME, local_stack::DEFAULT_REGION);
     let jwt = template_jwt_settings(&template, context, &BTreeMap::new())?;

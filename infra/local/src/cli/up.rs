@@ -8,8 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 use local_stack::template::types;
 use local_stack::{
-    LocalStack, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT,
-    DEFAULT_REGION,
+    LocalStack, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT, DEFAULT_REGION,
 };
 
 use super::state::{self, StackState};
@@ -61,9 +60,7 @@ pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
     for (k, v) in args.params {
         options = options.with_parameter(k, v);
     }
-    let stack = LocalStack::start(options)
-        .await
-        .context("starting the local stack")?;
+    let stack = LocalStack::start(options).await.context("starting the local stack")?;
 
     state::write(
         workspace,
@@ -82,10 +79,7 @@ pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
     print_summary(&stack);
 
     if let Some(file) = args.demo {
-        let demo_args = super::demo::DemoArgs {
-            file,
-            secret: args_secret(),
-        };
+        let demo_args = super::demo::DemoArgs { file, secret: args_secret() };
         // Ctrl-C during the demo stops everything just the same.
         tokio::select! {
             result = super::demo::run(workspace, &demo_args) => match result {
@@ -120,16 +114,11 @@ fn args_secret() -> String {
 
 /// The refusal message when a stack is already up, by pid file or by ports.
 fn already_running(workspace: &Path) -> Option<String> {
-    let live_pid = state::recorded_pid(workspace)
-        .filter(|pid| state::is_alive(*pid) && *pid != std::process::id());
-    let busy: Vec<u16> = [
-        CONTRACT_EMULATOR_PORT,
-        CONTRACT_HTTP_PORT,
-        CONTRACT_INVOKE_PORT,
-    ]
-    .into_iter()
-    .filter(|port| TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).is_err())
-    .collect();
+    let live_pid = state::recorded_pid(workspace).filter(|pid| state::is_alive(*pid) && *pid != std::process::id());
+    let busy: Vec<u16> = [CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT]
+        .into_iter()
+        .filter(|port| TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).is_err())
+        .collect();
     if live_pid.is_none() && busy.is_empty() {
         if state::recorded_pid(workspace).is_some() {
             // A stale pid file from a stack that was killed outright.
@@ -151,31 +140,14 @@ fn already_running(workspace: &Path) -> Option<String> {
 fn print_summary(stack: &LocalStack) {
     let p = stack.provisioned();
     println!();
-    println!(
-        "Local stack `{}` is up ({}).",
-        stack.context().stack_name,
-        stack.context().region
-    );
-    println!(
-        "  emulator     {}   (AWS_ENDPOINT_URL for your shell)",
-        stack.endpoint()
-    );
-    println!(
-        "  fault proxy  {}   (POST /__faults)",
-        stack.proxy_endpoint()
-    );
+    println!("Local stack `{}` is up ({}).", stack.context().stack_name, stack.context().region);
+    println!("  emulator     {}   (AWS_ENDPOINT_URL for your shell)", stack.endpoint());
+    println!("  fault proxy  {}   (POST /__faults)", stack.proxy_endpoint());
     println!("  HTTP API     {}", stack.http_url());
-    println!(
-        "  Invoke API   {}/2015-03-31/functions/{{name}}/invocations",
-        stack.invoke_url()
-    );
+    println!("  Invoke API   {}/2015-03-31/functions/{{name}}/invocations", stack.invoke_url());
     println!("Queues:");
     for q in p.of_kind(types::SQS_QUEUE) {
-        println!(
-            "  {:<28} {}",
-            q.logical_id,
-            q.url.as_deref().unwrap_or_default()
-        );
+        println!("  {:<28} {}", q.logical_id, q.url.as_deref().unwrap_or_default());
     }
     println!("Tables:");
     for t in p.of_kind(types::DYNAMODB_TABLE) {
@@ -183,11 +155,7 @@ fn print_summary(stack: &LocalStack) {
     }
     println!("Topics:");
     for t in p.of_kind(types::SNS_TOPIC) {
-        println!(
-            "  {:<28} {}",
-            t.logical_id,
-            t.arn.as_deref().unwrap_or_default()
-        );
+        println!("  {:<28} {}", t.logical_id, t.arn.as_deref().unwrap_or_default());
     }
     println!("Routes:");
     for r in stack.routes() {
@@ -196,10 +164,7 @@ fn print_summary(stack: &LocalStack) {
     }
     println!("Functions (init time):");
     for (function, durations) in stack.init_durations() {
-        let init = durations.first().map_or_else(
-            || "not ready".to_owned(),
-            |d| format!("{} ms", d.as_millis()),
-        );
+        let init = durations.first().map_or_else(|| "not ready".to_owned(), |d| format!("{} ms", d.as_millis()));
         println!("  {function:<28} {init}");
     }
     println!();

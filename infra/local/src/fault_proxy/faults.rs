@@ -49,11 +49,7 @@ pub fn operation_of(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Op
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         return target.rsplit('.').next().map(str::to_owned);
     }
-    let action = |bytes: &[u8]| {
-        form_urlencoded::parse(bytes)
-            .find(|(k, _)| k == "Action")
-            .map(|(_, v)| v.into_owned())
-    };
+    let action = |bytes: &[u8]| form_urlencoded::parse(bytes).find(|(k, _)| k == "Action").map(|(_, v)| v.into_owned());
     if let Some(found) = query.and_then(|q| action(q.as_bytes())) {
         return Some(found);
     }
@@ -124,32 +120,14 @@ mod tests {
     #[test]
     fn operation_comes_from_target_header_query_or_form() {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-amz-target",
-            HeaderValue::from_static("DynamoDB_20120810.TransactWriteItems"),
-        );
-        assert_eq!(
-            operation_of(&headers, None, b""),
-            Some("TransactWriteItems".into())
-        );
+        headers.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20120810.TransactWriteItems"));
+        assert_eq!(operation_of(&headers, None, b""), Some("TransactWriteItems".into()));
 
         let mut form = HeaderMap::new();
-        form.insert(
-            "content-type",
-            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
-        );
-        assert_eq!(
-            operation_of(&form, None, b"Action=Publish&TopicArn=x"),
-            Some("Publish".into())
-        );
-        assert_eq!(
-            operation_of(&HeaderMap::new(), Some("Action=SendEmail"), b""),
-            Some("SendEmail".into())
-        );
-        assert_eq!(
-            operation_of(&HeaderMap::new(), None, b"Action=Publish"),
-            None
-        );
+        form.insert("content-type", HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"));
+        assert_eq!(operation_of(&form, None, b"Action=Publish&TopicArn=x"), Some("Publish".into()));
+        assert_eq!(operation_of(&HeaderMap::new(), Some("Action=SendEmail"), b""), Some("SendEmail".into()));
+        assert_eq!(operation_of(&HeaderMap::new(), None, b"Action=Publish"), None);
     }
 
     #[test]

@@ -43,16 +43,10 @@ struct ProxyState {
 pub fn router(upstream: &str, faults: FaultInjector) -> Router {
     let state = Arc::new(ProxyState {
         upstream: upstream.trim_end_matches('/').to_owned(),
-        client: reqwest::Client::builder()
-            .timeout(UPSTREAM_TIMEOUT)
-            .build()
-            .unwrap_or_default(),
+        client: reqwest::Client::builder().timeout(UPSTREAM_TIMEOUT).build().unwrap_or_default(),
         faults,
     });
-    Router::new()
-        .route("/__faults", get(list).post(add).delete(clear))
-        .fallback(forward)
-        .with_state(state)
+    Router::new().route("/__faults", get(list).post(add).delete(clear)).fallback(forward).with_state(state)
 }
 
 async fn list(State(state): State<Arc<ProxyState>>) -> Json<Vec<Fault>> {
@@ -82,17 +76,10 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         let query_protocol = !parts.headers.contains_key("x-amz-target");
         return fault_response(&fault, query_protocol);
     }
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    let mut upstream = state
-        .client
-        .request(
-            parts.method.clone(),
-            format!("{}{path_and_query}", state.upstream),
-        )
-        .body(body);
+    let path_and_query =
+        parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let mut upstream =
+        state.client.request(parts.method.clone(), format!("{}{path_and_query}", state.upstream)).body(body);
     for (name, value) in &parts.headers {
         if !HOP_BY_HOP.contains(&name.as_str()) {
             upstream = upstream.header(name, value);
@@ -126,11 +113,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
 fn fault_response(fault: &Fault, query_protocol: bool) -> Response<Body> {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (content_type, body) = if query_protocol {
-        let kind = if status.is_client_error() {
-            "Sender"
-        } else {
-            "Receiver"
-        };
+        let kind = if status.is_client_error() { "Sender" } else { "Receiver" };
         (
             "text/xml",
             Bytes::from(format!(
@@ -141,10 +124,7 @@ fn fault_response(fault: &Fault, query_protocol: bool) -> Response<Body> {
             )),
         )
     } else {
-        (
-            "application/x-amz-json-1.0",
-            Bytes::from(json!({"__type": fault.code, "message": fault.message}).to_string()),
-        )
+        ("application/x-amz-json-1.0", Bytes::from(json!({"__type": fault.code, "message": fault.message}).to_string()))
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -160,15 +140,9 @@ fn fault_response(fault: &Fault, query_protocol: bool) -> Response<Body> {
 }
 
 fn bad_gateway(detail: &str) -> Response<Body> {
-    (
-        StatusCode::BAD_GATEWAY,
-        Json(json!({"__type": "BadGateway", "message": detail})),
-    )
-        .into_response()
+    (StatusCode::BAD_GATEWAY, Json(json!({"__type": "BadGateway", "message": detail}))).into_response()
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -42,17 +42,9 @@ pub fn build_event(
     api: &ApiContext<'_>,
 ) -> Value {
     let (headers, cookies) = headers_and_cookies(request.headers);
-    let domain_name = headers
-        .get("host")
-        .and_then(Value::as_str)
-        .unwrap_or("localhost")
-        .to_owned();
+    let domain_name = headers.get("host").and_then(Value::as_str).unwrap_or("localhost").to_owned();
     let domain_prefix = domain_name.split('.').next().unwrap_or_default().to_owned();
-    let user_agent = headers
-        .get("user-agent")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let user_agent = headers.get("user-agent").and_then(Value::as_str).unwrap_or_default().to_owned();
     let route_key = matched.route.route_key.clone();
 
     let mut context = json!({
@@ -103,10 +95,7 @@ pub fn build_event(
         map.insert("pathParameters".into(), json!(matched.path_parameters));
     }
     if !request.body.is_empty() {
-        let content_type = request
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok());
+        let content_type = request.headers.get("content-type").and_then(|v| v.to_str().ok());
         match std::str::from_utf8(request.body) {
             Ok(text) if is_text(content_type) => {
                 map.insert("body".into(), Value::String(text.to_owned()));
@@ -131,23 +120,12 @@ fn headers_and_cookies(headers: &HeaderMap) -> (Map<String, Value>, Vec<String>)
     for (name, value) in headers {
         let Ok(value) = value.to_str() else { continue };
         if name.as_str() == "cookie" {
-            cookies.extend(
-                value
-                    .split(';')
-                    .map(|c| c.trim().to_owned())
-                    .filter(|c| !c.is_empty()),
-            );
+            cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
             continue;
         }
-        joined
-            .entry(name.as_str().to_ascii_lowercase())
-            .or_default()
-            .push(value.to_owned());
+        joined.entry(name.as_str().to_ascii_lowercase()).or_default().push(value.to_owned());
     }
-    let headers = joined
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v.join(","))))
-        .collect();
+    let headers = joined.into_iter().map(|(k, v)| (k, Value::String(v.join(",")))).collect();
     (headers, cookies)
 }
 
@@ -192,9 +170,7 @@ pub enum ResponseError {
 pub fn map_response(value: Value) -> Result<Response<Body>, ResponseError> {
     let Some(object) = value.as_object().filter(|o| o.contains_key("statusCode")) else {
         let mut response = Response::new(Body::from(value.to_string()));
-        response
-            .headers_mut()
-            .insert("content-type", HeaderValue::from_static("application/json"));
+        response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
         return Ok(response);
     };
     let status = match object.get("statusCode") {
@@ -203,19 +179,10 @@ pub fn map_response(value: Value) -> Result<Response<Body>, ResponseError> {
         _ => None,
     }
     .and_then(|code| StatusCode::from_u16(code).ok())
-    .ok_or_else(|| {
-        ResponseError::Status(
-            object
-                .get("statusCode")
-                .map(Value::to_string)
-                .unwrap_or_default(),
-        )
-    })?;
+    .ok_or_else(|| ResponseError::Status(object.get("statusCode").map(Value::to_string).unwrap_or_default()))?;
     let body = match object.get("body") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s))
-            if object.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) =>
-        {
+        Some(Value::String(s)) if object.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) => {
             base64::engine::general_purpose::STANDARD.decode(s)?
         }
         Some(Value::String(s)) => s.clone().into_bytes(),
@@ -230,17 +197,14 @@ pub fn map_response(value: Value) -> Result<Response<Body>, ResponseError> {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ResponseError::Header(name.clone()))?;
-            let value = HeaderValue::from_str(&text)
-                .map_err(|_| ResponseError::Header(name.to_string()))?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ResponseError::Header(name.clone()))?;
+            let value = HeaderValue::from_str(&text).map_err(|_| ResponseError::Header(name.to_string()))?;
             headers.insert(name, value);
         }
     }
     if let Some(cookies) = object.get("cookies").and_then(Value::as_array) {
         for cookie in cookies.iter().filter_map(Value::as_str) {
-            let value = HeaderValue::from_str(cookie)
-                .map_err(|_| ResponseError::Header("set-cookie".into()))?;
+            let value = HeaderValue::from_str(cookie).map_err(|_| ResponseError::Header("set-cookie".into()))?;
             headers.append("set-cookie", value);
         }
     }
@@ -286,15 +250,7 @@ mod tests {
         };
         let t = table();
         let matched = t.find("GET", "/users/u1/services").expect("route");
-        build_event(
-            &request,
-            &matched,
-            claims,
-            &ApiContext {
-                account_id: "123456789012",
-                api_id: "local",
-            },
-        )
+        build_event(&request, &matched, claims, &ApiContext { account_id: "123456789012", api_id: "local" })
     }
 
     #[test]
@@ -309,10 +265,7 @@ mod tests {
         assert_eq!(e["headers"]["x-multi"], "a,b");
         assert!(e["headers"].get("cookie").is_none());
         assert_eq!(e["cookies"], json!(["c1=v1", "c2=v2"]));
-        assert_eq!(
-            e["queryStringParameters"],
-            json!({"limit": "5", "tag": "a,b", "q": "a b"})
-        );
+        assert_eq!(e["queryStringParameters"], json!({"limit": "5", "tag": "a,b", "q": "a b"}));
         assert_eq!(e["pathParameters"], json!({"user_id": "u1"}));
         let ctx = &e["requestContext"];
         assert_eq!(ctx["http"]["method"], "GET");
@@ -327,15 +280,11 @@ mod tests {
 
     #[test]
     fn event_deserialises_as_the_runtime_type() {
-        let claims: Map<String, Value> =
-            serde_json::from_value(json!({"sub": "u1"})).expect("claims");
+        let claims: Map<String, Value> = serde_json::from_value(json!({"sub": "u1"})).expect("claims");
         let typed: aws_lambda_events::event::apigw::ApiGatewayV2httpRequest =
             serde_json::from_value(event(Some(&claims))).expect("shape");
         assert_eq!(typed.raw_path.as_deref(), Some("/users/u1/services"));
-        assert_eq!(
-            typed.path_parameters.get("user_id").map(String::as_str),
-            Some("u1")
-        );
+        assert_eq!(typed.path_parameters.get("user_id").map(String::as_str), Some("u1"));
     }
 
     #[test]

@@ -34,9 +34,7 @@ impl std::fmt::Debug for JwtVerifier {
 
 impl JwtVerifier {
     pub fn new(secret: &str) -> Self {
-        Self {
-            key: DecodingKey::from_secret(secret.as_bytes()),
-        }
+        Self { key: DecodingKey::from_secret(secret.as_bytes()) }
     }
 
     /// The token's claims if it is valid for `authorizer`. Accepts the value
@@ -46,15 +44,8 @@ impl JwtVerifier {
         authorization: Option<&str>,
         authorizer: &JwtAuthorizerSpec,
     ) -> Result<Map<String, Value>, JwtError> {
-        let raw = authorization
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or(JwtError::Missing)?;
-        let token = raw
-            .strip_prefix("Bearer ")
-            .or_else(|| raw.strip_prefix("bearer "))
-            .unwrap_or(raw)
-            .trim();
+        let raw = authorization.map(str::trim).filter(|s| !s.is_empty()).ok_or(JwtError::Missing)?;
+        let token = raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("bearer ")).unwrap_or(raw).trim();
         let mut validation = Validation::new(Algorithm::HS256);
         // API Gateway allows no clock skew on exp.
         validation.leeway = 0;
@@ -104,11 +95,7 @@ pub fn mint_token(secret: &str, request: &TokenRequest) -> Result<String, JwtErr
     }
     claims.insert("iat".into(), Value::from(now));
     claims.insert("exp".into(), Value::from(now.saturating_add(ttl)));
-    Ok(encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )?)
+    Ok(encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))?)
 }
 
 /// Claims as the HTTP API event carries them: every value a string, arrays
@@ -138,13 +125,7 @@ pub fn claims_as_strings(claims: &Map<String, Value>) -> Map<String, Value> {
 pub fn scopes(claims: &Map<String, Value>) -> Option<Vec<String>> {
     match claims.get("scope").or_else(|| claims.get("scp"))? {
         Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-        ),
+        Value::Array(items) => Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
         _ => None,
     }
 }
@@ -167,12 +148,7 @@ mod tests {
             "sub": "u1", "iss": "https://issuer/", "aud": audience,
             "iat": now - 120, "exp": now + ttl_secs, "groups": ["a", "b"], "n": 1
         });
-        encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .expect("encode")
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).expect("encode")
     }
 
     #[test]
@@ -210,13 +186,8 @@ mod tests {
             claims: [("scope".to_string(), "read write".to_string())].into(),
         };
         let token = mint_token("k", &request).expect("mint");
-        let claims = JwtVerifier::new("k")
-            .verify(Some(&token), &authorizer())
-            .expect("valid");
+        let claims = JwtVerifier::new("k").verify(Some(&token), &authorizer()).expect("valid");
         assert_eq!(claims["sub"], "u9");
-        assert_eq!(
-            scopes(&claims),
-            Some(vec!["read".to_string(), "write".to_string()])
-        );
+        assert_eq!(scopes(&claims), Some(vec!["read".to_string(), "write".to_string()]));
     }
 }

@@ -55,12 +55,7 @@ async fn handle(
     response
 }
 
-async fn respond(
-    state: &HttpApiState,
-    peer: SocketAddr,
-    request: Request,
-    request_id: &str,
-) -> Response {
+async fn respond(state: &HttpApiState, peer: SocketAddr, request: Request, request_id: &str) -> Response {
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_owned();
     let raw_path = parts.uri.path().to_owned();
@@ -70,10 +65,7 @@ async fn respond(
     let claims = match &matched.route.auth {
         RouteAuthSpec::None => None,
         RouteAuthSpec::Jwt(authorizer) => {
-            let header = parts
-                .headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok());
+            let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
             match state.verifier.verify(header, authorizer) {
                 Ok(claims) => Some(claims),
                 Err(e) => {
@@ -99,10 +91,7 @@ async fn respond(
         request_id: request_id.to_owned(),
         time: chrono::Utc::now(),
     };
-    let api = ApiContext {
-        account_id: &state.account_id,
-        api_id: &state.api_id,
-    };
+    let api = ApiContext { account_id: &state.account_id, api_id: &state.api_id };
     let event = build_event(&incoming, &matched, claims.as_ref(), &api);
     let function = matched.route.function.clone();
     match state.invoker.invoke(&function, event).await {

@@ -34,25 +34,17 @@ impl Route {
             ("$default".to_owned(), None)
         } else {
             let segments = split(&spec.path)
-                .map(
-                    |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(name) => match name.strip_suffix('+') {
-                            Some(greedy) => Segment::Greedy(greedy.to_owned()),
-                            None => Segment::Param(name.to_owned()),
-                        },
-                        None => Segment::Literal(s.to_owned()),
+                .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => match name.strip_suffix('+') {
+                        Some(greedy) => Segment::Greedy(greedy.to_owned()),
+                        None => Segment::Param(name.to_owned()),
                     },
-                )
+                    None => Segment::Literal(s.to_owned()),
+                })
                 .collect();
             (format!("{} {}", spec.method, spec.path), Some(segments))
         };
-        Self {
-            route_key,
-            method,
-            segments,
-            function: function.to_owned(),
-            auth: spec.auth.clone(),
-        }
+        Self { route_key, method, segments, function: function.to_owned(), auth: spec.auth.clone() }
     }
 
     /// Path parameters if the route matches the (still percent-encoded) path.
@@ -128,12 +120,7 @@ impl RouteTable {
         self.routes
             .iter()
             .filter_map(|route| {
-                route
-                    .matches(method, &path)
-                    .map(|path_parameters| RouteMatch {
-                        route,
-                        path_parameters,
-                    })
+                route.matches(method, &path).map(|path_parameters| RouteMatch { route, path_parameters })
             })
             .max_by(|a, b| a.route.specificity().cmp(&b.route.specificity()))
     }
@@ -144,9 +131,7 @@ fn split(path: &str) -> impl Iterator<Item = &str> {
 }
 
 fn decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
@@ -188,27 +173,9 @@ mod tests {
     #[test]
     fn most_specific_route_wins() {
         let t = table();
-        assert_eq!(
-            t.find("GET", "/users/me/services")
-                .expect("m")
-                .route
-                .function,
-            "me"
-        );
-        assert_eq!(
-            t.find("POST", "/users/u1/services")
-                .expect("m")
-                .route
-                .function,
-            "any_user"
-        );
-        assert_eq!(
-            t.find("GET", "/users/u1/services")
-                .expect("m")
-                .route
-                .function,
-            "services"
-        );
+        assert_eq!(t.find("GET", "/users/me/services").expect("m").route.function, "me");
+        assert_eq!(t.find("POST", "/users/u1/services").expect("m").route.function, "any_user");
+        assert_eq!(t.find("GET", "/users/u1/services").expect("m").route.function, "services");
     }
 
     #[test]
@@ -227,13 +194,7 @@ mod tests {
         let mut routes = table().routes().to_vec();
         routes.push(route("fallback", "ANY", "$default"));
         let t = RouteTable::new(routes);
-        assert_eq!(
-            t.find("GET", "/nothing").expect("m").route.function,
-            "fallback"
-        );
-        assert_eq!(
-            t.find("GET", "/healthz").expect("m").route.function,
-            "health"
-        );
+        assert_eq!(t.find("GET", "/nothing").expect("m").route.function, "fallback");
+        assert_eq!(t.find("GET", "/healthz").expect("m").route.function, "health");
     }
 }

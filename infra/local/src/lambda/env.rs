@@ -45,28 +45,19 @@ pub fn environment(
         set(k, v);
     }
     // Reserved variables: Lambda sets these whatever the template says.
-    let log_group = spec
-        .log_group
-        .clone()
-        .unwrap_or_else(|| format!("/aws/lambda/{}", spec.function_name));
+    let log_group = spec.log_group.clone().unwrap_or_else(|| format!("/aws/lambda/{}", spec.function_name));
     set("AWS_ENDPOINT_URL", &settings.aws_endpoint);
     set("AWS_REGION", &settings.region);
     set("AWS_DEFAULT_REGION", &settings.region);
     set("AWS_ACCESS_KEY_ID", "test");
     set("AWS_SECRET_ACCESS_KEY", "test");
     set("AWS_LAMBDA_FUNCTION_NAME", &spec.function_name);
-    set(
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        &spec.memory_mb.to_string(),
-    );
+    set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &spec.memory_mb.to_string());
     set("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
     set("AWS_LAMBDA_LOG_GROUP_NAME", &log_group);
     set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream);
     set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
-    set(
-        "AWS_LAMBDA_RUNTIME_API",
-        &format!("127.0.0.1:{runtime_api_port}"),
-    );
+    set("AWS_LAMBDA_RUNTIME_API", &format!("127.0.0.1:{runtime_api_port}"));
     set("_HANDLER", "bootstrap");
     set("LAMBDA_TASK_ROOT", &settings.task_root);
     if let Some(format) = &spec.log_format {
@@ -94,11 +85,8 @@ mod tests {
             binary: "fn".into(),
             timeout: Duration::from_secs(3),
             memory_mb: 256,
-            environment: [
-                ("TABLE".to_string(), "t".to_string()),
-                ("AWS_REGION".to_string(), "nope".to_string()),
-            ]
-            .into(),
+            environment: [("TABLE".to_string(), "t".to_string()), ("AWS_REGION".to_string(), "nope".to_string())]
+                .into(),
             log_format: Some("JSON".into()),
             log_level: Some("INFO".into()),
             log_group: None,

@@ -25,10 +25,7 @@ impl LogBuffer {
 
     /// Every captured line, oldest first.
     pub fn snapshot(&self) -> Vec<String> {
-        self.lines
-            .lock()
-            .map(|l| l.iter().cloned().collect())
-            .unwrap_or_default()
+        self.lines.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default()
     }
 }
 

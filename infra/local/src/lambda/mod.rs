@@ -103,9 +103,7 @@ impl FunctionShared {
     fn fail_one_queued(&self, error: &Value) {
         if let Ok(mut rx) = self.queue_rx.try_lock() {
             if let Ok(invocation) = rx.try_recv() {
-                let _ = invocation
-                    .reply
-                    .send(InvokeOutcome::FunctionError(error.clone()));
+                let _ = invocation.reply.send(InvokeOutcome::FunctionError(error.clone()));
             }
         }
     }
@@ -134,41 +132,23 @@ pub struct Invoker {
 
 impl std::fmt::Debug for Invoker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Invoker")
-            .field(
-                "functions",
-                &self.registry.functions.keys().collect::<Vec<_>>(),
-            )
-            .finish()
+        f.debug_struct("Invoker").field("functions", &self.registry.functions.keys().collect::<Vec<_>>()).finish()
     }
 }
 
 impl Invoker {
     fn find(&self, name: &str) -> Option<&Arc<FunctionShared>> {
         // Invoke accepts ARNs and qualified names too: `...:function:name[:$LATEST]`.
-        let name = name
-            .rsplit_once(":function:")
-            .map_or(name, |(_, rest)| rest);
+        let name = name.rsplit_once(":function:").map_or(name, |(_, rest)| rest);
         let name = name.split(':').next().unwrap_or(name);
         let registry = &self.registry;
-        registry.functions.get(name).or_else(|| {
-            registry
-                .aliases
-                .get(name)
-                .and_then(|id| registry.functions.get(id))
-        })
+        registry.functions.get(name).or_else(|| registry.aliases.get(name).and_then(|id| registry.functions.get(id)))
     }
 
     /// Runs one invocation: queued behind earlier ones, served by the
     /// function's process, bounded by the function's timeout.
-    pub async fn invoke(
-        &self,
-        function: &str,
-        payload: Value,
-    ) -> Result<InvokeOutcome, InvokeError> {
-        let shared = self
-            .find(function)
-            .ok_or_else(|| InvokeError::NotFound(function.to_owned()))?;
+    pub async fn invoke(&self, function: &str, payload: Value) -> Result<InvokeOutcome, InvokeError> {
+        let shared = self.find(function).ok_or_else(|| InvokeError::NotFound(function.to_owned()))?;
         let (reply, outcome) = oneshot::channel();
         let invocation = Invocation {
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -201,11 +181,7 @@ impl Invoker {
             .functions
             .iter()
             .map(|(id, f)| {
-                let durations = f
-                    .init_durations
-                    .lock()
-                    .map(|d| d.clone())
-                    .unwrap_or_default();
+                let durations = f.init_durations.lock().map(|d| d.clone()).unwrap_or_default();
                 (id.clone(), durations)
             })
             .collect()
@@ -221,31 +197,17 @@ impl Invoker {
         let deadline = tokio::time::Instant::now() + timeout;
         for function in self.registry.functions.values() {
             let mut rx = function.readiness.subscribe();
-            let _ = tokio::time::timeout_at(
-                deadline,
-                rx.wait_for(|r| !matches!(r, Readiness::Starting)),
-            )
-            .await;
+            let _ = tokio::time::timeout_at(deadline, rx.wait_for(|r| !matches!(r, Readiness::Starting))).await;
         }
-        self.registry
-            .functions
-            .iter()
-            .map(|(id, f)| (id.clone(), f.readiness.borrow().clone()))
-            .collect()
+        self.registry.functions.iter().map(|(id, f)| (id.clone(), f.readiness.borrow().clone())).collect()
     }
 }
 
 /// Why the functions could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum LambdaError {
-    #[error(
-        "function {function}: binary {path} not found (build it with `cargo build -p {binary}`)"
-    )]
-    BinaryNotFound {
-        function: String,
-        binary: String,
-        path: PathBuf,
-    },
+    #[error("function {function}: binary {path} not found (build it with `cargo build -p {binary}`)")]
+    BinaryNotFound { function: String, binary: String, path: PathBuf },
 }
 
 /// Running functions: the invoker and the supervisor tasks.
@@ -275,15 +237,11 @@ pub fn start_functions(
             });
         }
         let (queue_tx, queue_rx) = mpsc::unbounded_channel();
-        let arn = format!(
-            "arn:{}:lambda:{}:{}:function:{}",
-            ctx.partition, ctx.region, ctx.account_id, spec.function_name
-        );
+        let arn =
+            format!("arn:{}:lambda:{}:{}:function:{}", ctx.partition, ctx.region, ctx.account_id, spec.function_name);
         for alias in [&spec.binary, &spec.function_name] {
             if alias != &spec.logical_id {
-                registry
-                    .aliases
-                    .insert(alias.clone(), spec.logical_id.clone());
+                registry.aliases.insert(alias.clone(), spec.logical_id.clone());
             }
         }
         let shared = Arc::new(FunctionShared {
@@ -296,9 +254,7 @@ pub fn start_functions(
             readiness: watch::channel(Readiness::Starting).0,
             spec,
         });
-        registry
-            .functions
-            .insert(shared.spec.logical_id.clone(), shared.clone());
+        registry.functions.insert(shared.spec.logical_id.clone(), shared.clone());
         launches.push((shared, path));
     }
     let tasks = launches
@@ -308,20 +264,10 @@ pub fn start_functions(
             if let Some(dir) = path.parent() {
                 settings.task_root = dir.display().to_string();
             }
-            tokio::spawn(supervisor::supervise(
-                shared,
-                path,
-                settings,
-                cancel.clone(),
-            ))
+            tokio::spawn(supervisor::supervise(shared, path, settings, cancel.clone()))
         })
         .collect();
-    Ok(FunctionService {
-        invoker: Invoker {
-            registry: Arc::new(registry),
-        },
-        tasks,
-    })
+    Ok(FunctionService { invoker: Invoker { registry: Arc::new(registry) }, tasks })
 }
 
 /// The error body Lambda reports for failures of its own.

@@ -44,10 +44,7 @@ pub struct InstanceState {
 }
 
 impl InstanceState {
-    pub fn new(
-        function: Arc<FunctionShared>,
-        events: mpsc::UnboundedSender<InstanceEvent>,
-    ) -> Self {
+    pub fn new(function: Arc<FunctionShared>, events: mpsc::UnboundedSender<InstanceEvent>) -> Self {
         Self {
             function,
             in_flight: Mutex::new(None),
@@ -84,10 +81,7 @@ const PREFIX: &str = "/2018-06-01/runtime";
 pub fn router(state: Arc<InstanceState>) -> Router {
     Router::new()
         .route(&format!("{PREFIX}/invocation/next"), get(next))
-        .route(
-            &format!("{PREFIX}/invocation/{{id}}/response"),
-            post(response),
-        )
+        .route(&format!("{PREFIX}/invocation/{{id}}/response"), post(response))
         .route(&format!("{PREFIX}/invocation/{{id}}/error"), post(error))
         .route(&format!("{PREFIX}/init/error"), post(init_error))
         .with_state(state)
@@ -98,9 +92,7 @@ pub fn router(state: Arc<InstanceState>) -> Router {
 /// dropped with its server and the invocation stays queued.
 async fn next(State(state): State<Arc<InstanceState>>) -> Response {
     if !state.initialised.swap(true, Ordering::SeqCst) {
-        let _ = state
-            .events
-            .send(InstanceEvent::Ready(state.spawned_at.elapsed()));
+        let _ = state.events.send(InstanceEvent::Ready(state.spawned_at.elapsed()));
     }
     let function = &state.function;
     let invocation = {
@@ -109,11 +101,7 @@ async fn next(State(state): State<Arc<InstanceState>>) -> Response {
     };
     let Some(invocation) = invocation else {
         // The stack is shutting down; the process is about to be killed.
-        return (
-            StatusCode::GONE,
-            Json(json!({"errorMessage": "stack stopping"})),
-        )
-            .into_response();
+        return (StatusCode::GONE, Json(json!({"errorMessage": "stack stopping"}))).into_response();
     };
     let timeout = function.spec.timeout;
     let deadline_ms = SystemTime::now()
@@ -122,10 +110,7 @@ async fn next(State(state): State<Arc<InstanceState>>) -> Response {
         .map_or(0, |d| d.as_millis());
     let request_id = invocation.request_id.clone();
     if let Ok(mut slot) = state.in_flight.lock() {
-        *slot = Some(InFlight {
-            request_id: request_id.clone(),
-            reply: invocation.reply,
-        });
+        *slot = Some(InFlight { request_id: request_id.clone(), reply: invocation.reply });
     }
     tokio::spawn(watchdog(state.clone(), request_id.clone(), timeout));
     debug!(function = %function.spec.logical_id, %request_id, "invocation handed to the runtime");
@@ -158,11 +143,7 @@ async fn watchdog(state: Arc<InstanceState>, request_id: String, timeout: Durati
     }
 }
 
-async fn response(
-    State(state): State<Arc<InstanceState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn response(State(state): State<Arc<InstanceState>>, Path(id): Path<String>, body: Bytes) -> Response {
     match state.take_in_flight(Some(&id)) {
         Some(inflight) => {
             let _ = inflight.reply.send(InvokeOutcome::Ok(json_or_text(&body)));
@@ -188,11 +169,7 @@ async fn error(
     }
 }
 
-async fn init_error(
-    State(state): State<Arc<InstanceState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn init_error(State(state): State<Arc<InstanceState>>, headers: HeaderMap, body: Bytes) -> Response {
     let payload = error_payload(&headers, &body);
     warn!(function = %state.function.spec.logical_id, error = %payload, "function init failed");
     let _ = state.events.send(InstanceEvent::InitError(payload));
@@ -236,20 +213,13 @@ fn json_or_text(body: &Bytes) -> Value {
     if body.is_empty() {
         return Value::Null;
     }
-    serde_json::from_slice(body)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }
 
 /// An X-Ray trace header in the format Lambda passes (not sampled).
 fn trace_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let id = uuid::Uuid::new_v4().simple().to_string();
     let parent = uuid::Uuid::new_v4().simple().to_string();
-    format!(
-        "Root=1-{now:08x}-{};Parent={};Sampled=0",
-        &id[..24],
-        &parent[..16]
-    )
+    format!("Root=1-{now:08x}-{};Parent={};Sampled=0", &id[..24], &parent[..16])
 }

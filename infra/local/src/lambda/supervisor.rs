@@ -47,9 +47,7 @@ pub async fn supervise(
             InstanceEnd::InitFailed(error) => {
                 failures = failures.saturating_add(1);
                 if !matches!(*function.readiness.borrow(), Readiness::Ready) {
-                    function
-                        .readiness
-                        .send_replace(Readiness::Failed(error.to_string()));
+                    function.readiness.send_replace(Readiness::Failed(error.to_string()));
                 }
                 function.fail_one_queued(&error);
                 let delay = backoff(failures);
@@ -84,26 +82,18 @@ async fn run_instance(
     // dead process).
     let listener = match TcpListener::bind(("127.0.0.1", 0)).await {
         Ok(l) => l,
-        Err(e) => {
-            return InstanceEnd::InitFailed(service_error("Runtime.Unknown", None, &e.to_string()))
-        }
+        Err(e) => return InstanceEnd::InitFailed(service_error("Runtime.Unknown", None, &e.to_string())),
     };
     let port = match listener.local_addr() {
         Ok(a) => a.port(),
-        Err(e) => {
-            return InstanceEnd::InitFailed(service_error("Runtime.Unknown", None, &e.to_string()))
-        }
+        Err(e) => return InstanceEnd::InitFailed(service_error("Runtime.Unknown", None, &e.to_string())),
     };
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let state = Arc::new(InstanceState::new(function.clone(), events_tx));
     let app = router(state.clone());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let log_stream = format!(
-        "{}/[$LATEST]{}",
-        chrono::Utc::now().format("%Y/%m/%d"),
-        uuid::Uuid::new_v4().simple()
-    );
+    let log_stream = format!("{}/[$LATEST]{}", chrono::Utc::now().format("%Y/%m/%d"), uuid::Uuid::new_v4().simple());
     let mut command = Command::new(binary);
     command
         .env_clear()
@@ -117,11 +107,7 @@ async fn run_instance(
         Err(e) => {
             server.abort();
             let message = format!("cannot start {}: {e}", binary.display());
-            return InstanceEnd::InitFailed(service_error(
-                "Runtime.InvalidEntrypoint",
-                None,
-                &message,
-            ));
+            return InstanceEnd::InitFailed(service_error("Runtime.InvalidEntrypoint", None, &message));
         }
     };
     info!(function = %id, pid = child.id(), runtime_api = port, "function process started");

@@ -1,10 +1,9 @@
 //! DynamoDB tables: keys, indexes, billing, streams and TTL, created once.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableDescription, TimeToLiveSpecification,
-    TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_dynamodb::Client;
 use serde_json::Value;
@@ -20,10 +19,7 @@ pub async fn ensure_table(
     props: &Value,
     ctx: &StackContext,
 ) -> Result<PhysicalResource, ProvisionError> {
-    let name = props
-        .get("TableName")
-        .and_then(Value::as_str)
-        .map_or_else(|| generated_name(ctx, id), str::to_owned);
+    let name = props.get("TableName").and_then(Value::as_str).map_or_else(|| generated_name(ctx, id), str::to_owned);
 
     let existing = client.describe_table().table_name(&name).send().await;
     let table = match existing {
@@ -32,11 +28,7 @@ pub async fn ensure_table(
             debug!(table = %name, "table existed");
             out.table
         }
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
             create_table(client, id, &name, props).await?
         }
         Err(err) => return Err(ProvisionError::aws(id, "DescribeTable")(err)),
@@ -59,10 +51,7 @@ pub async fn ensure_table(
     Ok(PhysicalResource {
         logical_id: id.to_owned(),
         kind: types::DYNAMODB_TABLE.to_owned(),
-        facts: ResourceFacts {
-            reference: name.clone(),
-            attributes,
-        },
+        facts: ResourceFacts { reference: name.clone(), attributes },
         name,
         arn,
         url: None,
@@ -78,26 +67,20 @@ async fn create_table(
 ) -> Result<Option<TableDescription>, ProvisionError> {
     let build = |what: &str| {
         let what = what.to_owned();
-        move |e: aws_sdk_dynamodb::error::BuildError| {
-            ProvisionError::invalid(id, format!("{what}: {e}"))
-        }
+        move |e: aws_sdk_dynamodb::error::BuildError| ProvisionError::invalid(id, format!("{what}: {e}"))
     };
     let mut definitions = Vec::new();
     for def in list(props, "AttributeDefinitions") {
         definitions.push(
             AttributeDefinition::builder()
                 .attribute_name(text(def, "AttributeName"))
-                .attribute_type(ScalarAttributeType::from(
-                    text(def, "AttributeType").as_str(),
-                ))
+                .attribute_type(ScalarAttributeType::from(text(def, "AttributeType").as_str()))
                 .build()
                 .map_err(build("AttributeDefinitions"))?,
         );
     }
-    let provisioned = matches!(
-        props.get("BillingMode").and_then(Value::as_str),
-        None | Some("PROVISIONED")
-    ) && props.get("ProvisionedThroughput").is_some();
+    let provisioned = matches!(props.get("BillingMode").and_then(Value::as_str), None | Some("PROVISIONED"))
+        && props.get("ProvisionedThroughput").is_some();
     let mut request = client
         .create_table()
         .table_name(name)
@@ -118,8 +101,7 @@ async fn create_table(
         if provisioned {
             index = index.provisioned_throughput(throughput(id, gsi.get("ProvisionedThroughput"))?);
         }
-        request = request
-            .global_secondary_indexes(index.build().map_err(build("GlobalSecondaryIndexes"))?);
+        request = request.global_secondary_indexes(index.build().map_err(build("GlobalSecondaryIndexes"))?);
     }
     for lsi in list(props, "LocalSecondaryIndexes") {
         let index = LocalSecondaryIndex::builder()
@@ -130,10 +112,7 @@ async fn create_table(
             .map_err(build("LocalSecondaryIndexes"))?;
         request = request.local_secondary_indexes(index);
     }
-    if let Some(view) = props
-        .pointer("/StreamSpecification/StreamViewType")
-        .and_then(Value::as_str)
-    {
+    if let Some(view) = props.pointer("/StreamSpecification/StreamViewType").and_then(Value::as_str) {
         request = request.stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
@@ -142,19 +121,11 @@ async fn create_table(
                 .map_err(build("StreamSpecification"))?,
         );
     }
-    let out = request
-        .send()
-        .await
-        .map_err(ProvisionError::aws(id, "CreateTable"))?;
+    let out = request.send().await.map_err(ProvisionError::aws(id, "CreateTable"))?;
     Ok(out.table_description)
 }
 
-async fn ensure_ttl(
-    client: &Client,
-    id: &str,
-    table: &str,
-    ttl: &Value,
-) -> Result<(), ProvisionError> {
+async fn ensure_ttl(client: &Client, id: &str, table: &str, ttl: &Value) -> Result<(), ProvisionError> {
     if !is_true(ttl.get("Enabled")) {
         return Ok(());
     }
@@ -166,8 +137,7 @@ async fn ensure_ttl(
         .await
         .map_err(ProvisionError::aws(id, "DescribeTimeToLive"))?;
     let already = current.time_to_live_description().is_some_and(|d| {
-        d.time_to_live_status() == Some(&TimeToLiveStatus::Enabled)
-            && d.attribute_name() == Some(attribute.as_str())
+        d.time_to_live_status() == Some(&TimeToLiveStatus::Enabled) && d.attribute_name() == Some(attribute.as_str())
     });
     if already {
         return Ok(());
@@ -204,23 +174,12 @@ fn key_schema(id: &str, value: Option<&Value>) -> Result<Vec<KeySchemaElement>, 
 }
 
 fn projection(value: Option<&Value>) -> Projection {
-    let kind = value
-        .and_then(|p| p.get("ProjectionType"))
-        .and_then(Value::as_str)
-        .unwrap_or("ALL");
+    let kind = value.and_then(|p| p.get("ProjectionType")).and_then(Value::as_str).unwrap_or("ALL");
     let non_key: Option<Vec<String>> = value
         .and_then(|p| p.get("NonKeyAttributes"))
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        });
-    Projection::builder()
-        .projection_type(ProjectionType::from(kind))
-        .set_non_key_attributes(non_key)
-        .build()
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+    Projection::builder().projection_type(ProjectionType::from(kind)).set_non_key_attributes(non_key).build()
 }
 
 fn throughput(id: &str, value: Option<&Value>) -> Result<ProvisionedThroughput, ProvisionError> {
@@ -239,16 +198,9 @@ fn throughput(id: &str, value: Option<&Value>) -> Result<ProvisionedThroughput, 
 }
 
 fn list<'a>(props: &'a Value, key: &str) -> &'a [Value] {
-    props
-        .get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    props.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
 }
 
 fn text(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(crate::template::scalar_string)
-        .unwrap_or_default()
+    value.get(key).and_then(crate::template::scalar_string).unwrap_or_default()
 }

@@ -16,9 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{debug, info};
 
-use crate::template::{
-    types, Resolver, Resource, ResourceFacts, StackContext, Template, TemplateError,
-};
+use crate::template::{types, Resolver, Resource, ResourceFacts, StackContext, Template, TemplateError};
 
 pub use order::dependency_order;
 
@@ -46,10 +44,7 @@ pub enum ProvisionError {
 impl ProvisionError {
     /// Wraps an SDK (or HTTP) error, keeping the full context in the message
     /// because SDK errors display only "service error" on their own.
-    pub(crate) fn aws<'a, E>(
-        resource: &'a str,
-        operation: &'static str,
-    ) -> impl FnOnce(E) -> Self + 'a
+    pub(crate) fn aws<'a, E>(resource: &'a str, operation: &'static str) -> impl FnOnce(E) -> Self + 'a
     where
         E: StdError + Send + Sync + 'static,
     {
@@ -62,10 +57,7 @@ impl ProvisionError {
     }
 
     pub(crate) fn invalid(resource: &str, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            resource: resource.to_owned(),
-            reason: reason.into(),
-        }
+        Self::Invalid { resource: resource.to_owned(), reason: reason.into() }
     }
 }
 
@@ -112,18 +104,11 @@ impl Provisioned {
         self.resources.values().filter(move |r| r.kind == kind)
     }
 
-    fn typed(
-        &self,
-        logical_id: &str,
-        kind: &'static str,
-    ) -> Result<&PhysicalResource, LookupError> {
+    fn typed(&self, logical_id: &str, kind: &'static str) -> Result<&PhysicalResource, LookupError> {
         self.resources
             .get(logical_id)
             .filter(|r| r.kind == kind)
-            .ok_or_else(|| LookupError {
-                logical_id: logical_id.to_owned(),
-                expected: kind,
-            })
+            .ok_or_else(|| LookupError { logical_id: logical_id.to_owned(), expected: kind })
     }
 
     fn field<'a>(
@@ -132,10 +117,8 @@ impl Provisioned {
         kind: &'static str,
         get: impl FnOnce(&'a PhysicalResource) -> Option<&'a str>,
     ) -> Result<&'a str, LookupError> {
-        get(self.typed(logical_id, kind)?).ok_or_else(|| LookupError {
-            logical_id: logical_id.to_owned(),
-            expected: kind,
-        })
+        get(self.typed(logical_id, kind)?)
+            .ok_or_else(|| LookupError { logical_id: logical_id.to_owned(), expected: kind })
     }
 
     pub fn queue_url(&self, logical_id: &str) -> Result<&str, LookupError> {
@@ -159,9 +142,7 @@ impl Provisioned {
     }
 
     pub fn table_stream_arn(&self, logical_id: &str) -> Result<&str, LookupError> {
-        self.field(logical_id, types::DYNAMODB_TABLE, |r| {
-            r.stream_arn.as_deref()
-        })
+        self.field(logical_id, types::DYNAMODB_TABLE, |r| r.stream_arn.as_deref())
     }
 
     pub fn topic_arn(&self, logical_id: &str) -> Result<&str, LookupError> {
@@ -173,15 +154,12 @@ impl Provisioned {
     }
 
     pub fn function_name(&self, logical_id: &str) -> Result<&str, LookupError> {
-        self.field(logical_id, types::SERVERLESS_FUNCTION, |r| {
-            Some(r.name.as_str())
-        })
+        self.field(logical_id, types::SERVERLESS_FUNCTION, |r| Some(r.name.as_str()))
     }
 
     /// The queue with this ARN (event sources name queues by ARN).
     pub fn queue_by_arn(&self, arn: &str) -> Option<&PhysicalResource> {
-        self.of_kind(types::SQS_QUEUE)
-            .find(|r| r.arn.as_deref() == Some(arn))
+        self.of_kind(types::SQS_QUEUE).find(|r| r.arn.as_deref() == Some(arn))
     }
 
     fn insert(&mut self, resource: PhysicalResource) {
@@ -234,19 +212,11 @@ async fn provision_one(
         resolver
             .resolve(&resource.properties)
             .map(Option::unwrap_or_default)
-            .map_err(|source| {
-                TemplateError::Resource {
-                    resource: id.to_owned(),
-                    source,
-                }
-                .into()
-            })
+            .map_err(|source| TemplateError::Resource { resource: id.to_owned(), source }.into())
     };
     let physical = match resource.kind.as_str() {
         types::SQS_QUEUE => Some(sqs::ensure_queue(&clients.sqs, id, &props()?, ctx).await?),
-        types::DYNAMODB_TABLE => {
-            Some(dynamodb::ensure_table(&clients.dynamodb, id, &props()?, ctx).await?)
-        }
+        types::DYNAMODB_TABLE => Some(dynamodb::ensure_table(&clients.dynamodb, id, &props()?, ctx).await?),
         types::SNS_TOPIC => Some(sns::ensure_topic(&clients.sns, id, &props()?, ctx).await?),
         types::SNS_SUBSCRIPTION => sns::ensure_subscription(&clients.sns, id, &props()?).await?,
         types::S3_BUCKET => Some(clients.raw.ensure_bucket(id, &props()?, ctx).await?),
@@ -277,24 +247,15 @@ fn function_facts(
     let name = match props.get("FunctionName") {
         Some(v) => resolver
             .required_string("FunctionName", v)
-            .map_err(|source| TemplateError::Resource {
-                resource: id.clone(),
-                source,
-            })?,
+            .map_err(|source| TemplateError::Resource { resource: id.clone(), source })?,
         None => id.clone(),
     };
     let ctx = resolver.context();
-    let arn = format!(
-        "arn:{}:lambda:{}:{}:function:{name}",
-        ctx.partition, ctx.region, ctx.account_id
-    );
+    let arn = format!("arn:{}:lambda:{}:{}:function:{name}", ctx.partition, ctx.region, ctx.account_id);
     Ok(PhysicalResource {
         logical_id: id.clone(),
         kind: resource.kind.clone(),
-        facts: ResourceFacts {
-            reference: name.clone(),
-            attributes: [("Arn".to_owned(), arn.clone())].into(),
-        },
+        facts: ResourceFacts { reference: name.clone(), attributes: [("Arn".to_owned(), arn.clone())].into() },
         name,
         arn: Some(arn),
         url: None,
@@ -305,10 +266,7 @@ fn function_facts(
 /// The local HTTP API has one fixed id; there is one API server.
 fn http_api_facts(id: &str, ctx: &StackContext) -> PhysicalResource {
     let api_id = "local".to_owned();
-    let endpoint = format!(
-        "https://{api_id}.execute-api.{}.{}",
-        ctx.region, ctx.url_suffix
-    );
+    let endpoint = format!("https://{api_id}.execute-api.{}.{}", ctx.region, ctx.url_suffix);
     PhysicalResource {
         logical_id: id.to_owned(),
         kind: types::SERVERLESS_HTTP_API.to_owned(),
@@ -316,41 +274,26 @@ fn http_api_facts(id: &str, ctx: &StackContext) -> PhysicalResource {
         arn: None,
         url: Some(endpoint.clone()),
         stream_arn: None,
-        facts: ResourceFacts {
-            reference: api_id,
-            attributes: [("ApiEndpoint".to_owned(), endpoint)].into(),
-        },
+        facts: ResourceFacts { reference: api_id, attributes: [("ApiEndpoint".to_owned(), endpoint)].into() },
     }
 }
 
 /// Log groups are not created (function output goes to the runner's stdout),
 /// but functions refer to them by name.
-fn log_group_facts(
-    resolver: &Resolver,
-    resource: &Resource,
-) -> Result<PhysicalResource, ProvisionError> {
+fn log_group_facts(resolver: &Resolver, resource: &Resource) -> Result<PhysicalResource, ProvisionError> {
     let id = &resource.logical_id;
     let ctx = resolver.context();
     let name = match resource.properties.get("LogGroupName") {
         Some(v) => resolver
             .required_string("LogGroupName", v)
-            .map_err(|source| TemplateError::Resource {
-                resource: id.clone(),
-                source,
-            })?,
+            .map_err(|source| TemplateError::Resource { resource: id.clone(), source })?,
         None => format!("{}-{id}", ctx.stack_name),
     };
-    let arn = format!(
-        "arn:{}:logs:{}:{}:log-group:{name}:*",
-        ctx.partition, ctx.region, ctx.account_id
-    );
+    let arn = format!("arn:{}:logs:{}:{}:log-group:{name}:*", ctx.partition, ctx.region, ctx.account_id);
     Ok(PhysicalResource {
         logical_id: id.clone(),
         kind: resource.kind.clone(),
-        facts: ResourceFacts {
-            reference: name.clone(),
-            attributes: [("Arn".to_owned(), arn.clone())].into(),
-        },
+        facts: ResourceFacts { reference: name.clone(), attributes: [("Arn".to_owned(), arn.clone())].into() },
         name,
         arn: Some(arn),
         url: None,

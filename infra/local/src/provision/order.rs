@@ -9,16 +9,9 @@ use super::ProvisionError;
 
 /// Enabled resources, each after its dependencies; ties broken by logical id
 /// so runs are reproducible.
-pub fn dependency_order<'t>(
-    template: &'t Template,
-    resolver: &Resolver,
-) -> Result<Vec<&'t Resource>, ProvisionError> {
-    let nodes: BTreeMap<&str, &Resource> = template
-        .resources
-        .values()
-        .filter(|r| resolver.is_enabled(r))
-        .map(|r| (r.logical_id.as_str(), r))
-        .collect();
+pub fn dependency_order<'t>(template: &'t Template, resolver: &Resolver) -> Result<Vec<&'t Resource>, ProvisionError> {
+    let nodes: BTreeMap<&str, &Resource> =
+        template.resources.values().filter(|r| resolver.is_enabled(r)).map(|r| (r.logical_id.as_str(), r)).collect();
     let mut deps: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (id, resource) in &nodes {
         let properties = if resource.kind == types::SERVERLESS_FUNCTION {
@@ -28,11 +21,8 @@ pub fn dependency_order<'t>(
         };
         let mut names = referenced_names(&properties);
         names.extend(resource.depends_on.iter().cloned());
-        let edges = names
-            .iter()
-            .filter_map(|n| nodes.get_key_value(n.as_str()).map(|(k, _)| *k))
-            .filter(|n| n != id)
-            .collect();
+        let edges =
+            names.iter().filter_map(|n| nodes.get_key_value(n.as_str()).map(|(k, _)| *k)).filter(|n| n != id).collect();
         deps.insert(id, edges);
     }
     let mut ordered = Vec::with_capacity(nodes.len());
@@ -44,11 +34,7 @@ pub fn dependency_order<'t>(
             .map(|(id, _)| *id)
             .collect();
         if ready.is_empty() {
-            let stuck = deps
-                .keys()
-                .filter(|id| !done.contains(*id))
-                .map(|id| (*id).to_owned())
-                .collect();
+            let stuck = deps.keys().filter(|id| !done.contains(*id)).map(|id| (*id).to_owned()).collect();
             return Err(ProvisionError::Cycle(stuck));
         }
         for id in ready {
@@ -93,17 +79,10 @@ Resources:
 "#,
         )
         .expect("template");
-        let resolver = Resolver::new(
-            &template,
-            StackContext::new("s", "eu-west-2"),
-            &Default::default(),
-        )
-        .expect("resolver");
-        let order: Vec<_> = dependency_order(&template, &resolver)
-            .expect("order")
-            .iter()
-            .map(|r| r.logical_id.as_str())
-            .collect();
+        let resolver =
+            Resolver::new(&template, StackContext::new("s", "eu-west-2"), &Default::default()).expect("resolver");
+        let order: Vec<_> =
+            dependency_order(&template, &resolver).expect("order").iter().map(|r| r.logical_id.as_str()).collect();
         assert_eq!(order, ["ZDlq", "AQueue", "Topic"]);
     }
 }

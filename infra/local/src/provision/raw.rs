@@ -42,10 +42,10 @@ impl RawAws {
         props: &Value,
         ctx: &StackContext,
     ) -> Result<PhysicalResource, ProvisionError> {
-        let name = props.get("BucketName").and_then(Value::as_str).map_or_else(
-            || generated_name(ctx, id).to_ascii_lowercase(),
-            str::to_owned,
-        );
+        let name = props
+            .get("BucketName")
+            .and_then(Value::as_str)
+            .map_or_else(|| generated_name(ctx, id).to_ascii_lowercase(), str::to_owned);
         let body = if self.region == "us-east-1" {
             String::new()
         } else {
@@ -67,10 +67,7 @@ impl RawAws {
         let text = response.text().await.unwrap_or_default();
         let owned = status == StatusCode::CONFLICT && text.contains("BucketAlreadyOwnedByYou");
         if !status.is_success() && !owned {
-            return Err(ProvisionError::invalid(
-                id,
-                format!("CreateBucket answered {status}: {text}"),
-            ));
+            return Err(ProvisionError::invalid(id, format!("CreateBucket answered {status}: {text}")));
         }
         let arn = format!("arn:{}:s3:::{name}", ctx.partition);
         Ok(PhysicalResource {
@@ -80,14 +77,8 @@ impl RawAws {
                 reference: name.clone(),
                 attributes: [
                     ("Arn".to_owned(), arn.clone()),
-                    (
-                        "DomainName".to_owned(),
-                        format!("{name}.s3.{}", ctx.url_suffix),
-                    ),
-                    (
-                        "RegionalDomainName".to_owned(),
-                        format!("{name}.s3.{}.{}", ctx.region, ctx.url_suffix),
-                    ),
+                    ("DomainName".to_owned(), format!("{name}.s3.{}", ctx.url_suffix)),
+                    ("RegionalDomainName".to_owned(), format!("{name}.s3.{}.{}", ctx.region, ctx.url_suffix)),
                 ]
                 .into(),
             },
@@ -100,11 +91,7 @@ impl RawAws {
 
     /// SES v1 VerifyEmailIdentity / VerifyDomainIdentity: the emulator marks
     /// the identity verified at once, so functions can send from it.
-    pub async fn ensure_email_identity(
-        &self,
-        id: &str,
-        props: &Value,
-    ) -> Result<PhysicalResource, ProvisionError> {
+    pub async fn ensure_email_identity(&self, id: &str, props: &Value) -> Result<PhysicalResource, ProvisionError> {
         let identity = props
             .get("EmailIdentity")
             .and_then(Value::as_str)
@@ -115,14 +102,8 @@ impl RawAws {
         } else {
             ("VerifyDomainIdentity", "Domain")
         };
-        let form = [
-            ("Action", action),
-            ("Version", "2010-12-01"),
-            (field, identity.as_str()),
-        ];
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
+        let form = [("Action", action), ("Version", "2010-12-01"), (field, identity.as_str())];
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         let response = self
             .http
             .post(format!("{}/", self.endpoint))
@@ -135,18 +116,12 @@ impl RawAws {
         let status = response.status();
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();
-            return Err(ProvisionError::invalid(
-                id,
-                format!("{action} answered {status}: {text}"),
-            ));
+            return Err(ProvisionError::invalid(id, format!("{action} answered {status}: {text}")));
         }
         Ok(PhysicalResource {
             logical_id: id.to_owned(),
             kind: types::SES_EMAIL_IDENTITY.to_owned(),
-            facts: ResourceFacts {
-                reference: identity.clone(),
-                attributes: Default::default(),
-            },
+            facts: ResourceFacts { reference: identity.clone(), attributes: Default::default() },
             name: identity,
             arn: None,
             url: None,

@@ -9,22 +9,11 @@ use tracing::{debug, info};
 use super::{attribute_string, generated_name, is_true, PhysicalResource, ProvisionError};
 use crate::template::{types, ResourceFacts, StackContext};
 
-const TOPIC_ATTRIBUTES: &[&str] = &[
-    "DisplayName",
-    "FifoTopic",
-    "ContentBasedDeduplication",
-    "KmsMasterKeyId",
-    "SignatureVersion",
-    "TracingConfig",
-];
+const TOPIC_ATTRIBUTES: &[&str] =
+    &["DisplayName", "FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId", "SignatureVersion", "TracingConfig"];
 
-const SUBSCRIPTION_ATTRIBUTES: &[&str] = &[
-    "RawMessageDelivery",
-    "FilterPolicyScope",
-    "FilterPolicy",
-    "RedrivePolicy",
-    "DeliveryPolicy",
-];
+const SUBSCRIPTION_ATTRIBUTES: &[&str] =
+    &["RawMessageDelivery", "FilterPolicyScope", "FilterPolicy", "RedrivePolicy", "DeliveryPolicy"];
 
 /// CreateTopic is idempotent by name, so this is safe to run twice.
 pub async fn ensure_topic(
@@ -34,21 +23,14 @@ pub async fn ensure_topic(
     ctx: &StackContext,
 ) -> Result<PhysicalResource, ProvisionError> {
     let fifo = is_true(props.get("FifoTopic"));
-    let mut name = props
-        .get("TopicName")
-        .and_then(Value::as_str)
-        .map_or_else(|| generated_name(ctx, id), str::to_owned);
+    let mut name =
+        props.get("TopicName").and_then(Value::as_str).map_or_else(|| generated_name(ctx, id), str::to_owned);
     if fifo && !name.ends_with(".fifo") {
         name.push_str(".fifo");
     }
     let attributes: HashMap<String, String> = TOPIC_ATTRIBUTES
         .iter()
-        .filter_map(|k| {
-            props
-                .get(*k)
-                .and_then(attribute_string)
-                .map(|v| ((*k).to_owned(), v))
-        })
+        .filter_map(|k| props.get(*k).and_then(attribute_string).map(|v| ((*k).to_owned(), v)))
         .collect();
     let arn = client
         .create_topic()
@@ -60,21 +42,14 @@ pub async fn ensure_topic(
         .topic_arn
         .ok_or_else(|| ProvisionError::invalid(id, "the emulator returned no TopicArn"))?;
     if props.get("Subscription").is_some() {
-        debug!(
-            topic = id,
-            "inline Subscription property is not provisioned; use AWS::SNS::Subscription"
-        );
+        debug!(topic = id, "inline Subscription property is not provisioned; use AWS::SNS::Subscription");
     }
     Ok(PhysicalResource {
         logical_id: id.to_owned(),
         kind: types::SNS_TOPIC.to_owned(),
         facts: ResourceFacts {
             reference: arn.clone(),
-            attributes: [
-                ("TopicArn".to_owned(), arn.clone()),
-                ("TopicName".to_owned(), name.clone()),
-            ]
-            .into(),
+            attributes: [("TopicArn".to_owned(), arn.clone()), ("TopicName".to_owned(), name.clone())].into(),
         },
         name,
         arn: Some(arn),
@@ -91,27 +66,16 @@ pub async fn ensure_subscription(
     id: &str,
     props: &Value,
 ) -> Result<Option<PhysicalResource>, ProvisionError> {
-    let protocol = props
-        .get("Protocol")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let protocol = props.get("Protocol").and_then(Value::as_str).unwrap_or_default();
     if protocol != "sqs" {
-        info!(
-            subscription = id,
-            protocol, "subscription protocol not emulated locally; skipped"
-        );
+        info!(subscription = id, protocol, "subscription protocol not emulated locally; skipped");
         return Ok(None);
     }
     let topic_arn = required(id, props, "TopicArn")?;
     let endpoint = required(id, props, "Endpoint")?;
     let attributes: Vec<(String, String)> = SUBSCRIPTION_ATTRIBUTES
         .iter()
-        .filter_map(|k| {
-            props
-                .get(*k)
-                .and_then(attribute_string)
-                .map(|v| ((*k).to_owned(), v))
-        })
+        .filter_map(|k| props.get(*k).and_then(attribute_string).map(|v| ((*k).to_owned(), v)))
         .collect();
 
     let arn = match find_subscription(client, id, &topic_arn, &endpoint).await? {
@@ -126,10 +90,7 @@ pub async fn ensure_subscription(
                     .await
                     .map_err(ProvisionError::aws(id, "SetSubscriptionAttributes"))?;
             }
-            debug!(
-                subscription = id,
-                "subscription existed; attributes converged"
-            );
+            debug!(subscription = id, "subscription existed; attributes converged");
             arn
         }
         None => client
@@ -143,17 +104,12 @@ pub async fn ensure_subscription(
             .await
             .map_err(ProvisionError::aws(id, "Subscribe"))?
             .subscription_arn
-            .ok_or_else(|| {
-                ProvisionError::invalid(id, "the emulator returned no SubscriptionArn")
-            })?,
+            .ok_or_else(|| ProvisionError::invalid(id, "the emulator returned no SubscriptionArn"))?,
     };
     Ok(Some(PhysicalResource {
         logical_id: id.to_owned(),
         kind: types::SNS_SUBSCRIPTION.to_owned(),
-        facts: ResourceFacts {
-            reference: arn.clone(),
-            attributes: Default::default(),
-        },
+        facts: ResourceFacts { reference: arn.clone(), attributes: Default::default() },
         name: arn.clone(),
         arn: Some(arn),
         url: None,
@@ -176,10 +132,8 @@ async fn find_subscription(
             .send()
             .await
             .map_err(ProvisionError::aws(id, "ListSubscriptionsByTopic"))?;
-        if let Some(found) = page
-            .subscriptions()
-            .iter()
-            .find(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(endpoint))
+        if let Some(found) =
+            page.subscriptions().iter().find(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(endpoint))
         {
             return Ok(found.subscription_arn().map(str::to_owned));
         }

@@ -34,10 +34,8 @@ pub async fn ensure_queue(
     ctx: &StackContext,
 ) -> Result<PhysicalResource, ProvisionError> {
     let fifo = is_true(props.get("FifoQueue"));
-    let mut name = props
-        .get("QueueName")
-        .and_then(Value::as_str)
-        .map_or_else(|| generated_name(ctx, id), str::to_owned);
+    let mut name =
+        props.get("QueueName").and_then(Value::as_str).map_or_else(|| generated_name(ctx, id), str::to_owned);
     if fifo && !name.ends_with(".fifo") {
         name.push_str(".fifo");
     }
@@ -62,21 +60,15 @@ pub async fn ensure_queue(
             debug!(queue = %name, "queue existed; attributes converged");
             url
         }
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_queue_does_not_exist()) =>
-        {
-            client
-                .create_queue()
-                .queue_name(&name)
-                .set_attributes(Some(attributes))
-                .send()
-                .await
-                .map_err(ProvisionError::aws(id, "CreateQueue"))?
-                .queue_url
-                .unwrap_or_default()
-        }
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_queue_does_not_exist()) => client
+            .create_queue()
+            .queue_name(&name)
+            .set_attributes(Some(attributes))
+            .send()
+            .await
+            .map_err(ProvisionError::aws(id, "CreateQueue"))?
+            .queue_url
+            .unwrap_or_default(),
         Err(err) => return Err(ProvisionError::aws(id, "GetQueueUrl")(err)),
     };
 
@@ -110,10 +102,7 @@ pub async fn ensure_queue(
     })
 }
 
-fn queue_attributes(
-    id: &str,
-    props: &Value,
-) -> Result<HashMap<QueueAttributeName, String>, ProvisionError> {
+fn queue_attributes(id: &str, props: &Value) -> Result<HashMap<QueueAttributeName, String>, ProvisionError> {
     let mut attributes = HashMap::new();
     for key in PASSTHROUGH {
         if let Some(value) = props.get(*key).and_then(attribute_string) {
@@ -121,16 +110,10 @@ fn queue_attributes(
         }
     }
     if let Some(policy) = props.get("RedrivePolicy") {
-        attributes.insert(
-            QueueAttributeName::RedrivePolicy,
-            redrive_policy(id, policy)?,
-        );
+        attributes.insert(QueueAttributeName::RedrivePolicy, redrive_policy(id, policy)?);
     }
     if props.get("RedriveAllowPolicy").is_some() {
-        debug!(
-            queue = id,
-            "RedriveAllowPolicy is not supported by the emulator; skipped"
-        );
+        debug!(queue = id, "RedriveAllowPolicy is not supported by the emulator; skipped");
     }
     Ok(attributes)
 }
@@ -165,10 +148,7 @@ mod tests {
         let policy = json!({"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": "5"});
         let text = redrive_policy("Q", &policy).expect("policy");
         let parsed: Value = serde_json::from_str(&text).expect("json");
-        assert_eq!(
-            parsed,
-            json!({"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 5})
-        );
+        assert_eq!(parsed, json!({"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 5}));
     }
 
     #[test]

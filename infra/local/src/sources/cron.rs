@@ -32,11 +32,7 @@ impl FromStr for ScheduleExpression {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        let inner = |prefix: &str| {
-            text.strip_prefix(prefix)
-                .and_then(|rest| rest.strip_suffix(')'))
-                .map(str::trim)
-        };
+        let inner = |prefix: &str| text.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(')')).map(str::trim);
         if let Some(body) = inner("cron(") {
             return Cron::parse(body).map(Self::Cron);
         }
@@ -78,9 +74,7 @@ impl ScheduleExpression {
 fn parse_rate(body: &str) -> Result<Duration, ScheduleError> {
     let mut parts = body.split_whitespace();
     let (Some(value), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(ScheduleError::Rate(format!(
-            "expected `N unit`, got {body:?}"
-        )));
+        return Err(ScheduleError::Rate(format!("expected `N unit`, got {body:?}")));
     };
     let n: u64 = value
         .parse()
@@ -124,9 +118,7 @@ pub struct Cron {
     years: Field,
 }
 
-const MONTHS: &[&str] = &[
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
+const MONTHS: &[&str] = &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const WEEKDAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 impl Cron {
@@ -156,26 +148,18 @@ impl Cron {
         self.years.allows(u32::try_from(date.year()).unwrap_or(0))
             && self.months.allows(date.month())
             && self.days_of_month.allows(date.day())
-            && self
-                .days_of_week
-                .allows(date.weekday().num_days_from_sunday() + 1)
+            && self.days_of_week.allows(date.weekday().num_days_from_sunday() + 1)
     }
 
     /// The first matching minute strictly after `after`.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let start = after
-            .with_second(0)
-            .and_then(|t| t.with_nanosecond(0))?
-            .checked_add_signed(TimeDelta::minutes(1))?;
+        let start =
+            after.with_second(0).and_then(|t| t.with_nanosecond(0))?.checked_add_signed(TimeDelta::minutes(1))?;
         let mut date = start.date_naive();
         // Bounded: the year field cannot go past 2199.
         while date.year() <= 2199 {
             if self.day_matches(date) {
-                let (h0, m0) = if date == start.date_naive() {
-                    (start.hour(), start.minute())
-                } else {
-                    (0, 0)
-                };
+                let (h0, m0) = if date == start.date_naive() { (start.hour(), start.minute()) } else { (0, 0) };
                 let mut hour = self.hours.first_at_least(h0, 23);
                 while let Some(h) = hour {
                     let from = if h == h0 { m0 } else { 0 };
@@ -204,15 +188,11 @@ fn parse_field(
         return if question_allowed {
             Ok(Field(None))
         } else {
-            Err(err(
-                "`?` is only allowed in day-of-month and day-of-week".into()
-            ))
+            Err(err("`?` is only allowed in day-of-month and day-of-week".into()))
         };
     }
     if text.contains(['L', 'W', '#']) && !names.iter().any(|n| text.contains(n)) {
-        return Err(err(format!(
-            "{text:?}: L, W and # are not supported locally"
-        )));
+        return Err(err(format!("{text:?}: L, W and # are not supported locally")));
     }
     let value = |s: &str| -> Result<u32, ScheduleError> {
         let upper = s.to_ascii_uppercase();
@@ -220,19 +200,13 @@ fn parse_field(
             Some(i) => u32::try_from(i).map(|i| i + 1).ok(),
             None => s.parse().ok(),
         };
-        parsed
-            .filter(|v| (min..=max).contains(v))
-            .ok_or_else(|| err(format!("{s:?} is not in {min}..={max}")))
+        parsed.filter(|v| (min..=max).contains(v)).ok_or_else(|| err(format!("{s:?} is not in {min}..={max}")))
     };
     let mut set = BTreeSet::new();
     for part in text.split(',') {
         let (range, step) = match part.split_once('/') {
             Some((r, s)) => {
-                let step: u32 = s
-                    .parse()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| err(format!("bad step {s:?}")))?;
+                let step: u32 = s.parse().ok().filter(|s| *s > 0).ok_or_else(|| err(format!("bad step {s:?}")))?;
                 (r, step)
             }
             None => (part, 1),
@@ -260,15 +234,11 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
-            .single()
-            .expect("date")
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("date")
     }
 
     fn next(expr: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        expr.parse::<ScheduleExpression>()
-            .expect("parse")
-            .next_after(after, after)
+        expr.parse::<ScheduleExpression>().expect("parse").next_after(after, after)
     }
 
     #[test]
@@ -310,10 +280,7 @@ mod tests {
             "rate(5 weeks)",
             "every 5 minutes",
         ] {
-            assert!(
-                bad.parse::<ScheduleExpression>().is_err(),
-                "{bad} should fail"
-            );
+            assert!(bad.parse::<ScheduleExpression>().is_err(), "{bad} should fail");
         }
     }
 
@@ -322,27 +289,15 @@ mod tests {
         let e: ScheduleExpression = "rate(5 minutes)".parse().expect("parse");
         let anchor = at(2026, 1, 1, 10, 2);
         assert_eq!(e.next_after(anchor, anchor), Some(at(2026, 1, 1, 10, 7)));
-        assert_eq!(
-            e.next_after(at(2026, 1, 1, 10, 7), anchor),
-            Some(at(2026, 1, 1, 10, 12))
-        );
-        assert_eq!(
-            "rate(1 hour)".parse(),
-            Ok(ScheduleExpression::Rate(Duration::from_secs(3600)))
-        );
+        assert_eq!(e.next_after(at(2026, 1, 1, 10, 7), anchor), Some(at(2026, 1, 1, 10, 12)));
+        assert_eq!("rate(1 hour)".parse(), Ok(ScheduleExpression::Rate(Duration::from_secs(3600))));
     }
 
     #[test]
     fn one_off_at() {
         let e: ScheduleExpression = "at(2026-02-03T04:05:06)".parse().expect("parse");
-        let when = Utc
-            .with_ymd_and_hms(2026, 2, 3, 4, 5, 6)
-            .single()
-            .expect("date");
-        assert_eq!(
-            e.next_after(at(2026, 1, 1, 0, 0), at(2026, 1, 1, 0, 0)),
-            Some(when)
-        );
+        let when = Utc.with_ymd_and_hms(2026, 2, 3, 4, 5, 6).single().expect("date");
+        assert_eq!(e.next_after(at(2026, 1, 1, 0, 0), at(2026, 1, 1, 0, 0)), Some(when));
         assert_eq!(e.next_after(when, when), None);
     }
 }

@@ -21,23 +21,12 @@ pub struct ScheduleRunner {
 }
 
 impl ScheduleRunner {
-    pub fn new(
-        function: &str,
-        spec: ScheduleSpec,
-        expression: ScheduleExpression,
-        ctx: &StackContext,
-    ) -> Self {
+    pub fn new(function: &str, spec: ScheduleSpec, expression: ScheduleExpression, ctx: &StackContext) -> Self {
         let name = format!("{}-{function}-{}", ctx.stack_name, spec.name);
         let resource_arn = if spec.scheduler_v2 {
-            format!(
-                "arn:{}:scheduler:{}:{}:schedule/default/{name}",
-                ctx.partition, ctx.region, ctx.account_id
-            )
+            format!("arn:{}:scheduler:{}:{}:schedule/default/{name}", ctx.partition, ctx.region, ctx.account_id)
         } else {
-            format!(
-                "arn:{}:events:{}:{}:rule/{name}",
-                ctx.partition, ctx.region, ctx.account_id
-            )
+            format!("arn:{}:events:{}:{}:rule/{name}", ctx.partition, ctx.region, ctx.account_id)
         };
         Self {
             function: function.to_owned(),
@@ -93,12 +82,7 @@ impl ScheduleRunner {
 }
 
 /// EventBridge's "Scheduled Event".
-pub fn scheduled_event(
-    time: DateTime<Utc>,
-    region: &str,
-    account_id: &str,
-    resource_arn: &str,
-) -> Value {
+pub fn scheduled_event(time: DateTime<Utc>, region: &str, account_id: &str, resource_arn: &str) -> Value {
     json!({
         "version": "0",
         "id": uuid::Uuid::new_v4().to_string(),
@@ -119,23 +103,12 @@ mod tests {
 
     #[test]
     fn scheduled_event_shape() {
-        let time = Utc
-            .with_ymd_and_hms(2026, 1, 1, 10, 5, 0)
-            .single()
-            .expect("time");
-        let event = scheduled_event(
-            time,
-            "eu-west-2",
-            "123456789012",
-            "arn:aws:events:eu-west-2:123456789012:rule/r",
-        );
+        let time = Utc.with_ymd_and_hms(2026, 1, 1, 10, 5, 0).single().expect("time");
+        let event = scheduled_event(time, "eu-west-2", "123456789012", "arn:aws:events:eu-west-2:123456789012:rule/r");
         assert_eq!(event["detail-type"], "Scheduled Event");
         assert_eq!(event["source"], "aws.events");
         assert_eq!(event["time"], "2026-01-01T10:05:00Z");
-        assert_eq!(
-            event["resources"][0],
-            "arn:aws:events:eu-west-2:123456789012:rule/r"
-        );
+        assert_eq!(event["resources"][0], "arn:aws:events:eu-west-2:123456789012:rule/r");
         assert_eq!(event["detail"], json!({}));
     }
 }

@@ -77,11 +77,7 @@ impl SqsPoller {
     }
 
     /// Records to delete after a successful invocation.
-    fn succeeded<'a>(
-        &self,
-        batch: &'a [ReceivedMessage],
-        response: &serde_json::Value,
-    ) -> Vec<&'a ReceivedMessage> {
+    fn succeeded<'a>(&self, batch: &'a [ReceivedMessage], response: &serde_json::Value) -> Vec<&'a ReceivedMessage> {
         if !self.spec.report_batch_item_failures {
             return batch.iter().collect();
         }
@@ -90,10 +86,7 @@ impl SqsPoller {
                 if !failed.is_empty() {
                     info!(function = %self.function, failed = failed.len(), of = batch.len(), "partial batch failure");
                 }
-                batch
-                    .iter()
-                    .filter(|m| !failed.contains(&m.message_id))
-                    .collect()
+                batch.iter().filter(|m| !failed.contains(&m.message_id)).collect()
             }
             None => {
                 warn!(function = %self.function, "invalid batchItemFailures; the whole batch fails");
@@ -104,10 +97,7 @@ impl SqsPoller {
 
     /// Receives up to BatchSize messages, waiting up to the batching window
     /// for more once the first arrive.
-    async fn receive_batch(
-        &self,
-        sqs: &Client,
-    ) -> Result<Vec<ReceivedMessage>, SdkError<ReceiveMessageError>> {
+    async fn receive_batch(&self, sqs: &Client) -> Result<Vec<ReceivedMessage>, SdkError<ReceiveMessageError>> {
         let wanted = self.spec.batch_size.max(1) as usize;
         let mut batch = self.receive(sqs, wanted, 1).await?;
         if batch.is_empty() || self.spec.batching_window.is_zero() {
@@ -145,11 +135,7 @@ impl SqsPoller {
             .message_attribute_names("All")
             .send()
             .await?;
-        Ok(out
-            .messages()
-            .iter()
-            .map(ReceivedMessage::from_sdk)
-            .collect())
+        Ok(out.messages().iter().map(ReceivedMessage::from_sdk).collect())
     }
 
     async fn delete(&self, sqs: &Client, messages: &[&ReceivedMessage]) {
@@ -165,12 +151,7 @@ impl SqsPoller {
                         .ok()
                 })
                 .collect();
-            let result = sqs
-                .delete_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await;
+            let result = sqs.delete_message_batch().queue_url(&self.queue_url).set_entries(Some(entries)).send().await;
             match result {
                 Ok(out) if !out.failed().is_empty() => {
                     warn!(function = %self.function, failed = out.failed().len(), "some deletes failed; those records will be redelivered");

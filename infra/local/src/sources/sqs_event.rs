@@ -32,11 +32,7 @@ impl ReceivedMessage {
     pub fn from_sdk(message: &aws_sdk_sqs::types::Message) -> Self {
         let attributes = message
             .attributes()
-            .map(|a| {
-                a.iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                    .collect()
-            })
+            .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect())
             .unwrap_or_default();
         let message_attributes = message
             .message_attributes()
@@ -67,10 +63,7 @@ impl ReceivedMessage {
 
 /// `{"Records": [...]}` for one batch.
 pub fn sqs_event(messages: &[ReceivedMessage], queue_arn: &str, region: &str) -> Value {
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|m| record(m, queue_arn, region))
-        .collect();
+    let records: Vec<Value> = messages.iter().map(|m| record(m, queue_arn, region)).collect();
     json!({ "Records": records })
 }
 
@@ -84,17 +77,11 @@ fn record(message: &ReceivedMessage, queue_arn: &str, region: &str) -> Value {
                 value.insert("stringValue".into(), Value::String(s.clone()));
             }
             if let Some(b) = &attribute.binary_value {
-                value.insert(
-                    "binaryValue".into(),
-                    Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-                );
+                value.insert("binaryValue".into(), Value::String(base64::engine::general_purpose::STANDARD.encode(b)));
             }
             value.insert("stringListValues".into(), json!([]));
             value.insert("binaryListValues".into(), json!([]));
-            value.insert(
-                "dataType".into(),
-                Value::String(attribute.data_type.clone()),
-            );
+            value.insert("dataType".into(), Value::String(attribute.data_type.clone()));
             (name.clone(), Value::Object(value))
         })
         .collect();
@@ -154,10 +141,7 @@ mod tests {
                 ("ApproximateReceiveCount".to_string(), "1".to_string()),
                 ("SentTimestamp".to_string(), "1700000000000".to_string()),
                 ("SenderId".to_string(), "AIDA".to_string()),
-                (
-                    "ApproximateFirstReceiveTimestamp".to_string(),
-                    "1700000000001".to_string(),
-                ),
+                ("ApproximateFirstReceiveTimestamp".to_string(), "1700000000001".to_string()),
                 ("MessageGroupId".to_string(), "g1".to_string()),
             ]
             .into(),
@@ -185,21 +169,14 @@ mod tests {
 
     #[test]
     fn event_has_the_lambda_shape() {
-        let event = sqs_event(
-            &[message("m1")],
-            "arn:aws:sqs:eu-west-2:123456789012:q",
-            "eu-west-2",
-        );
+        let event = sqs_event(&[message("m1")], "arn:aws:sqs:eu-west-2:123456789012:q", "eu-west-2");
         let record = &event["Records"][0];
         assert_eq!(record["messageId"], "m1");
         assert_eq!(record["receiptHandle"], "rh-m1");
         assert_eq!(record["body"], "{\"a\":1}");
         assert_eq!(record["md5OfBody"], "md5");
         assert_eq!(record["eventSource"], "aws:sqs");
-        assert_eq!(
-            record["eventSourceARN"],
-            "arn:aws:sqs:eu-west-2:123456789012:q"
-        );
+        assert_eq!(record["eventSourceARN"], "arn:aws:sqs:eu-west-2:123456789012:q");
         assert_eq!(record["awsRegion"], "eu-west-2");
         assert_eq!(record["attributes"]["ApproximateReceiveCount"], "1");
         assert_eq!(record["attributes"]["MessageGroupId"], "g1");
@@ -214,16 +191,10 @@ mod tests {
     #[test]
     fn event_deserialises_as_the_runtime_type() {
         let event = sqs_event(&[message("m1")], "arn", "eu-west-2");
-        let typed: aws_lambda_events::event::sqs::SqsEvent =
-            serde_json::from_value(event).expect("shape");
+        let typed: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event).expect("shape");
         assert_eq!(typed.records.len(), 1);
         assert_eq!(typed.records[0].message_id.as_deref(), Some("m1"));
-        assert_eq!(
-            typed.records[0].message_attributes["type"]
-                .string_value
-                .as_deref(),
-            Some("login")
-        );
+        assert_eq!(typed.records[0].message_attributes["type"].string_value.as_deref(), Some("login"));
     }
 
     #[test]
@@ -231,31 +202,13 @@ mod tests {
         let batch = [message("m1"), message("m2")];
         assert_eq!(reported_failures(&Value::Null, &batch), Some(vec![]));
         assert_eq!(reported_failures(&json!({}), &batch), Some(vec![]));
+        assert_eq!(reported_failures(&json!({"batchItemFailures": []}), &batch), Some(vec![]));
         assert_eq!(
-            reported_failures(&json!({"batchItemFailures": []}), &batch),
-            Some(vec![])
-        );
-        assert_eq!(
-            reported_failures(
-                &json!({"batchItemFailures": [{"itemIdentifier": "m2"}]}),
-                &batch
-            ),
+            reported_failures(&json!({"batchItemFailures": [{"itemIdentifier": "m2"}]}), &batch),
             Some(vec!["m2".to_string()])
         );
         // Unknown or empty identifiers make the whole batch fail, as on Lambda.
-        assert_eq!(
-            reported_failures(
-                &json!({"batchItemFailures": [{"itemIdentifier": "zz"}]}),
-                &batch
-            ),
-            None
-        );
-        assert_eq!(
-            reported_failures(
-                &json!({"batchItemFailures": [{"itemIdentifier": ""}]}),
-                &batch
-            ),
-            None
-        );
+        assert_eq!(reported_failures(&json!({"batchItemFailures": [{"itemIdentifier": "zz"}]}), &batch), None);
+        assert_eq!(reported_failures(&json!({"batchItemFailures": [{"itemIdentifier": ""}]}), &batch), None);
     }
 }

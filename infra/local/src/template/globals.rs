@@ -17,9 +17,7 @@ pub fn merge(global: &Value, local: &Value) -> Value {
             }
             Value::Object(out)
         }
-        (Value::Array(g), Value::Array(l)) => {
-            Value::Array(g.iter().chain(l.iter()).cloned().collect())
-        }
+        (Value::Array(g), Value::Array(l)) => Value::Array(g.iter().chain(l.iter()).cloned().collect()),
         // Anything else (scalars, a type mismatch, no global): the function's value.
         (_, local) => local.clone(),
     }
@@ -46,10 +44,7 @@ mod tests {
         });
         let merged = merge(&global, &local);
         assert_eq!(merged["Timeout"], json!(3));
-        assert_eq!(
-            merged["Environment"]["Variables"],
-            json!({"A": "global", "B": "local", "C": "local"})
-        );
+        assert_eq!(merged["Environment"]["Variables"], json!({"A": "global", "B": "local", "C": "local"}));
         assert_eq!(
             merged["LoggingConfig"],
             json!({"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "LogGroup": "grp"})

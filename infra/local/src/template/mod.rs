@@ -15,13 +15,11 @@ use serde_json::{Map, Value};
 
 pub(crate) use model::as_u64;
 pub use model::{
-    FunctionEvent, FunctionSpec, HttpApiSpec, HttpRouteSpec, JwtAuthorizerSpec, RouteAuthSpec,
-    ScheduleSpec, SqsSourceSpec,
+    FunctionEvent, FunctionSpec, HttpApiSpec, HttpRouteSpec, JwtAuthorizerSpec, RouteAuthSpec, ScheduleSpec,
+    SqsSourceSpec,
 };
 pub use references::referenced_names;
-pub use resolve::{
-    scalar_string, ResolveError, Resolver, ResourceFacts, StackContext, LOCAL_ACCOUNT_ID,
-};
+pub use resolve::{scalar_string, ResolveError, Resolver, ResourceFacts, StackContext, LOCAL_ACCOUNT_ID};
 
 /// Resource types the template model knows by name.
 pub mod types {
@@ -73,11 +71,7 @@ pub enum TemplateError {
     #[error("function {function}: environment variable {variable} is not a scalar")]
     EnvironmentNotScalar { function: String, variable: String },
     #[error("resource {resource}: property {property} is invalid: {reason}")]
-    Property {
-        resource: String,
-        property: String,
-        reason: String,
-    },
+    Property { resource: String, property: String, reason: String },
 }
 
 /// One template parameter: its type and default.
@@ -148,10 +142,8 @@ pub struct Template {
 impl Template {
     /// Reads and parses a template file.
     pub fn load(path: &Path) -> Result<Self, TemplateError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| TemplateError::Read { path: path.display().to_string(), source })?;
         Self::parse(&text)
     }
 
@@ -166,10 +158,9 @@ impl Template {
             .map(|(logical_id, r)| {
                 let depends_on = match r.depends_on {
                     Some(Value::String(s)) => vec![s],
-                    Some(Value::Array(items)) => items
-                        .into_iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
+                    Some(Value::Array(items)) => {
+                        items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+                    }
                     _ => Vec::new(),
                 };
                 let resource = Resource {

@@ -102,10 +102,7 @@ pub struct ScheduleSpec {
 
 impl Template {
     /// Every HTTP API with its JWT authorizers, resolved.
-    pub fn http_apis(
-        &self,
-        resolver: &Resolver,
-    ) -> Result<BTreeMap<String, HttpApiSpec>, TemplateError> {
+    pub fn http_apis(&self, resolver: &Resolver) -> Result<BTreeMap<String, HttpApiSpec>, TemplateError> {
         let mut apis = BTreeMap::new();
         for resource in self.resources_of(types::SERVERLESS_HTTP_API) {
             if !resolver.is_enabled(resource) {
@@ -113,10 +110,7 @@ impl Template {
             }
             let id = &resource.logical_id;
             let auth = resolve_at(resolver, id, resource.properties.get("Auth"))?;
-            let default_authorizer = auth
-                .get("DefaultAuthorizer")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            let default_authorizer = auth.get("DefaultAuthorizer").and_then(Value::as_str).map(str::to_owned);
             let mut authorizers = BTreeMap::new();
             if let Some(map) = auth.get("Authorizers").and_then(Value::as_object) {
                 for (name, def) in map {
@@ -129,30 +123,14 @@ impl Template {
                     };
                     let issuer = jwt.get("issuer").and_then(scalar_string);
                     let audiences = match jwt.get("audience") {
-                        Some(Value::Array(items)) => {
-                            items.iter().filter_map(scalar_string).collect()
-                        }
+                        Some(Value::Array(items)) => items.iter().filter_map(scalar_string).collect(),
                         Some(other) => scalar_string(other).into_iter().collect(),
                         None => Vec::new(),
                     };
-                    authorizers.insert(
-                        name.clone(),
-                        JwtAuthorizerSpec {
-                            name: name.clone(),
-                            issuer,
-                            audiences,
-                        },
-                    );
+                    authorizers.insert(name.clone(), JwtAuthorizerSpec { name: name.clone(), issuer, audiences });
                 }
             }
-            apis.insert(
-                id.clone(),
-                HttpApiSpec {
-                    logical_id: id.clone(),
-                    default_authorizer,
-                    authorizers,
-                },
-            );
+            apis.insert(id.clone(), HttpApiSpec { logical_id: id.clone(), default_authorizer, authorizers });
         }
         Ok(apis)
     }
@@ -170,10 +148,7 @@ impl Template {
         let function_name = match props.get("FunctionName") {
             Some(v) => resolver
                 .required_string("FunctionName", v)
-                .map_err(|source| TemplateError::Resource {
-                    resource: id.clone(),
-                    source,
-                })?,
+                .map_err(|source| TemplateError::Resource { resource: id.clone(), source })?,
             None => id.clone(),
         };
         let binary = resource
@@ -181,8 +156,7 @@ impl Template {
             .pointer("/BuildProperties/Binary")
             .and_then(Value::as_str)
             .map_or_else(|| id.clone(), str::to_owned);
-        let timeout_secs =
-            number_at(resolver, id, &props, "Timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS);
+        let timeout_secs = number_at(resolver, id, &props, "Timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS);
         let memory_mb = number_at(resolver, id, &props, "MemorySize")?
             .map_or(DEFAULT_MEMORY_MB, |m| u32::try_from(m).unwrap_or(u32::MAX));
         let logging = resolve_at(resolver, id, props.get("LoggingConfig"))?;
@@ -209,26 +183,17 @@ impl Template {
     }
 }
 
-fn environment(
-    resolver: &Resolver,
-    function: &str,
-    props: &Value,
-) -> Result<BTreeMap<String, String>, TemplateError> {
+fn environment(resolver: &Resolver, function: &str, props: &Value) -> Result<BTreeMap<String, String>, TemplateError> {
     let mut env = BTreeMap::new();
-    let Some(vars) = props
-        .pointer("/Environment/Variables")
-        .and_then(Value::as_object)
-    else {
+    let Some(vars) = props.pointer("/Environment/Variables").and_then(Value::as_object) else {
         return Ok(env);
     };
     for (name, raw) in vars {
-        let resolved = resolver
-            .resolve(raw)
-            .map_err(|source| TemplateError::Environment {
-                function: function.to_owned(),
-                variable: name.clone(),
-                source,
-            })?;
+        let resolved = resolver.resolve(raw).map_err(|source| TemplateError::Environment {
+            function: function.to_owned(),
+            variable: name.clone(),
+            source,
+        })?;
         // `!Ref AWS::NoValue` removes the variable, as CloudFormation does.
         let Some(value) = resolved else { continue };
         let value = scalar_string(&value).ok_or_else(|| TemplateError::EnvironmentNotScalar {
@@ -247,10 +212,7 @@ fn event_spec(
     event: &Value,
     apis: &BTreeMap<String, HttpApiSpec>,
 ) -> Result<FunctionEvent, TemplateError> {
-    let kind = event
-        .get("Type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let kind = event.get("Type").and_then(Value::as_str).unwrap_or_default();
     let raw_props = event.get("Properties").cloned().unwrap_or(Value::Null);
     let where_ = format!("{function}.Events.{name}");
     match kind {
@@ -260,28 +222,19 @@ fn event_spec(
                 .get("Queue")
                 .and_then(scalar_string)
                 .ok_or_else(|| property_error(&where_, "Queue", "missing"))?;
-            let window = props
-                .get("MaximumBatchingWindowInSeconds")
-                .and_then(as_u64)
-                .unwrap_or(0);
+            let window = props.get("MaximumBatchingWindowInSeconds").and_then(as_u64).unwrap_or(0);
             Ok(FunctionEvent::Sqs(SqsSourceSpec {
                 name: name.to_owned(),
                 queue_arn,
                 batch_size: props
                     .get("BatchSize")
                     .and_then(as_u64)
-                    .map_or(DEFAULT_SQS_BATCH_SIZE, |b| {
-                        u32::try_from(b).unwrap_or(u32::MAX)
-                    }),
+                    .map_or(DEFAULT_SQS_BATCH_SIZE, |b| u32::try_from(b).unwrap_or(u32::MAX)),
                 batching_window: Duration::from_secs(window),
                 report_batch_item_failures: props
                     .get("FunctionResponseTypes")
                     .and_then(Value::as_array)
-                    .is_some_and(|types| {
-                        types
-                            .iter()
-                            .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
-                    }),
+                    .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures"))),
                 maximum_concurrency: props
                     .pointer("/ScalingConfig/MaximumConcurrency")
                     .and_then(as_u64)
@@ -292,19 +245,13 @@ fn event_spec(
         "HttpApi" => {
             // The API is named by `ApiId: !Ref Api`; read the logical id itself
             // rather than its (meaningless locally) physical id.
-            let api = raw_props
-                .pointer("/ApiId/Ref")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            let api = raw_props.pointer("/ApiId/Ref").and_then(Value::as_str).map(str::to_owned);
             let mut stripped = raw_props.clone();
             if let Some(map) = stripped.as_object_mut() {
                 map.remove("ApiId");
             }
             let props = resolve_at(resolver, &where_, Some(&stripped))?;
-            let path = props
-                .get("Path")
-                .and_then(scalar_string)
-                .unwrap_or_else(|| "$default".to_owned());
+            let path = props.get("Path").and_then(scalar_string).unwrap_or_else(|| "$default".to_owned());
             let method = props
                 .get("Method")
                 .and_then(scalar_string)
@@ -318,34 +265,20 @@ fn event_spec(
             let auth = match authorizer {
                 None => RouteAuthSpec::None,
                 Some(authorizer) => {
-                    let spec = api_spec
-                        .and_then(|a| a.authorizers.get(&authorizer))
-                        .ok_or_else(|| {
-                            property_error(
-                                &where_,
-                                "Auth.Authorizer",
-                                &format!("unknown authorizer {authorizer}"),
-                            )
-                        })?;
+                    let spec = api_spec.and_then(|a| a.authorizers.get(&authorizer)).ok_or_else(|| {
+                        property_error(&where_, "Auth.Authorizer", &format!("unknown authorizer {authorizer}"))
+                    })?;
                     RouteAuthSpec::Jwt(spec.clone())
                 }
             };
-            Ok(FunctionEvent::Http(HttpRouteSpec {
-                name: name.to_owned(),
-                api,
-                method,
-                path,
-                auth,
-            }))
+            Ok(FunctionEvent::Http(HttpRouteSpec { name: name.to_owned(), api, method, path, auth }))
         }
         "Schedule" | "ScheduleV2" => {
             let props = resolve_at(resolver, &where_, Some(&raw_props))?;
             let v2 = kind == "ScheduleV2";
             let key = if v2 { "ScheduleExpression" } else { "Schedule" };
-            let expression = props
-                .get(key)
-                .and_then(scalar_string)
-                .ok_or_else(|| property_error(&where_, key, "missing"))?;
+            let expression =
+                props.get(key).and_then(scalar_string).ok_or_else(|| property_error(&where_, key, "missing"))?;
             let input = match props.get("Input").and_then(Value::as_str) {
                 Some(text) => Some(
                     serde_json::from_str(text)
@@ -363,52 +296,31 @@ fn event_spec(
                 scheduler_v2: v2,
             }))
         }
-        other => Ok(FunctionEvent::Unsupported {
-            name: name.to_owned(),
-            kind: other.to_owned(),
-        }),
+        other => Ok(FunctionEvent::Unsupported { name: name.to_owned(), kind: other.to_owned() }),
     }
 }
 
 fn property_error(resource: &str, property: &str, reason: &str) -> TemplateError {
-    TemplateError::Property {
-        resource: resource.to_owned(),
-        property: property.to_owned(),
-        reason: reason.to_owned(),
-    }
+    TemplateError::Property { resource: resource.to_owned(), property: property.to_owned(), reason: reason.to_owned() }
 }
 
 /// Resolves an optional sub-tree; absent or `AWS::NoValue` becomes `null`.
-fn resolve_at(
-    resolver: &Resolver,
-    resource: &str,
-    value: Option<&Value>,
-) -> Result<Value, TemplateError> {
+fn resolve_at(resolver: &Resolver, resource: &str, value: Option<&Value>) -> Result<Value, TemplateError> {
     let Some(value) = value else {
         return Ok(Value::Null);
     };
     resolver
         .resolve(value)
         .map(Option::unwrap_or_default)
-        .map_err(|source| TemplateError::Resource {
-            resource: resource.to_owned(),
-            source,
-        })
+        .map_err(|source| TemplateError::Resource { resource: resource.to_owned(), source })
 }
 
-fn number_at(
-    resolver: &Resolver,
-    resource: &str,
-    props: &Value,
-    key: &str,
-) -> Result<Option<u64>, TemplateError> {
+fn number_at(resolver: &Resolver, resource: &str, props: &Value, key: &str) -> Result<Option<u64>, TemplateError> {
     let value = resolve_at(resolver, resource, props.get(key))?;
     if value.is_null() {
         return Ok(None);
     }
-    as_u64(&value)
-        .map(Some)
-        .ok_or_else(|| property_error(resource, key, "not a non-negative integer"))
+    as_u64(&value).map(Some).ok_or_else(|| property_error(resource, key, "not a non-negative integer"))
 }
 
 /// Numbers arrive as numbers or (from parameters) as strings.
@@ -509,12 +421,8 @@ Resources:
 
     fn setup() -> (Template, Resolver) {
         let template = Template::parse(TEMPLATE).expect("template");
-        let mut resolver = Resolver::new(
-            &template,
-            StackContext::new("s", "eu-west-2"),
-            &BTreeMap::new(),
-        )
-        .expect("resolver");
+        let mut resolver =
+            Resolver::new(&template, StackContext::new("s", "eu-west-2"), &BTreeMap::new()).expect("resolver");
         resolver.set_facts(
             "Queue",
             ResourceFacts {
@@ -522,13 +430,7 @@ Resources:
                 attributes: [("Arn".to_string(), "arn:q".to_string())].into(),
             },
         );
-        resolver.set_facts(
-            "Api",
-            ResourceFacts {
-                reference: "local".into(),
-                attributes: BTreeMap::new(),
-            },
-        );
+        resolver.set_facts("Api", ResourceFacts { reference: "local".into(), attributes: BTreeMap::new() });
         (template, resolver)
     }
 
@@ -536,9 +438,7 @@ Resources:
     fn function_spec_merges_globals_and_resolves_everything() {
         let (template, resolver) = setup();
         let apis = template.http_apis(&resolver).expect("apis");
-        let spec = template
-            .function_spec(&template.resources["Fn"], &resolver, &apis)
-            .expect("spec");
+        let spec = template.function_spec(&template.resources["Fn"], &resolver, &apis).expect("spec");
         assert_eq!(spec.function_name, "s-fn");
         assert_eq!(spec.binary, "my-bin");
         assert_eq!(spec.timeout, Duration::from_secs(3));
@@ -569,23 +469,16 @@ Resources:
         assert!(
             matches!(&get.auth, RouteAuthSpec::Jwt(j) if j.issuer.as_deref() == Some("https://issuer/") && j.audiences == ["aud1"])
         );
-        let open = routes
-            .iter()
-            .find(|r| r.name == "Open")
-            .expect("Open route");
+        let open = routes.iter().find(|r| r.name == "Open").expect("Open route");
         assert_eq!(open.auth, RouteAuthSpec::None);
     }
 
     #[test]
     fn unresolvable_environment_names_function_and_variable() {
         let (template, resolver) = setup();
-        let err = template
-            .function_spec(&template.resources["Broken"], &resolver, &BTreeMap::new())
-            .expect_err("must fail");
+        let err =
+            template.function_spec(&template.resources["Broken"], &resolver, &BTreeMap::new()).expect_err("must fail");
         let text = err.to_string();
-        assert!(
-            text.contains("Broken") && text.contains("MISSING") && text.contains("Nowhere"),
-            "{text}"
-        );
+        assert!(text.contains("Broken") && text.contains("MISSING") && text.contains("Nowhere"), "{text}");
     }
 }

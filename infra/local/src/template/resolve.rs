@@ -60,19 +60,13 @@ pub enum ResolveError {
     #[error("unknown condition {0}")]
     UnknownCondition(String),
     #[error("{function}: {reason}")]
-    BadArguments {
-        function: &'static str,
-        reason: String,
-    },
+    BadArguments { function: &'static str, reason: String },
     #[error("intrinsic {0} is not supported locally")]
     Unsupported(String),
 }
 
 fn bad(function: &'static str, reason: impl Into<String>) -> ResolveError {
-    ResolveError::BadArguments {
-        function,
-        reason: reason.into(),
-    }
+    ResolveError::BadArguments { function, reason: reason.into() }
 }
 
 /// Resolves intrinsic functions against one stack's parameters, conditions
@@ -98,10 +92,7 @@ impl Resolver {
     ) -> Result<Self, ResolveError> {
         let mut params = BTreeMap::new();
         for (name, param) in &template.parameters {
-            let raw = overrides
-                .get(name)
-                .map(|v| Value::String(v.clone()))
-                .or_else(|| param.default.clone());
+            let raw = overrides.get(name).map(|v| Value::String(v.clone())).or_else(|| param.default.clone());
             if let Some(raw) = raw {
                 params.insert(name.clone(), parameter_value(&param.kind, raw)?);
             }
@@ -125,9 +116,7 @@ impl Resolver {
                 Some(name) => resolver.condition(name)?,
                 None => true,
             };
-            resolver
-                .enabled
-                .insert(resource.logical_id.clone(), enabled);
+            resolver.enabled.insert(resource.logical_id.clone(), enabled);
         }
         Ok(resolver)
     }
@@ -138,18 +127,12 @@ impl Resolver {
 
     /// The value of a named condition.
     pub fn condition(&self, name: &str) -> Result<bool, ResolveError> {
-        self.conditions
-            .get(name)
-            .copied()
-            .ok_or_else(|| ResolveError::UnknownCondition(name.to_owned()))
+        self.conditions.get(name).copied().ok_or_else(|| ResolveError::UnknownCondition(name.to_owned()))
     }
 
     /// Whether a resource exists in this stack (its Condition, if any, holds).
     pub fn is_enabled(&self, resource: &Resource) -> bool {
-        self.enabled
-            .get(&resource.logical_id)
-            .copied()
-            .unwrap_or(true)
+        self.enabled.get(&resource.logical_id).copied().unwrap_or(true)
     }
 
     /// Records what Ref/GetAtt return for a resource that now exists.
@@ -189,15 +172,10 @@ impl Resolver {
                     "Fn::FindInMap" => self.find_in_map(arg).map(Some),
                     "Fn::Base64" => {
                         let text = self.required_string("Fn::Base64", arg)?;
-                        Ok(Some(Value::String(
-                            base64::engine::general_purpose::STANDARD.encode(text),
-                        )))
+                        Ok(Some(Value::String(base64::engine::general_purpose::STANDARD.encode(text))))
                     }
                     "Fn::GetAZs" => Ok(Some(Value::Array(
-                        ["a", "b", "c"]
-                            .iter()
-                            .map(|z| Value::String(format!("{}{z}", self.ctx.region)))
-                            .collect(),
+                        ["a", "b", "c"].iter().map(|z| Value::String(format!("{}{z}", self.ctx.region))).collect(),
                     ))),
                     "Fn::ToJsonString" => {
                         let inner = self.required("Fn::ToJsonString", arg)?;
@@ -207,9 +185,7 @@ impl Resolver {
                         Value::Array(items) => Ok(Some(Value::from(items.len()))),
                         other => Err(bad("Fn::Length", format!("{other} is not a list"))),
                     },
-                    other if other.starts_with("Fn::") => {
-                        Err(ResolveError::Unsupported(other.to_owned()))
-                    }
+                    other if other.starts_with("Fn::") => Err(ResolveError::Unsupported(other.to_owned())),
                     _ => self.resolve_object(map).map(Some),
                 }
             }
@@ -229,16 +205,11 @@ impl Resolver {
 
     /// Resolves an expression that must produce a value.
     pub fn required(&self, function: &'static str, value: &Value) -> Result<Value, ResolveError> {
-        self.resolve(value)?
-            .ok_or_else(|| bad(function, "AWS::NoValue is not allowed here"))
+        self.resolve(value)?.ok_or_else(|| bad(function, "AWS::NoValue is not allowed here"))
     }
 
     /// Resolves an expression that must produce a scalar, as a string.
-    pub fn required_string(
-        &self,
-        function: &'static str,
-        value: &Value,
-    ) -> Result<String, ResolveError> {
+    pub fn required_string(&self, function: &'static str, value: &Value) -> Result<String, ResolveError> {
         let resolved = self.required(function, value)?;
         scalar_string(&resolved).ok_or_else(|| bad(function, format!("{resolved} is not a scalar")))
     }
@@ -280,36 +251,26 @@ impl Resolver {
                 .map(Some)
                 .ok_or_else(|| ResolveError::MissingParameter(name.to_owned()));
         }
-        self.resource_facts(name)
-            .map(|facts| Some(Value::String(facts.reference.clone())))
+        self.resource_facts(name).map(|facts| Some(Value::String(facts.reference.clone())))
     }
 
     fn resource_facts(&self, name: &str) -> Result<&ResourceFacts, ResolveError> {
         match self.enabled.get(name) {
             None => Err(ResolveError::UnknownReference(name.to_owned())),
             Some(false) => Err(ResolveError::DisabledResource(name.to_owned())),
-            Some(true) => self
-                .facts
-                .get(name)
-                .ok_or_else(|| ResolveError::NotAvailable(name.to_owned())),
+            Some(true) => self.facts.get(name).ok_or_else(|| ResolveError::NotAvailable(name.to_owned())),
         }
     }
 
     fn attribute(&self, resource: &str, attribute: &str) -> Result<String, ResolveError> {
-        self.resource_facts(resource)?
-            .attributes
-            .get(attribute)
-            .cloned()
-            .ok_or_else(|| ResolveError::UnknownAttribute {
-                resource: resource.to_owned(),
-                attribute: attribute.to_owned(),
-            })
+        self.resource_facts(resource)?.attributes.get(attribute).cloned().ok_or_else(|| {
+            ResolveError::UnknownAttribute { resource: resource.to_owned(), attribute: attribute.to_owned() }
+        })
     }
 
     fn get_att(&self, arg: &Value) -> Result<String, ResolveError> {
         let args = match arg {
-            Value::String(_) => super::yaml::get_att_args(arg.clone())
-                .map_err(|e| bad("Fn::GetAtt", e.to_string()))?,
+            Value::String(_) => super::yaml::get_att_args(arg.clone()).map_err(|e| bad("Fn::GetAtt", e.to_string()))?,
             other => other.clone(),
         };
         match args.as_array().map(Vec::as_slice) {
@@ -318,10 +279,7 @@ impl Resolver {
                 let attribute = self.required_string("Fn::GetAtt", attribute)?;
                 self.attribute(&resource, &attribute)
             }
-            _ => Err(bad(
-                "Fn::GetAtt",
-                format!("{arg} is not [Resource, Attribute]"),
-            )),
+            _ => Err(bad("Fn::GetAtt", format!("{arg} is not [Resource, Attribute]"))),
         }
     }
 
@@ -344,12 +302,11 @@ impl Resolver {
                     } else if let Some((resource, attribute)) = name.split_once('.') {
                         out.push_str(&self.attribute(resource, attribute)?);
                     } else {
-                        let value = self
-                            .reference(&name)?
-                            .ok_or_else(|| bad("Fn::Sub", "AWS::NoValue in a string"))?;
-                        out.push_str(&scalar_string(&value).ok_or_else(|| {
-                            bad("Fn::Sub", format!("${{{name}}} is not a scalar"))
-                        })?);
+                        let value = self.reference(&name)?.ok_or_else(|| bad("Fn::Sub", "AWS::NoValue in a string"))?;
+                        out.push_str(
+                            &scalar_string(&value)
+                                .ok_or_else(|| bad("Fn::Sub", format!("${{{name}}} is not a scalar")))?,
+                        );
                     }
                 }
             }
@@ -357,23 +314,14 @@ impl Resolver {
         Ok(out)
     }
 
-    fn list_args<'a>(
-        &self,
-        function: &'static str,
-        arg: &'a Value,
-        len: usize,
-    ) -> Result<&'a [Value], ResolveError> {
+    fn list_args<'a>(&self, function: &'static str, arg: &'a Value, len: usize) -> Result<&'a [Value], ResolveError> {
         match arg.as_array() {
             Some(items) if items.len() == len => Ok(items.as_slice()),
             _ => Err(bad(function, format!("expected a list of {len} arguments"))),
         }
     }
 
-    fn list_value(
-        &self,
-        function: &'static str,
-        value: &Value,
-    ) -> Result<Vec<Value>, ResolveError> {
+    fn list_value(&self, function: &'static str, value: &Value) -> Result<Vec<Value>, ResolveError> {
         match self.required(function, value)? {
             Value::Array(items) => Ok(items),
             other => Err(bad(function, format!("{other} is not a list"))),
@@ -386,9 +334,7 @@ impl Resolver {
         let parts = self
             .list_value("Fn::Join", &args[1])?
             .iter()
-            .map(|v| {
-                scalar_string(v).ok_or_else(|| bad("Fn::Join", format!("{v} is not a scalar")))
-            })
+            .map(|v| scalar_string(v).ok_or_else(|| bad("Fn::Join", format!("{v} is not a scalar"))))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(parts.join(&delimiter))
     }
@@ -400,11 +346,7 @@ impl Resolver {
             .parse()
             .map_err(|_| bad("Fn::Select", "index is not a non-negative integer"))?;
         let items = self.list_value("Fn::Select", &args[1])?;
-        items
-            .get(index)
-            .cloned()
-            .map(Some)
-            .ok_or_else(|| bad("Fn::Select", format!("index {index} out of range")))
+        items.get(index).cloned().map(Some).ok_or_else(|| bad("Fn::Select", format!("index {index} out of range")))
     }
 
     fn split(&self, arg: &Value) -> Result<Value, ResolveError> {
@@ -414,19 +356,12 @@ impl Resolver {
         if delimiter.is_empty() {
             return Err(bad("Fn::Split", "empty delimiter"));
         }
-        Ok(Value::Array(
-            source
-                .split(delimiter.as_str())
-                .map(|s| Value::String(s.to_owned()))
-                .collect(),
-        ))
+        Ok(Value::Array(source.split(delimiter.as_str()).map(|s| Value::String(s.to_owned())).collect()))
     }
 
     fn if_(&self, arg: &Value) -> Result<Option<Value>, ResolveError> {
         let args = self.list_args("Fn::If", arg, 3)?;
-        let name = args[0]
-            .as_str()
-            .ok_or_else(|| bad("Fn::If", "the first argument must be a condition name"))?;
+        let name = args[0].as_str().ok_or_else(|| bad("Fn::If", "the first argument must be a condition name"))?;
         if self.condition(name)? {
             self.resolve(&args[1])
         } else {
@@ -458,14 +393,9 @@ impl Resolver {
             return Ok(*value);
         }
         if visiting.iter().any(|v| v == name) {
-            return Err(bad(
-                "Condition",
-                format!("condition {name} refers to itself"),
-            ));
+            return Err(bad("Condition", format!("condition {name} refers to itself")));
         }
-        let expr = raw
-            .get(name)
-            .ok_or_else(|| ResolveError::UnknownCondition(name.to_owned()))?;
+        let expr = raw.get(name).ok_or_else(|| ResolveError::UnknownCondition(name.to_owned()))?;
         visiting.push(name.to_owned());
         let value = self.condition_expr(expr, raw, memo, visiting)?;
         visiting.pop();
@@ -482,11 +412,7 @@ impl Resolver {
         memo: &mut BTreeMap<String, bool>,
         visiting: &mut Vec<String>,
     ) -> Result<bool, ResolveError> {
-        let Some((key, arg)) = expr
-            .as_object()
-            .filter(|m| m.len() == 1)
-            .and_then(|m| m.iter().next())
-        else {
+        let Some((key, arg)) = expr.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else {
             return match expr {
                 Value::Bool(b) => Ok(*b),
                 Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
@@ -495,9 +421,7 @@ impl Resolver {
         };
         match key.as_str() {
             "Condition" => {
-                let name = arg
-                    .as_str()
-                    .ok_or_else(|| bad("Condition", "expected a condition name"))?;
+                let name = arg.as_str().ok_or_else(|| bad("Condition", "expected a condition name"))?;
                 self.condition_named(name, raw, memo, visiting)
             }
             "Fn::Equals" => {
@@ -514,23 +438,14 @@ impl Resolver {
                 Ok(!self.condition_expr(&args[0], raw, memo, visiting)?)
             }
             "Fn::And" | "Fn::Or" => {
-                let items = arg
-                    .as_array()
-                    .ok_or_else(|| bad("Fn::And/Or", "expected a list of conditions"))?;
+                let items = arg.as_array().ok_or_else(|| bad("Fn::And/Or", "expected a list of conditions"))?;
                 let mut values = Vec::with_capacity(items.len());
                 for item in items {
                     values.push(self.condition_expr(item, raw, memo, visiting)?);
                 }
-                Ok(if key == "Fn::And" {
-                    values.iter().all(|v| *v)
-                } else {
-                    values.iter().any(|v| *v)
-                })
+                Ok(if key == "Fn::And" { values.iter().all(|v| *v) } else { values.iter().any(|v| *v) })
             }
-            other => Err(bad(
-                "Condition",
-                format!("{other} is not a condition function"),
-            )),
+            other => Err(bad("Condition", format!("{other} is not a condition function"))),
         }
     }
 }
@@ -539,22 +454,13 @@ impl Resolver {
 fn parameter_value(kind: &str, raw: Value) -> Result<Value, ResolveError> {
     let is_list = kind == "CommaDelimitedList" || kind.starts_with("List<");
     match raw {
-        Value::Array(items) if is_list => Ok(Value::Array(
-            items
-                .iter()
-                .filter_map(scalar_string)
-                .map(Value::String)
-                .collect(),
-        )),
+        Value::Array(items) if is_list => {
+            Ok(Value::Array(items.iter().filter_map(scalar_string).map(Value::String).collect()))
+        }
         other => {
-            let text = scalar_string(&other)
-                .ok_or_else(|| bad("Parameters", format!("{other} is not a scalar")))?;
+            let text = scalar_string(&other).ok_or_else(|| bad("Parameters", format!("{other} is not a scalar")))?;
             if is_list {
-                Ok(Value::Array(
-                    text.split(',')
-                        .map(|s| Value::String(s.trim().to_owned()))
-                        .collect(),
-                ))
+                Ok(Value::Array(text.split(',').map(|s| Value::String(s.trim().to_owned())).collect()))
             } else {
                 Ok(Value::String(text))
             }
@@ -605,21 +511,14 @@ Resources:
 
     fn resolver(overrides: &[(&str, &str)]) -> Resolver {
         let template = Template::parse(TEMPLATE).expect("template");
-        let overrides = overrides
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut r = Resolver::new(&template, StackContext::new("stk", "eu-west-2"), &overrides)
-            .expect("resolver");
+        let overrides = overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut r = Resolver::new(&template, StackContext::new("stk", "eu-west-2"), &overrides).expect("resolver");
         r.set_facts(
             "Queue",
             ResourceFacts {
                 reference: "http://q/123456789012/stk-q".into(),
                 attributes: [
-                    (
-                        "Arn".to_string(),
-                        "arn:aws:sqs:eu-west-2:123456789012:stk-q".to_string(),
-                    ),
+                    ("Arn".to_string(), "arn:aws:sqs:eu-west-2:123456789012:stk-q".to_string()),
                     ("QueueName".to_string(), "stk-q".to_string()),
                 ]
                 .into(),
@@ -629,8 +528,7 @@ Resources:
     }
 
     fn eval(r: &Resolver, yaml: &str) -> Result<Option<Value>, ResolveError> {
-        let json = super::super::yaml::to_json(serde_yaml_ng::from_str(yaml).expect("yaml"))
-            .expect("json");
+        let json = super::super::yaml::to_json(serde_yaml_ng::from_str(yaml).expect("yaml")).expect("json");
         r.resolve(&json)
     }
 
@@ -651,22 +549,10 @@ Resources:
         assert_eq!(eval(&r, "!Ref Count"), Ok(Some(json!("5"))));
         assert_eq!(eval(&r, "!Ref Names"), Ok(Some(json!(["a", "b"]))));
         assert_eq!(eval(&r, "!Ref AWS::StackName"), Ok(Some(json!("stk"))));
-        assert_eq!(
-            eval(&r, "!Ref AWS::AccountId"),
-            Ok(Some(json!("123456789012")))
-        );
-        assert_eq!(
-            eval(&r, "!Ref Queue"),
-            Ok(Some(json!("http://q/123456789012/stk-q")))
-        );
-        assert_eq!(
-            eval(&r, "!GetAtt Queue.Arn"),
-            Ok(Some(json!("arn:aws:sqs:eu-west-2:123456789012:stk-q")))
-        );
-        assert_eq!(
-            eval(&r, "!GetAtt [Queue, QueueName]"),
-            Ok(Some(json!("stk-q")))
-        );
+        assert_eq!(eval(&r, "!Ref AWS::AccountId"), Ok(Some(json!("123456789012"))));
+        assert_eq!(eval(&r, "!Ref Queue"), Ok(Some(json!("http://q/123456789012/stk-q"))));
+        assert_eq!(eval(&r, "!GetAtt Queue.Arn"), Ok(Some(json!("arn:aws:sqs:eu-west-2:123456789012:stk-q"))));
+        assert_eq!(eval(&r, "!GetAtt [Queue, QueueName]"), Ok(Some(json!("stk-q"))));
         assert_eq!(eval(&r, "!Ref AWS::NoValue"), Ok(None));
     }
 
@@ -674,40 +560,23 @@ Resources:
     fn sub_handles_pseudo_params_attributes_maps_and_escapes() {
         let r = resolver(&[]);
         assert_eq!(
-            eval(
-                &r,
-                r#"!Sub "${AWS::StackName}-${Queue.QueueName}-${AWS::Region}""#
-            ),
+            eval(&r, r#"!Sub "${AWS::StackName}-${Queue.QueueName}-${AWS::Region}""#),
             Ok(Some(json!("stk-stk-q-eu-west-2")))
         );
         assert_eq!(
-            eval(
-                &r,
-                r#"!Sub ["${X}/${Count}/${!Literal}", {X: !GetAtt Queue.Arn}]"#
-            ),
-            Ok(Some(json!(
-                "arn:aws:sqs:eu-west-2:123456789012:stk-q/5/${Literal}"
-            )))
+            eval(&r, r#"!Sub ["${X}/${Count}/${!Literal}", {X: !GetAtt Queue.Arn}]"#),
+            Ok(Some(json!("arn:aws:sqs:eu-west-2:123456789012:stk-q/5/${Literal}")))
         );
     }
 
     #[test]
     fn list_functions_and_if() {
         let r = resolver(&[]);
-        assert_eq!(
-            eval(&r, r#"!Join ["-", [a, !Ref Count]]"#),
-            Ok(Some(json!("a-5")))
-        );
-        assert_eq!(
-            eval(&r, r#"!Select [1, !Split [",", "x,y,z"]]"#),
-            Ok(Some(json!("y")))
-        );
+        assert_eq!(eval(&r, r#"!Join ["-", [a, !Ref Count]]"#), Ok(Some(json!("a-5"))));
+        assert_eq!(eval(&r, r#"!Select [1, !Split [",", "x,y,z"]]"#), Ok(Some(json!("y"))));
         assert_eq!(eval(&r, "!If [HasEmail, yes, no]"), Ok(Some(json!("no"))));
         assert_eq!(
-            eval(
-                &r,
-                "{A: !If [HasEmail, x, !Ref AWS::NoValue], B: [1, !Ref AWS::NoValue]}"
-            ),
+            eval(&r, "{A: !If [HasEmail, x, !Ref AWS::NoValue], B: [1, !Ref AWS::NoValue]}"),
             Ok(Some(json!({"B": [1]})))
         );
     }
@@ -715,24 +584,12 @@ Resources:
     #[test]
     fn unresolvable_references_are_errors_naming_them() {
         let r = resolver(&[]);
-        assert_eq!(
-            eval(&r, "!Ref Missing"),
-            Err(ResolveError::UnknownReference("Missing".into()))
-        );
-        assert_eq!(
-            eval(&r, "!Ref NoDefault"),
-            Err(ResolveError::MissingParameter("NoDefault".into()))
-        );
-        assert_eq!(
-            eval(&r, "!Ref Sub"),
-            Err(ResolveError::DisabledResource("Sub".into()))
-        );
+        assert_eq!(eval(&r, "!Ref Missing"), Err(ResolveError::UnknownReference("Missing".into())));
+        assert_eq!(eval(&r, "!Ref NoDefault"), Err(ResolveError::MissingParameter("NoDefault".into())));
+        assert_eq!(eval(&r, "!Ref Sub"), Err(ResolveError::DisabledResource("Sub".into())));
         assert_eq!(
             eval(&r, "!GetAtt Queue.Nope"),
-            Err(ResolveError::UnknownAttribute {
-                resource: "Queue".into(),
-                attribute: "Nope".into()
-            })
+            Err(ResolveError::UnknownAttribute { resource: "Queue".into(), attribute: "Nope".into() })
         );
     }
 

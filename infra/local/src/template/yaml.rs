@@ -35,11 +35,7 @@ pub fn to_json(yaml: Yaml) -> Result<Value, TemplateError> {
         Yaml::Bool(b) => Ok(Value::Bool(b)),
         Yaml::Number(n) => Ok(Value::Number(number(&n)?)),
         Yaml::String(s) => Ok(Value::String(s)),
-        Yaml::Sequence(items) => items
-            .into_iter()
-            .map(to_json)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
+        Yaml::Sequence(items) => items.into_iter().map(to_json).collect::<Result<Vec<_>, _>>().map(Value::Array),
         Yaml::Mapping(mapping) => {
             let mut out = Map::new();
             for (key, value) in mapping {
@@ -72,10 +68,9 @@ fn expand_tag(name: &str, inner: Value) -> Result<Value, TemplateError> {
 pub(crate) fn get_att_args(inner: Value) -> Result<Value, TemplateError> {
     match inner {
         Value::String(s) => match s.split_once('.') {
-            Some((resource, attribute)) => Ok(Value::Array(vec![
-                Value::String(resource.to_owned()),
-                Value::String(attribute.to_owned()),
-            ])),
+            Some((resource, attribute)) => {
+                Ok(Value::Array(vec![Value::String(resource.to_owned()), Value::String(attribute.to_owned())]))
+            }
             None => Err(TemplateError::BadGetAtt(s)),
         },
         Value::Array(items) if items.len() == 2 => Ok(Value::Array(items)),
@@ -96,9 +91,7 @@ fn number(n: &serde_yaml_ng::Number) -> Result<Number, TemplateError> {
     if let Some(u) = n.as_u64() {
         return Ok(Number::from(u));
     }
-    n.as_f64()
-        .and_then(Number::from_f64)
-        .ok_or_else(|| TemplateError::BadNumber(n.to_string()))
+    n.as_f64().and_then(Number::from_f64).ok_or_else(|| TemplateError::BadNumber(n.to_string()))
 }
 
 fn key_string(key: Yaml) -> Result<String, TemplateError> {
@@ -139,20 +132,11 @@ i: !Select [0, !Split [",", "x,y"]]
         assert_eq!(value["b"], json!({"Fn::GetAtt": ["Queue", "Arn"]}));
         assert_eq!(value["c"], json!({"Fn::GetAtt": ["Queue", "QueueName"]}));
         assert_eq!(value["d"], json!({"Fn::Sub": "${AWS::StackName}-x"}));
-        assert_eq!(
-            value["e"],
-            json!({"Fn::Sub": ["${A}-${B}", {"A": {"Ref": "P"}, "B": "b"}]})
-        );
-        assert_eq!(
-            value["f"],
-            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]})
-        );
+        assert_eq!(value["e"], json!({"Fn::Sub": ["${A}-${B}", {"A": {"Ref": "P"}, "B": "b"}]}));
+        assert_eq!(value["f"], json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]}));
         assert_eq!(value["g"], json!({"Fn::If": ["Cond", 1, 2]}));
         assert_eq!(value["h"], json!({"Fn::Join": ["-", ["a", "b"]]}));
-        assert_eq!(
-            value["i"],
-            json!({"Fn::Select": [0, {"Fn::Split": [",", "x,y"]}]})
-        );
+        assert_eq!(value["i"], json!({"Fn::Select": [0, {"Fn::Split": [",", "x,y"]}]}));
     }
 
     #[test]

@@ -31,11 +31,8 @@ pub fn examples_dir() -> PathBuf {
         .get_or_init(|| {
             let exe = std::env::current_exe().expect("test binary path");
             // target/debug/deps/<test> -> target/debug/examples
-            let dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .map(|debug| debug.join("examples"))
-                .expect("target dir");
+            let dir =
+                exe.parent().and_then(|deps| deps.parent()).map(|debug| debug.join("examples")).expect("target dir");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = std::process::Command::new(cargo)
                 .args(["build", "-p", "local-stack", "--example", "echo"])
@@ -48,8 +45,5 @@ pub fn examples_dir() -> PathBuf {
 }
 
 pub fn echo_template() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join("echo.yaml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join("echo.yaml")
 }

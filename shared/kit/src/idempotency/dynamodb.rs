@@ -29,10 +29,7 @@ pub struct DynamoIdempotencyStore {
 
 impl DynamoIdempotencyStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     async fn read(&self, key: &str) -> Result<Option<Record>, StoreError> {
@@ -57,19 +54,10 @@ fn n(v: i64) -> AttributeValue {
 }
 
 fn from_item(key: &str, item: &HashMap<String, AttributeValue>) -> Result<Record, StoreError> {
-    let bad = |why: &str| StoreError::Malformed {
-        key: key.to_owned(),
-        why: why.to_owned(),
-    };
+    let bad = |why: &str| StoreError::Malformed { key: key.to_owned(), why: why.to_owned() };
     let get_s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-    let get_n = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-    };
-    let status = get_s(attr::STATUS)
-        .and_then(|s| Status::parse(&s))
-        .ok_or_else(|| bad("status"))?;
+    let get_n = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok());
+    let status = get_s(attr::STATUS).and_then(|s| Status::parse(&s)).ok_or_else(|| bad("status"))?;
     let lease_ms = get_n(attr::LEASE_UNTIL).unwrap_or(0);
     let expires_s = get_n(attr::EXPIRES_AT).ok_or_else(|| bad("expires_at"))?;
     Ok(Record {
@@ -78,10 +66,7 @@ fn from_item(key: &str, item: &HashMap<String, AttributeValue>) -> Result<Record
         payload_hash: get_s(attr::PAYLOAD_HASH).unwrap_or_default(),
         result: get_s(attr::RESULT),
         owner: get_s(attr::OWNER).unwrap_or_default(),
-        lease_until: Utc
-            .timestamp_millis_opt(lease_ms)
-            .single()
-            .unwrap_or_default(),
+        lease_until: Utc.timestamp_millis_opt(lease_ms).single().unwrap_or_default(),
         expires_at: Utc.timestamp_opt(expires_s, 0).single().unwrap_or_default(),
     })
 }
@@ -92,11 +77,7 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E)
 
 #[async_trait]
 impl IdempotencyStore for DynamoIdempotencyStore {
-    async fn try_acquire(
-        &self,
-        record: &Record,
-        now: DateTime<Utc>,
-    ) -> Result<Acquire, StoreError> {
+    async fn try_acquire(&self, record: &Record, now: DateTime<Utc>) -> Result<Acquire, StoreError> {
         let result = self
             .client
             .put_item()

@@ -21,9 +21,7 @@ fn t0() -> DateTime<Utc> {
     "2025-01-01T00:00:00Z".parse().unwrap()
 }
 
-fn idem(
-    store: Arc<MemoryIdempotencyStore>,
-) -> Idempotency<Arc<MemoryIdempotencyStore>, Arc<FixedClock>> {
+fn idem(store: Arc<MemoryIdempotencyStore>) -> Idempotency<Arc<MemoryIdempotencyStore>, Arc<FixedClock>> {
     Idempotency::new(store, Arc::new(FixedClock::at(t0()))).with_retention(Duration::hours(1))
 }
 
@@ -53,13 +51,8 @@ async fn second_call_replays_the_first_result_without_running_the_work() {
 async fn a_different_payload_under_the_same_key_is_refused_as_permanent() {
     let store = Arc::new(MemoryIdempotencyStore::default());
     let idem = idem(store);
-    idem.once("k", "a", None, || async { Ok::<_, WorkFailed>(1) })
-        .await
-        .unwrap();
-    let err = idem
-        .once("k", "b", None, || async { Ok::<_, WorkFailed>(2) })
-        .await
-        .unwrap_err();
+    idem.once("k", "a", None, || async { Ok::<_, WorkFailed>(1) }).await.unwrap();
+    let err = idem.once("k", "b", None, || async { Ok::<_, WorkFailed>(2) }).await.unwrap_err();
     assert!(matches!(err, IdempotencyError::PayloadMismatch { .. }));
     assert_eq!(err.class(), ErrorClass::Permanent);
 }
@@ -68,16 +61,10 @@ async fn a_different_payload_under_the_same_key_is_refused_as_permanent() {
 async fn failed_work_releases_the_key_so_the_retry_runs_it() {
     let store = Arc::new(MemoryIdempotencyStore::default());
     let idem = idem(store.clone());
-    let err = idem
-        .once("k", "p", None, || async { Err::<u32, _>(WorkFailed) })
-        .await
-        .unwrap_err();
+    let err = idem.once("k", "p", None, || async { Err::<u32, _>(WorkFailed) }).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Retryable);
     assert!(store.records.lock().unwrap().is_empty());
-    let ok = idem
-        .once("k", "p", None, || async { Ok::<_, WorkFailed>(7) })
-        .await
-        .unwrap();
+    let ok = idem.once("k", "p", None, || async { Ok::<_, WorkFailed>(7) }).await.unwrap();
     assert_eq!(ok, Once::Fresh(7));
 }
 
@@ -99,18 +86,12 @@ async fn a_live_lease_makes_a_concurrent_attempt_retryable_and_an_expired_one_is
             expires_at: t0() + Duration::days(1),
         },
     );
-    let err = idem
-        .once("k", "p", None, || async { Ok::<_, WorkFailed>(1) })
-        .await
-        .unwrap_err();
+    let err = idem.once("k", "p", None, || async { Ok::<_, WorkFailed>(1) }).await.unwrap_err();
     assert!(matches!(err, IdempotencyError::InProgress { .. }));
     assert_eq!(err.class(), ErrorClass::Retryable);
 
     clock.advance(Duration::seconds(31));
-    let ok = idem
-        .once("k", "p", None, || async { Ok::<_, WorkFailed>(2) })
-        .await
-        .unwrap();
+    let ok = idem.once("k", "p", None, || async { Ok::<_, WorkFailed>(2) }).await.unwrap();
     assert_eq!(ok, Once::Fresh(2));
 }
 
@@ -119,19 +100,10 @@ async fn an_expired_completed_record_is_not_honoured_even_if_still_stored() {
     let store = Arc::new(MemoryIdempotencyStore::default());
     let clock = Arc::new(FixedClock::at(t0()));
     let idem = Idempotency::new(store.clone(), clock.clone()).with_retention(Duration::hours(1));
-    idem.once("k", "p", None, || async { Ok::<_, WorkFailed>(1) })
-        .await
-        .unwrap();
+    idem.once("k", "p", None, || async { Ok::<_, WorkFailed>(1) }).await.unwrap();
     clock.advance(Duration::hours(2));
-    assert_eq!(
-        store.records.lock().unwrap().len(),
-        1,
-        "TTL deletion lags: the item is still there"
-    );
-    let again = idem
-        .once("k", "p", None, || async { Ok::<_, WorkFailed>(2) })
-        .await
-        .unwrap();
+    assert_eq!(store.records.lock().unwrap().len(), 1, "TTL deletion lags: the item is still there");
+    let again = idem.once("k", "p", None, || async { Ok::<_, WorkFailed>(2) }).await.unwrap();
     assert_eq!(again, Once::Fresh(2));
 }
 
@@ -143,10 +115,7 @@ async fn the_lease_runs_until_the_callers_deadline() {
     let s2 = store.clone();
     idem.once("k", "p", Some(deadline), || async move {
         let lease = s2.records.lock().unwrap()["k"].lease_until;
-        assert!(
-            lease >= deadline,
-            "lease {lease} ends before the deadline {deadline}"
-        );
+        assert!(lease >= deadline, "lease {lease} ends before the deadline {deadline}");
         Ok::<_, WorkFailed>(())
     })
     .await
