@@ -55,6 +55,14 @@ async fn out_of_order_and_duplicated_events_keep_the_newest_per_service_and_log_
     assert_eq!(times, sorted, "activity is newest first");
     assert!(items.iter().any(|i| i["event_id"] == "idp-event-77"));
     assert_eq!(d.dlq_messages().await.len(), 0);
+
+    // Logs carry ids and outcomes, never the event's content.
+    let logs = d.function_logs("record-login");
+    assert!(!logs.is_empty());
+    assert!(!logs.iter().any(|l| l.contains("A (3rd name)") || l.contains("service_name")), "event content was logged");
+    let recorded: Vec<&String> = logs.iter().filter(|l| l.contains("login recorded")).collect();
+    assert_eq!(recorded.len(), 10, "one line per delivered copy");
+    assert!(recorded.iter().all(|l| l.contains("\"correlation_id\"")), "the step's own lines carry the correlation id");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,6 +92,12 @@ async fn a_poison_message_is_dead_lettered_after_one_receive_with_its_reason_whi
     let not_json = by_kind.get("not_json").expect("the non-JSON body is dead-lettered");
     assert_eq!(not_json["receive_count"], "1");
     assert!(letters.iter().any(|m| m.body == "{this is not json"), "the original body is kept for redrive");
+    let emf = d
+        .function_logs("record-login")
+        .into_iter()
+        .find(|l| l.contains("\"_aws\"") && l.contains("RecordsDeadLettered"));
+    let emf: Value = serde_json::from_str(emf.as_deref().expect("an EMF document counts the dead letters")).unwrap();
+    assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "function");
 
     let services = eventually("the three good siblings recorded", WAIT, || async {
         let body = d.get_json(&format!("/users/{user}/services"), &user).await.1;
@@ -131,4 +145,8 @@ async fn concurrent_duplicate_delivery_of_one_event_has_one_effect() {
     assert_eq!(activity["items"].as_array().unwrap().len(), 1, "{activity}");
     let logs = d.function_logs("record-login");
     assert!(logs.iter().any(|l| l.contains("Duplicate")), "duplicates are reported as such");
+    assert!(
+        logs.iter().any(|l| l.contains("\"_aws\"") && l.contains("DuplicatesSkipped")),
+        "an EMF metric counts duplicates"
+    );
 }
