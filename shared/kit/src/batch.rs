@@ -28,7 +28,7 @@ use async_trait::async_trait;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, TimeZone, Utc};
 use futures::StreamExt;
-use tracing::{error, info, info_span, warn, Instrument};
+use tracing::{error, error_span, info, warn, Instrument};
 
 use crate::backoff::Backoff;
 use crate::decode::Decode;
@@ -79,11 +79,16 @@ pub enum Settlement {
     },
     /// Not attempted: an earlier record of its FIFO group failed.
     SkippedAfterGroupFailure,
+    /// Not attempted: too little of the invocation was left to finish it.
+    NotStartedBeforeDeadline,
 }
 
 impl Settlement {
     fn is_failure(&self) -> bool {
-        matches!(self, Settlement::Retry { .. } | Settlement::SkippedAfterGroupFailure)
+        matches!(
+            self,
+            Settlement::Retry { .. } | Settlement::SkippedAfterGroupFailure | Settlement::NotStartedBeforeDeadline
+        )
     }
 }
 
@@ -96,11 +101,21 @@ pub struct RunnerConfig {
     /// The source queue's redrive `maxReceiveCount`.
     pub max_receive_count: u32,
     pub backoff: Backoff,
+    /// Time kept back before the invocation deadline to settle records (DLQ sends,
+    /// visibility changes): no record starts, and none runs, past `deadline - margin`.
+    pub deadline_margin: std::time::Duration,
 }
 
 impl RunnerConfig {
     pub fn new(step: impl Into<String>) -> Self {
-        Self { step: step.into(), concurrency: 10, fifo: false, max_receive_count: 5, backoff: Backoff::default() }
+        Self {
+            step: step.into(),
+            concurrency: 10,
+            fifo: false,
+            max_receive_count: 5,
+            backoff: Backoff::default(),
+            deadline_margin: std::time::Duration::from_millis(1500),
+        }
     }
 }
 
@@ -164,13 +179,18 @@ impl<Q: QueueOps> BatchRunner<Q> {
         S: Step<D::Output>,
     {
         m::batch_received(records.len());
+        // A FIFO source is recognised by its ARN too, so ordering never depends on
+        // a configuration flag someone forgot.
+        let fifo = self.config.fifo
+            || records.iter().any(|r| r.event_source_arn.as_deref().is_some_and(|arn| arn.ends_with(".fifo")));
         // Units of work: one record each, or one FIFO group (in order) each.
         let units: Vec<Vec<SqsMessage>> =
-            if self.config.fifo { group_in_order(records) } else { records.into_iter().map(|r| vec![r]).collect() };
+            if fifo { group_in_order(records) } else { records.into_iter().map(|r| vec![r]).collect() };
         let concurrency = self.config.concurrency.max(1);
         let results: Vec<Vec<(String, Settlement)>> = futures::stream::iter(units)
             .map(|unit| {
-                let this = self.clone_parts();
+                let mut this = self.clone_parts();
+                this.config.fifo = fifo;
                 let decoder = decoder.clone();
                 let step = step.clone();
                 async move { this.process_unit(unit, deadline, decoder, step).await }
@@ -214,6 +234,14 @@ impl<Q: QueueOps> Parts<Q> {
                 out.push((message_id, Settlement::SkippedAfterGroupFailure));
                 continue;
             }
+            if self.budget(deadline).is_some_and(|left| left.is_zero()) {
+                // Starting now would only get the whole batch killed at the deadline.
+                warn!(message_id = %message_id, "not started: the invocation deadline is too close");
+                m::record_failed("deadline");
+                out.push((message_id, Settlement::NotStartedBeforeDeadline));
+                group_failed = self.config.fifo;
+                continue;
+            }
             let settlement = self.process_record(record, deadline, decoder.clone(), step.clone()).await;
             if settlement.is_failure() {
                 group_failed = self.config.fifo;
@@ -221,6 +249,13 @@ impl<Q: QueueOps> Parts<Q> {
             out.push((message_id, settlement));
         }
         out
+    }
+
+    /// Time a record may still run: until `deadline - margin` (None without a deadline).
+    fn budget(&self, deadline: Option<DateTime<Utc>>) -> Option<std::time::Duration> {
+        let deadline = deadline?;
+        let left = (deadline - Utc::now()).to_std().unwrap_or_default();
+        Some(left.saturating_sub(self.config.deadline_margin))
     }
 
     async fn process_record<D, S>(
@@ -246,7 +281,9 @@ impl<Q: QueueOps> Parts<Q> {
             Ok(d) => d.correlation_id.clone(),
             Err(_) => message_id.clone(),
         };
-        let span = info_span!(
+        // ERROR level: the span (and so the correlation id) stays on every line even
+        // when the function logs only warnings and errors.
+        let span = error_span!(
             "record",
             step = %self.step,
             message_id = %message_id,
@@ -272,7 +309,7 @@ impl<Q: QueueOps> Parts<Q> {
                     span.record("workflow_id", w.as_str());
                 }
                 let ctx = RecordContext { workflow_id: d.workflow_id.clone(), ..ctx.clone() };
-                run_isolated(step, ctx, d.input).instrument(span.clone()).await
+                run_isolated(step, ctx, d.input, self.budget(deadline)).instrument(span.clone()).await
             }
         };
         self.settle(&record, &ctx, result).instrument(span).await
@@ -341,15 +378,36 @@ impl<Q: QueueOps> Parts<Q> {
     }
 }
 
-/// Runs the step on its own task so a panic is caught and stays with its record.
-async fn run_isolated<T, S>(step: Arc<S>, ctx: RecordContext, input: T) -> Result<Outcome, Failure>
+/// Runs the step on its own task so a panic is caught and stays with its record,
+/// and stops it when its time `budget` runs out (the record is then retried: steps
+/// are idempotent, so a half-done attempt is safe to repeat).
+async fn run_isolated<T, S>(
+    step: Arc<S>,
+    ctx: RecordContext,
+    input: T,
+    budget: Option<std::time::Duration>,
+) -> Result<Outcome, Failure>
 where
     T: Send + 'static,
     S: Step<T>,
 {
     let span = tracing::Span::current();
-    let task = tokio::spawn(async move { step.handle(&ctx, input).await }.instrument(span));
-    match task.await {
+    let mut task = tokio::spawn(async move { step.handle(&ctx, input).await }.instrument(span));
+    let joined = match budget {
+        None => task.await,
+        Some(budget) => match tokio::time::timeout(budget, &mut task).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                task.abort();
+                return Err(Failure {
+                    class: ErrorClass::Retryable,
+                    kind: "deadline".to_owned(),
+                    reason: format!("step did not finish within {} ms of the invocation deadline", budget.as_millis()),
+                });
+            }
+        },
+    };
+    match joined {
         Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(e)) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
         Err(join) => {

@@ -210,3 +210,62 @@ async fn records_run_concurrently_up_to_the_bound() {
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(peak.load(Ordering::SeqCst), 3);
 }
+
+fn fifo_record(id: &str, body: &str, group: &str) -> SqsMessage {
+    let mut r = record(id, body, 1, Some(group));
+    r.event_source_arn = Some("arn:aws:sqs:eu-west-2:123456789012:decisions.fifo".to_owned());
+    r
+}
+
+#[tokio::test]
+async fn a_fifo_source_is_ordered_even_when_the_config_forgot_to_say_so() {
+    let queues = Arc::new(FakeQueues::default());
+    let records = vec![fifo_record("g1", r#"{"action":"retry"}"#, "g"), fifo_record("g2", r#"{"action":"ok"}"#, "g")];
+    let settled = runner(queues, false)
+        .settle_all(records, None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
+        .await;
+    let by_id: HashMap<_, _> = settled.into_iter().collect();
+    assert_eq!(by_id["g2"], Settlement::SkippedAfterGroupFailure);
+}
+
+#[tokio::test]
+async fn records_are_not_started_when_the_deadline_is_too_close() {
+    let queues = Arc::new(FakeQueues::default());
+    let calls = Arc::new(AtomicU32::new(0));
+    let c = calls.clone();
+    let step = FnStep(move |ctx: RecordContext, cmd: Cmd| {
+        c.fetch_add(1, Ordering::SeqCst);
+        action(ctx, cmd)
+    });
+    let deadline = chrono::Utc::now() + chrono::Duration::milliseconds(500); // less than the 1.5 s margin
+    let records = vec![record("a", r#"{"action":"ok"}"#, 1, None), record("b", r#"{"action":"ok"}"#, 1, None)];
+    let resp = runner(queues, false)
+        .run(sqs_event(records), Some(deadline), Arc::new(JsonBody::<Cmd>::default()), Arc::new(step))
+        .await;
+    let mut failed = failures(&resp);
+    failed.sort();
+    assert_eq!(failed, vec!["a", "b"], "unstarted records must come back");
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_step_that_overruns_its_budget_is_stopped_and_retried() {
+    let queues = Arc::new(FakeQueues::default());
+    let step = FnStep(|_ctx: RecordContext, _cmd: Cmd| async {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        Ok::<_, TestError>(Outcome::Done)
+    });
+    let deadline = chrono::Utc::now() + chrono::Duration::milliseconds(1800); // budget ≈ 300 ms
+    let started = std::time::Instant::now();
+    let settled = runner(queues.clone(), false)
+        .settle_all(
+            vec![record("slow", r#"{"action":"ok"}"#, 1, None)],
+            Some(deadline),
+            Arc::new(JsonBody::<Cmd>::default()),
+            Arc::new(step),
+        )
+        .await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the runner must not wait for the step");
+    assert_eq!(settled[0].1, Settlement::Retry { kind: "deadline".to_owned() });
+    assert_eq!(queues.visibility_changes().len(), 1, "it is retried with a backoff");
+}

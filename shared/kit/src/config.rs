@@ -122,6 +122,8 @@ pub fn runner_config(env: &mut Env, step: &str) -> crate::batch::RunnerConfig {
         c.backoff.base = std::time::Duration::from_secs_f64(base);
         c.backoff.max = std::time::Duration::from_secs_f64(max);
     }
+    let margin_ms: u64 = env.parse_or("DEADLINE_MARGIN_MS", c.deadline_margin.as_millis() as u64);
+    c.deadline_margin = std::time::Duration::from_millis(margin_ms);
     if c.concurrency == 0 {
         env.reject("RECORD_CONCURRENCY", "must be at least 1");
     }

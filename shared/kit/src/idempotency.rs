@@ -165,6 +165,9 @@ pub fn payload_hash<P: Serialize + ?Sized>(payload: &P) -> String {
     hex::encode(Sha256::digest(&bytes))
 }
 
+/// Tries at recording a completion before the error goes to the caller.
+const COMPLETE_ATTEMPTS: u32 = 4;
+
 pub struct Idempotency<S, C> {
     store: S,
     clock: C,
@@ -234,11 +237,7 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
             Ok(value) => {
                 let json = serde_json::to_string(&value)
                     .map_err(|e| IdempotencyError::CorruptResult { key: key.to_owned(), why: e.to_string() })?;
-                let expires_at = self.clock.now() + self.retention;
-                let kept = self.store.complete(key, owner, &json, expires_at).await.map_err(IdempotencyError::Store)?;
-                if !kept {
-                    tracing::warn!(idempotency_key = %key, "lease was lost before completion; result recorded by another attempt");
-                }
+                self.record_completion(key, owner, &json).await.map_err(IdempotencyError::Store)?;
                 Ok(Once::Fresh(value))
             }
             Err(e) => {
@@ -249,6 +248,30 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
                 Err(IdempotencyError::Work(e))
             }
         }
+    }
+
+    /// Marks the key COMPLETED. The side effect has already happened, so a transient
+    /// store failure here is retried in place: giving up would leave the key leased
+    /// and the retry of the record would repeat the side effect.
+    async fn record_completion(&self, key: &str, owner: &str, json: &str) -> Result<(), StoreError> {
+        let mut pause = std::time::Duration::from_millis(100);
+        for attempt in 1..=COMPLETE_ATTEMPTS {
+            let expires_at = self.clock.now() + self.retention;
+            match self.store.complete(key, owner, json, expires_at).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => {
+                    tracing::warn!(idempotency_key = %key, "lease was lost before completion; another attempt holds the key");
+                    return Ok(());
+                }
+                Err(e) if e.class() == ErrorClass::Retryable && attempt < COMPLETE_ATTEMPTS => {
+                    tracing::warn!(idempotency_key = %key, attempt, error = %chain(&e), "could not record completion; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn judge_held<T, E>(&self, held: Record, hash: &str, now: DateTime<Utc>) -> Result<Once<T>, IdempotencyError<E>>

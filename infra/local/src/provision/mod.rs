@@ -224,6 +224,7 @@ async fn provision_one(
         types::SERVERLESS_FUNCTION => Some(function_facts(template, resolver, resource)?),
         types::SERVERLESS_HTTP_API => Some(http_api_facts(id, ctx)),
         types::LOG_GROUP => Some(log_group_facts(resolver, resource)?),
+        types::KMS_KEY => Some(kms_key_facts(id, ctx)),
         other => {
             // Alarms, IAM, queue policies...: the emulator neither needs nor checks them.
             debug!(resource = id, kind = other, "not provisioned locally");
@@ -275,6 +276,25 @@ fn http_api_facts(id: &str, ctx: &StackContext) -> PhysicalResource {
         url: Some(endpoint.clone()),
         stream_arn: None,
         facts: ResourceFacts { reference: api_id, attributes: [("ApiEndpoint".to_owned(), endpoint)].into() },
+    }
+}
+
+/// Keys are not created: the emulator encrypts nothing, but topics and queues
+/// name their key, so the key needs an id and an ARN.
+fn kms_key_facts(id: &str, ctx: &StackContext) -> PhysicalResource {
+    let key_id = generated_name(ctx, id);
+    let arn = format!("arn:{}:kms:{}:{}:key/{key_id}", ctx.partition, ctx.region, ctx.account_id);
+    PhysicalResource {
+        logical_id: id.to_owned(),
+        kind: types::KMS_KEY.to_owned(),
+        facts: ResourceFacts {
+            reference: key_id.clone(),
+            attributes: [("Arn".to_owned(), arn.clone()), ("KeyId".to_owned(), key_id.clone())].into(),
+        },
+        name: key_id,
+        arn: Some(arn),
+        url: None,
+        stream_arn: None,
     }
 }
 

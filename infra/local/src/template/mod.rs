@@ -26,6 +26,7 @@ pub mod types {
     pub const SQS_QUEUE: &str = "AWS::SQS::Queue";
     pub const DYNAMODB_TABLE: &str = "AWS::DynamoDB::Table";
     pub const SNS_TOPIC: &str = "AWS::SNS::Topic";
+    pub const KMS_KEY: &str = "AWS::KMS::Key";
     pub const SNS_SUBSCRIPTION: &str = "AWS::SNS::Subscription";
     pub const S3_BUCKET: &str = "AWS::S3::Bucket";
     pub const SES_EMAIL_IDENTITY: &str = "AWS::SES::EmailIdentity";

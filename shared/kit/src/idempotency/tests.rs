@@ -121,3 +121,46 @@ async fn the_lease_runs_until_the_callers_deadline() {
     .await
     .unwrap();
 }
+
+/// A store whose `complete` fails a given number of times first.
+struct FlakyComplete {
+    inner: MemoryIdempotencyStore,
+    failures_left: AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl IdempotencyStore for FlakyComplete {
+    async fn try_acquire(&self, record: &Record, now: DateTime<Utc>) -> Result<Acquire, StoreError> {
+        self.inner.try_acquire(record, now).await
+    }
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        result: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if self.failures_left.load(Ordering::SeqCst) > 0 {
+            self.failures_left.fetch_sub(1, Ordering::SeqCst);
+            return Err(StoreError::Sdk(crate::sdk::SdkFailure::retryable("throttled")));
+        }
+        self.inner.complete(key, owner, result, expires_at).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.inner.release(key, owner).await
+    }
+}
+
+#[tokio::test]
+async fn a_transient_failure_to_record_completion_is_retried_so_the_work_is_not_repeated() {
+    let store = Arc::new(FlakyComplete { inner: MemoryIdempotencyStore::default(), failures_left: AtomicU32::new(2) });
+    let idem = Idempotency::new(store.clone(), Arc::new(FixedClock::at(t0())));
+    let runs = AtomicU32::new(0);
+    let work = || async {
+        runs.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, WorkFailed>(5)
+    };
+    assert_eq!(idem.once("k", "p", None, work).await.unwrap(), Once::Fresh(5));
+    assert_eq!(idem.once("k", "p", None, work).await.unwrap(), Once::Replayed(5));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
