@@ -35,6 +35,9 @@ stop: ## Stop a local stack started elsewhere
 	@$(LOCAL_STACK) stop
 
 token: build ## Print a local API token: make token USER=<user id>
+ifneq ($(origin USER),command line)
+	$(error say whose token: make token USER=<user id>)
+endif
 	@$(LOCAL_STACK) token --user "$(USER)"
 
 test: venv ## Lint the template, build once, run every test

@@ -68,6 +68,9 @@ pub struct KitOverhead {
 
 /// Runs `runs` rounds of `batches` batches of 10 on a single-threaded runtime.
 pub fn measure(runs: usize, batches: usize) -> anyhow::Result<KitOverhead> {
+    // The real telemetry and metrics, writing to a sink: their cost is part of the kit's.
+    kit::telemetry::init_with_writer(std::io::sink);
+    kit::metrics::init("bench", "bench");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let runner = BatchRunner::new(RunnerConfig::new("bench"), NoQueues);
     let decoder = Arc::new(JsonBody::<activity_shape::RawLogin>::default());
@@ -81,6 +84,7 @@ pub fn measure(runs: usize, batches: usize) -> anyhow::Result<KitOverhead> {
     rt.block_on(async {
         for _ in 0..batches / 10 {
             runner.run(batch(10), None, decoder.clone(), step.clone()).await;
+            kit::metrics::flush_to(std::io::sink());
         }
     });
     for _ in 0..runs {
@@ -90,6 +94,7 @@ pub fn measure(runs: usize, batches: usize) -> anyhow::Result<KitOverhead> {
         rt.block_on(async {
             for e in events {
                 let resp = runner.run(e, None, decoder.clone(), step.clone()).await;
+                kit::metrics::flush_to(std::io::sink());
                 debug_assert!(resp.batch_item_failures.is_empty());
             }
         });

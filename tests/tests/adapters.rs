@@ -116,16 +116,19 @@ async fn sqs_adapter_dead_letters_with_attributes_and_stretches_visibility() {
     assert_eq!(msgs[0].attributes["correlation_id"], "corr-1");
     assert_eq!(msgs[0].attributes["source_queue"], source_arn);
 
-    // Visibility: a received message made invisible for 30 s is not received again now.
+    // Visibility: a message received with a long timeout is back at once when the
+    // adapter sets its visibility to 0 (the same call the runner uses for backoff).
     let source = d.queue_url("LoginEventsQueue");
     d.sqs().send_message().queue_url(&source).message_body("{}").send().await.unwrap();
     let got =
-        d.sqs().receive_message().queue_url(&source).visibility_timeout(1).wait_time_seconds(2).send().await.unwrap();
+        d.sqs().receive_message().queue_url(&source).visibility_timeout(600).wait_time_seconds(2).send().await.unwrap();
     let receipt = got.messages()[0].receipt_handle().unwrap().to_owned();
-    queues.extend_visibility(&source_arn, &receipt, 30).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await; // past the original 1 s timeout
-    let again = d.sqs().receive_message().queue_url(&source).wait_time_seconds(1).send().await.unwrap();
-    assert!(again.messages().is_empty(), "the stretched visibility must hide the message");
+    queues.extend_visibility(&source_arn, &receipt, 0).await.unwrap();
+    integration_tests::eventually("the message visible again", std::time::Duration::from_secs(10), || async {
+        let again = d.sqs().receive_message().queue_url(&source).wait_time_seconds(1).send().await.ok()?;
+        (!again.messages().is_empty()).then_some(())
+    })
+    .await;
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -190,4 +193,40 @@ async fn the_activity_store_counts_one_of_many_concurrent_copies_and_never_moves
     assert_eq!(services[0].last_accessed, newest.timestamp);
     assert_eq!(services[0].service_name, "name at 2024-06-02T00:00:00Z");
     assert_eq!(services[0].login_count, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_lease_conditions_take_over_an_expired_lease_and_respect_a_live_one() {
+    use aws_sdk_dynamodb::types::AttributeValue as Av;
+    let d = Driver::start_resources_only().await;
+    let table = d.table("IdempotencyTable");
+    let now = chrono::Utc::now();
+    let seed = |key: &str, lease_until: chrono::DateTime<chrono::Utc>| {
+        d.dynamodb()
+            .put_item()
+            .table_name(&table)
+            .item("id", Av::S(key.into()))
+            .item("status", Av::S("INPROGRESS".into()))
+            .item("payload_hash", Av::S(kit::idempotency::payload_hash("p")))
+            .item("owner", Av::S("crashed-attempt".into()))
+            .item("lease_until", Av::N(lease_until.timestamp_millis().to_string()))
+            .item("expires_at", Av::N((now + chrono::Duration::days(1)).timestamp().to_string()))
+            .send()
+    };
+    seed("expired-lease", now - chrono::Duration::seconds(5)).await.unwrap();
+    seed("live-lease", now + chrono::Duration::seconds(60)).await.unwrap();
+    let idem = Idempotency::new(DynamoIdempotencyStore::new(d.dynamodb(), table.clone()), SystemClock);
+
+    let taken = idem.once("expired-lease", "p", None, || async { Ok::<_, ProviderFailed>(1) }).await.unwrap();
+    assert_eq!(taken, Once::Fresh(1), "a crashed attempt's lease frees the key once it runs out");
+    let held = idem.once("live-lease", "p", None, || async { Ok::<_, ProviderFailed>(2) }).await.unwrap_err();
+    assert!(matches!(held, IdempotencyError::InProgress { .. }), "{held}");
+
+    // The crashed attempt cannot complete a key someone else has since taken.
+    use kit::idempotency::IdempotencyStore;
+    let store = DynamoIdempotencyStore::new(d.dynamodb(), table);
+    let kept = store.complete("expired-lease", "crashed-attempt", "9", now + chrono::Duration::days(1)).await.unwrap();
+    assert!(!kept, "a lost lease must not overwrite the new owner's result");
+    let replay = idem.once("expired-lease", "p", None, || async { Ok::<_, ProviderFailed>(3) }).await.unwrap();
+    assert_eq!(replay, Once::Replayed(1));
 }

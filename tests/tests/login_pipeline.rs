@@ -145,8 +145,34 @@ async fn concurrent_duplicate_delivery_of_one_event_has_one_effect() {
     assert_eq!(activity["items"].as_array().unwrap().len(), 1, "{activity}");
     let logs = d.function_logs("record-login");
     assert!(logs.iter().any(|l| l.contains("Duplicate")), "duplicates are reported as such");
+    assert!(!logs.iter().any(|l| l.contains("will retry")), "copies are duplicates, not failures");
+    assert!(d.dlq_messages().await.is_empty(), "no copy was dead-lettered");
     assert!(
         logs.iter().any(|l| l.contains("\"_aws\"") && l.contains("DuplicatesSkipped")),
         "an EMF metric counts duplicates"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_id_reused_for_another_login_is_dead_lettered_and_changes_nothing() {
+    let d = Driver::start().await;
+    let user = d.unique_user();
+    let mut first = login(&user, "svc", "S", "2024-05-01T00:00:00Z");
+    first["event_id"] = json!("idp-1");
+    d.send_logins(&[first]).await;
+    d.wait_drained().await;
+    let mut reused = login(&user, "svc", "S renamed", "2024-06-01T00:00:00Z");
+    reused["event_id"] = json!("idp-1");
+    d.send_logins(&[reused]).await;
+
+    let letters = eventually("the reused id dead-lettered", WAIT, || async {
+        let m = d.dlq_messages().await;
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    assert_eq!(letters[0].attributes["error_kind"], "event_id_reused");
+    let (_, services) = d.get_json(&format!("/users/{user}/services"), &user).await;
+    assert_eq!(services["services"][0]["last_accessed"], "2024-05-01T00:00:00Z", "{services}");
+    assert_eq!(services["services"][0]["service_name"], "S");
+    assert_eq!(services["services"][0]["login_count"], 1);
 }

@@ -38,6 +38,9 @@ async fn the_authorisation_matrix_holds() {
     let (status, body) = d.get_json(&format!("/users/{other}/services"), &other).await;
     assert_eq!((status, body["services"].clone()), (200, json!([])), "unknown user: empty list");
     assert_eq!(d.get_with_header("/healthz", None).await, 200, "health needs no token");
+    let logs = d.function_logs("query-api");
+    assert!(logs.iter().any(|l| l.contains("\"_aws\"") && l.contains("ColdStart")), "query-api emits EMF metrics");
+    assert!(!logs.iter().any(|l| l.contains("eyJ")), "no token is ever logged");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,13 @@ pub fn router<R: ActivityReader>(reader: R) -> Router {
         .route("/users/{user_id}/services", get(services::<R>))
         .route("/users/{user_id}/activity", get(activity::<R>))
         .with_state(Arc::new(reader))
+        // One EMF document per invocation, as for the SQS steps.
+        .layer(axum::middleware::map_response(flush_metrics))
+}
+
+async fn flush_metrics(response: axum::response::Response) -> axum::response::Response {
+    kit::metrics::flush();
+    response
 }
 
 async fn healthz() -> Json<Value> {

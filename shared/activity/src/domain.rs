@@ -119,6 +119,26 @@ impl LoginEvent {
     }
 }
 
+impl LoginEvent {
+    /// Hash of the event's content (not its id): two deliveries of one event agree,
+    /// an id reused for another login does not.
+    pub fn content_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            "login-content/v1",
+            self.user_id.as_str(),
+            self.service_id.as_str(),
+            &self.service_name,
+            &self.timestamp.to_rfc3339_opts(SecondsFormat::Nanos, true),
+            self.session_id.as_deref().unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        hex::encode(&h.finalize()[..16])
+    }
+}
+
 /// A deterministic id from what identifies a login: user, service, instant, session.
 fn derive_event_id(user: &UserId, service: &ServiceId, at: DateTime<Utc>, session: Option<&str>) -> EventId {
     let mut h = Sha256::new();

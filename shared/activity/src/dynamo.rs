@@ -57,6 +57,7 @@ impl DynamoActivityStore {
             .item(SERVICE_NAME, s(&e.service_name))
             .item(TIMESTAMP, s(render_time(e.timestamp)))
             .item(RECORDED_AT, s(render_time(now)))
+            .item(CONTENT_HASH, s(e.content_hash()))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK);
         if let Some(session) = &e.session_id {
@@ -83,7 +84,8 @@ impl DynamoActivityStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Step 1: returns false if the event was already recorded.
+    /// Step 1: returns false if the event was already recorded (with the same
+    /// content: an id reused for another login is refused).
     async fn append_event(&self, e: &LoginEvent) -> Result<bool, StoreError> {
         let result = self
             .client
@@ -101,11 +103,33 @@ impl DynamoActivityStore {
                     let reasons = c.cancellation_reasons();
                     let first = reasons.first().and_then(|r| r.code());
                     if first == Some("ConditionalCheckFailed") {
+                        self.ensure_same_content(e).await?;
                         return Ok(false);
                     }
                 }
                 Err(sdk("TransactWriteItems", classify_sdk_error(&err)))
             }
+        }
+    }
+
+    /// A redelivery must say what the recorded event said.
+    async fn ensure_same_content(&self, e: &LoginEvent) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(user_pk(&e.user_id)))
+            .key(SK, s(event_sk(&e.event_id)))
+            .projection_expression("#h")
+            .expression_attribute_names("#h", CONTENT_HASH)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| sdk("GetItem", classify_sdk_error(&err)))?;
+        let stored = out.item.as_ref().and_then(|i| i.get(CONTENT_HASH)).and_then(|v| v.as_s().ok());
+        match stored {
+            Some(h) if *h != e.content_hash() => Err(StoreError::EventIdReused { event_id: e.event_id.to_string() }),
+            _ => Ok(()),
         }
     }
 
@@ -153,42 +177,60 @@ impl LoginRecorder for DynamoActivityStore {
 
 type Item = HashMap<String, AttributeValue>;
 
-fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .ok_or_else(|| StoreError::Malformed(format!("attribute {name} missing or not a string")))
+/// A service item as stored; converted at the edge with serde_dynamo.
+#[derive(serde::Deserialize)]
+struct StoredService {
+    service_id: String,
+    service_name: Option<String>,
+    last_accessed: Option<DateTime<Utc>>,
+    #[serde(default)]
+    login_count: u64,
 }
 
-fn get_time(item: &Item, name: &str) -> Result<DateTime<Utc>, StoreError> {
-    let raw = get_s(item, name)?;
-    DateTime::parse_from_rfc3339(&raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| StoreError::Malformed(format!("attribute {name} is not a date-time")))
+/// An activity item as stored.
+#[derive(serde::Deserialize)]
+struct StoredActivity {
+    event_id: String,
+    service_id: String,
+    service_name: String,
+    timestamp: DateTime<Utc>,
+    session_id: Option<String>,
+}
+
+/// The key attributes of the activity index, for the cursor.
+#[derive(serde::Deserialize)]
+struct StoredActivityKey {
+    sk: String,
+    activity_time: String,
+}
+
+fn malformed(what: &str, e: serde_dynamo::Error) -> StoreError {
+    StoreError::Malformed(format!("{what}: {e}"))
 }
 
 fn service_from(item: &Item) -> Result<Option<ServiceEntry>, StoreError> {
+    let stored: StoredService = serde_dynamo::from_item(item.clone()).map_err(|e| malformed("service item", e))?;
     // A service item whose step 2 has not run yet (crash between the steps) has no
     // last_accessed: it is not shown until the redelivery completes it.
-    if !item.contains_key(LAST_ACCESSED) {
+    let (Some(last_accessed), Some(service_name)) = (stored.last_accessed, stored.service_name) else {
         return Ok(None);
-    }
-    let login_count = item.get(LOGIN_COUNT).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+    };
     Ok(Some(ServiceEntry {
-        service_id: get_s(item, SERVICE_ID)?,
-        service_name: get_s(item, SERVICE_NAME)?,
-        last_accessed: get_time(item, LAST_ACCESSED)?,
-        login_count,
+        service_id: stored.service_id,
+        service_name,
+        last_accessed,
+        login_count: stored.login_count,
     }))
 }
 
 fn activity_from(item: &Item) -> Result<ActivityItem, StoreError> {
+    let a: StoredActivity = serde_dynamo::from_item(item.clone()).map_err(|e| malformed("activity item", e))?;
     Ok(ActivityItem {
-        event_id: get_s(item, EVENT_ID)?,
-        service_id: get_s(item, SERVICE_ID)?,
-        service_name: get_s(item, SERVICE_NAME)?,
-        timestamp: get_time(item, TIMESTAMP)?,
-        session_id: item.get(SESSION_ID).and_then(|v| v.as_s().ok()).cloned(),
+        event_id: a.event_id,
+        service_id: a.service_id,
+        service_name: a.service_name,
+        timestamp: a.timestamp,
+        session_id: a.session_id,
     })
 }
 
@@ -249,9 +291,15 @@ impl ActivityReader for DynamoActivityStore {
             .map_err(|e| sdk("Query", classify_sdk_error(&e)))?;
         let items = page.items().iter().map(activity_from).collect::<Result<Vec<_>, _>>()?;
         let next = match page.last_evaluated_key {
-            Some(k) if !k.is_empty() => Some(Cursor { sk: get_s(&k, SK)?, activity_time: get_s(&k, ACTIVITY_TIME)? }),
+            Some(k) if !k.is_empty() => {
+                let key: StoredActivityKey = serde_dynamo::from_item(k).map_err(|e| malformed("page key", e))?;
+                Some(Cursor { sk: key.sk, activity_time: key.activity_time })
+            }
             _ => None,
         };
         Ok(ActivityPage { items, next })
     }
 }
+
+#[cfg(test)]
+mod tests;

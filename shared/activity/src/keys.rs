@@ -34,6 +34,8 @@ pub const EVENT_ID: &str = "event_id";
 pub const TIMESTAMP: &str = "timestamp";
 pub const SESSION_ID: &str = "session_id";
 pub const RECORDED_AT: &str = "recorded_at";
+/// Hash of what the event says: a reused event id with other content is refused.
+pub const CONTENT_HASH: &str = "content_hash";
 
 pub fn user_pk(user: &UserId) -> String {
     format!("{USER_PREFIX}{user}")

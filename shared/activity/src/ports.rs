@@ -22,19 +22,22 @@ pub enum StoreError {
     Sdk { operation: &'static str, failure: SdkFailure },
     #[error("stored item is malformed: {0}")]
     Malformed(String),
+    #[error("event id {event_id} was already recorded with different content")]
+    EventIdReused { event_id: String },
 }
 
 impl Classify for StoreError {
     fn class(&self) -> ErrorClass {
         match self {
             StoreError::Sdk { failure, .. } => failure.class,
-            StoreError::Malformed(_) => ErrorClass::Permanent,
+            StoreError::Malformed(_) | StoreError::EventIdReused { .. } => ErrorClass::Permanent,
         }
     }
     fn kind(&self) -> &'static str {
         match self {
             StoreError::Sdk { .. } => "activity_store",
             StoreError::Malformed(_) => "activity_item_malformed",
+            StoreError::EventIdReused { .. } => "event_id_reused",
         }
     }
 }

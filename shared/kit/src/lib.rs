@@ -21,6 +21,8 @@ pub mod publisher;
 pub mod queue;
 pub mod sdk;
 pub mod telemetry;
+/// Fakes of the kit's ports for other crates' tests (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 #[cfg(test)]

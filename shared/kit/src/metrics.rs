@@ -39,8 +39,13 @@ pub fn init(namespace: &str, function: &str) {
 
 /// Writes the metrics gathered since the last flush (call once per invocation).
 pub fn flush() {
+    flush_to(std::io::stdout());
+}
+
+/// [`flush`] to another writer (benches measure the cost without the output).
+pub fn flush_to<W: std::io::Write>(writer: W) {
     if let Some(collector) = COLLECTOR.get() {
-        if let Err(e) = collector.flush(std::io::stdout()) {
+        if let Err(e) = collector.flush(writer) {
             warn!(error = %e, "could not write metrics");
         }
     }
