@@ -21,8 +21,6 @@ const MOTO_LAUNCHER: &str = include_str!("../moto_server.py");
 pub enum EmulatorError {
     #[error("the emulator is not installed: {0} is missing (run `make venv` or install moto[server] into the venv)")]
     NotInstalled(PathBuf),
-    #[error("cannot find a free port")]
-    NoFreePort(#[source] std::io::Error),
     #[error("cannot start {path}")]
     Spawn {
         path: PathBuf,
@@ -73,16 +71,12 @@ impl Emulator {
         if !binary.is_file() {
             return Err(EmulatorError::NotInstalled(binary));
         }
-        let port = match port {
-            Some(p) => p,
-            None => free_port().map_err(EmulatorError::NoFreePort)?,
-        };
         let started = Instant::now();
         // moto's own server, started through our launcher, which gives DynamoDB its
         // item-level atomicity back (see infra/local/moto_server.py for why).
         let mut command = Command::new(Self::python(venv));
         command
-            .args(["-c", MOTO_LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", MOTO_LAUNCHER, "-H", "127.0.0.1", "-p", &port.unwrap_or(0).to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -91,15 +85,34 @@ impl Emulator {
         // moto logs every request; keep it at debug level, and the last lines
         // for the error message if start-up fails.
         let recent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        // The launcher binds first and then says which port it got: no other
+        // process can take the port between choosing and binding.
+        let (bound_tx, mut bound_rx) = tokio::sync::mpsc::channel::<u16>(1);
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(drain(out, recent.clone()));
+            tokio::spawn(drain(out, recent.clone(), Some(bound_tx)));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(drain(err, recent.clone()));
+            tokio::spawn(drain(err, recent.clone(), None));
         }
+        let deadline = started + READY_DEADLINE;
+        let port = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let output = recent.lock().map(|l| l.join("\n")).unwrap_or_default();
+                return Err(EmulatorError::Exited { status: status.to_string(), output });
+            }
+            match tokio::time::timeout(POLL_INTERVAL, bound_rx.recv()).await {
+                Ok(Some(port)) => break port,
+                Ok(None) | Err(_) if Instant::now() >= deadline => {
+                    return Err(EmulatorError::NotReady {
+                        endpoint: "127.0.0.1 (port not reported)".to_owned(),
+                        timeout: READY_DEADLINE,
+                    });
+                }
+                _ => {}
+            }
+        };
         let endpoint = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        let deadline = started + READY_DEADLINE;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 let output = recent.lock().map(|l| l.join("\n")).unwrap_or_default();
@@ -163,20 +176,24 @@ pub async fn reset(http: &reqwest::Client, endpoint: &str) -> Result<(), Emulato
     Ok(())
 }
 
-/// Asks the OS for a free port. Another process could take it before the
-/// emulator binds it; the readiness wait then fails loudly, not silently.
-pub fn free_port() -> std::io::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
-
-async fn drain<R>(reader: R, recent: std::sync::Arc<std::sync::Mutex<Vec<String>>>)
-where
+async fn drain<R>(
+    reader: R,
+    recent: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    mut bound: Option<tokio::sync::mpsc::Sender<u16>>,
+) where
     R: tokio::io::AsyncRead + Unpin,
 {
     const KEEP: usize = 20;
     let mut lines = BufReader::new(reader).lines();
     while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(port) = line.strip_prefix("moto listening on ").and_then(|a| a.rsplit(':').next()?.parse().ok()) {
+            if let Some(tx) = bound.take() {
+                // The receiver only goes away once start() has given up.
+                if tx.send(port).await.is_err() {
+                    tracing::debug!("emulator port reported after start-up gave up");
+                }
+            }
+        }
         tracing::trace!(target: "local_stack::emulator", "{line}");
         if let Ok(mut recent) = recent.lock() {
             if recent.len() == KEEP {

@@ -62,7 +62,10 @@ pub fn read(workspace: &Path) -> anyhow::Result<StackState> {
 /// Whether a process with this pid exists (Linux: /proc; signal 0 elsewhere).
 pub fn is_alive(pid: u32) -> bool {
     if Path::new("/proc").is_dir() {
-        return Path::new(&format!("/proc/{pid}")).exists();
+        // A pid left by a stack that was killed outright may since belong to another
+        // program: only a live `local-stack` counts (and may be signalled).
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
+        return exe.is_ok_and(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("local-stack")));
     }
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
