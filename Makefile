@@ -13,7 +13,7 @@ export AWS_REGION LOCAL_JWT_SECRET
 LOCAL_STACK := target/debug/local-stack
 FUNCTIONS := record-login query-api
 
-.PHONY: help venv build run stop token test lint fmt bench package deploy clean
+.PHONY: help venv build run stop token test lint fmt bench arm64 package deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -53,10 +53,20 @@ lint: venv ## cfn-lint, rustfmt, clippy
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
+ARM64 := aarch64-unknown-linux-gnu
+ARM64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
+
 bench: venv ## Measure the kit, record-login, sizes and memory; writes docs/benchmarks.md
 	$(CARGO) build --release --workspace --bins
+	@if command -v aarch64-linux-gnu-gcc >/dev/null && rustup target list --installed 2>/dev/null | grep -q $(ARM64); then \
+	  $(MAKE) --no-print-directory arm64; \
+	else echo "bench: no arm64 cross toolchain; sizes are for the host only (see make arm64)"; fi
 	$(CARGO) build --workspace --bins
 	$(CARGO) run --release -p bench -- --out docs/benchmarks.md
+
+arm64: ## Release function binaries for Lambda's arm64 (needs: rustup target add $(ARM64); apt install gcc-aarch64-linux-gnu)
+	$(ARM64_ENV) $(CARGO) build --release --target $(ARM64) $(foreach f,$(FUNCTIONS),-p $(f))
 
 package: ## Release bootstrap zips per function in target/lambda/ (host architecture)
 	$(CARGO) build --release $(foreach f,$(FUNCTIONS),-p $(f))
