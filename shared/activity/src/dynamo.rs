@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use kit::sdk::{classify_sdk_error, SdkFailure};
@@ -96,19 +97,11 @@ impl DynamoActivityStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) => {
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) =
-                    err.as_service_error()
-                {
-                    let reasons = c.cancellation_reasons();
-                    let first = reasons.first().and_then(|r| r.code());
-                    if first == Some("ConditionalCheckFailed") {
-                        self.ensure_same_content(e).await?;
-                        return Ok(false);
-                    }
-                }
-                Err(sdk("TransactWriteItems", classify_sdk_error(&err)))
+            Err(err) if err.as_service_error().is_some_and(event_already_recorded) => {
+                self.ensure_same_content(e).await?;
+                Ok(false)
             }
+            Err(err) => Err(sdk("TransactWriteItems", classify_sdk_error(&err))),
         }
     }
 
@@ -173,6 +166,16 @@ impl LoginRecorder for DynamoActivityStore {
         let newest_for_service = self.advance_last_accessed(e).await?;
         Ok(Recorded { new_event, newest_for_service })
     }
+}
+
+/// Whether a failed append means "this event is already in the log": the
+/// transaction was cancelled by the activity put's condition (the first item), not
+/// by a conflict or throttling (retryable) or a failed count update.
+fn event_already_recorded(err: &TransactWriteItemsError) -> bool {
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = err else {
+        return false;
+    };
+    cancelled.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
 }
 
 type Item = HashMap<String, AttributeValue>;
