@@ -40,10 +40,12 @@ ifneq ($(origin USER),command line)
 endif
 	@$(LOCAL_STACK) token --user "$(USER)"
 
-test: venv ## Lint the template, build once, run every test
+test: venv ## Lint the template, build once, run every test, then clippy
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(CARGO) fmt --all -- --check
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 lint: venv ## cfn-lint, rustfmt, clippy
 	$(VENV)/bin/cfn-lint infra/template.yaml
