@@ -24,7 +24,8 @@ pub fn options_or_skip(test: &str) -> Option<StackOptions> {
 /// `target/debug/examples`, holding examples/echo.rs freshly built: `cargo
 /// test` builds examples but `cargo test --test x` does not, so build it here
 /// once per test binary (a no-op when up to date; cargo holds no lock while
-/// tests run).
+/// tests run). `--workspace` keeps the feature set of every other build, so
+/// only the example itself is ever compiled here.
 pub fn examples_dir() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
@@ -35,7 +36,7 @@ pub fn examples_dir() -> PathBuf {
                 exe.parent().and_then(|deps| deps.parent()).map(|debug| debug.join("examples")).expect("target dir");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = std::process::Command::new(cargo)
-                .args(["build", "-p", "local-stack", "--example", "echo"])
+                .args(["build", "--workspace", "--example", "echo"])
                 .status()
                 .expect("cargo build --example echo");
             assert!(status.success(), "building examples/echo.rs failed");
