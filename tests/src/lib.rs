@@ -172,25 +172,31 @@ impl Driver {
         self.peek_all(&url).await
     }
 
+    /// One ReceiveMessage call: up to 10 messages with their attributes.
+    async fn receive_batch(&self, url: &str, visibility_secs: i32) -> Vec<aws_sdk_sqs::types::Message> {
+        self.sqs()
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .visibility_timeout(visibility_secs)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("ReceiveMessage")
+            .messages
+            .unwrap_or_default()
+    }
+
     /// Receives everything visible in a queue and deletes it.
     pub async fn receive_all(&self, url: &str) -> Vec<Received> {
         let mut out = Vec::new();
         loop {
-            let got = self
-                .sqs()
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages(10)
-                .message_attribute_names("All")
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .expect("ReceiveMessage");
-            let messages = got.messages();
+            let messages = self.receive_batch(url, 30).await;
             if messages.is_empty() {
                 return out;
             }
-            for m in messages {
+            for m in &messages {
                 out.push(received(m));
                 if let Some(rh) = m.receipt_handle() {
                     self.sqs().delete_message().queue_url(url).receipt_handle(rh).send().await.expect("DeleteMessage");
@@ -199,25 +205,16 @@ impl Driver {
         }
     }
 
-    /// Receives everything visible without consuming it (visibility reset to 0).
+    /// Receives everything visible without consuming it (made visible again at the end).
     async fn peek_all(&self, url: &str) -> Vec<Received> {
         let mut out = Vec::new();
         let mut handles = Vec::new();
         loop {
-            let got = self
-                .sqs()
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages(10)
-                .message_attribute_names("All")
-                .visibility_timeout(30)
-                .send()
-                .await
-                .expect("ReceiveMessage");
-            if got.messages().is_empty() {
+            let messages = self.receive_batch(url, 30).await;
+            if messages.is_empty() {
                 break;
             }
-            for m in got.messages() {
+            for m in &messages {
                 out.push(received(m));
                 handles.extend(m.receipt_handle().map(str::to_owned));
             }
