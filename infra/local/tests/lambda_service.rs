@@ -242,25 +242,29 @@ async fn failed_init_fails_invocations_instead_of_hanging() {
 }
 
 /// A schedule fires at its mark with EventBridge's Scheduled Event (a
-/// one-off `at(...)` two seconds ahead, set through a parameter override).
+/// one-off `at(...)` a few seconds ahead, set through a parameter override).
 #[tokio::test]
 async fn schedules_fire_at_their_marks() {
     let Some(options) = common::options_or_skip("schedules_fire_at_their_marks") else {
         return;
     };
+    // Build the example first: on a cold target that alone can take longer than
+    // the lead time, and a one-off schedule whose mark has passed never fires.
+    let bin_dir = common::examples_dir();
     use chrono::Timelike as _;
-    let at = (chrono::Utc::now() + chrono::TimeDelta::seconds(2)).with_nanosecond(0).expect("whole second");
+    let at = (chrono::Utc::now() + chrono::TimeDelta::seconds(6)).with_nanosecond(0).expect("whole second");
     let stack = LocalStack::start(
         options
             .with_template(common::echo_template())
-            .with_bin_dir(common::examples_dir())
+            .with_bin_dir(bin_dir)
             .with_stack_name("s")
             .with_parameter("TickAt", at.format("at(%Y-%m-%dT%H:%M:%S)").to_string())
             .without_pollers(),
     )
     .await
     .expect("stack starts");
-    eventually("the scheduled invocation", Duration::from_secs(10), || async {
+    assert!(chrono::Utc::now() < at, "the stack took too long to start for this test's lead time");
+    eventually("the scheduled invocation", Duration::from_secs(20), || async {
         stack.function_logs("Echo").iter().any(|l| l.contains("echo scheduled: Scheduled Event"))
     })
     .await;
