@@ -31,20 +31,6 @@ fn pid_of(binary: &Path) -> Option<u32> {
     })
 }
 
-async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
-    use aws_sdk_sqs::types::QueueAttributeName as A;
-    let Ok(out) = sqs.get_queue_attributes().queue_url(url).attribute_names(A::All).send().await else {
-        return u64::MAX;
-    };
-    let Some(a) = out.attributes() else {
-        return u64::MAX;
-    };
-    [A::ApproximateNumberOfMessages, A::ApproximateNumberOfMessagesNotVisible]
-        .iter()
-        .map(|k| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
-        .sum()
-}
-
 async fn count_activity(ddb: &aws_sdk_dynamodb::Client, table: &str, user: &str) -> usize {
     let mut total = 0usize;
     let mut start = None;
@@ -140,7 +126,9 @@ pub async fn measure(workspace: &Path, runs: usize, records: usize) -> anyhow::R
         send_logins(&sqs, &queue, &user, records).await?;
         let deadline = t0 + Duration::from_secs(600);
         loop {
-            if count_activity(&ddb, &table, &user).await >= records && queue_depth(&sqs, &queue).await == 0 {
+            if count_activity(&ddb, &table, &user).await >= records
+                && local_stack::queues::depth(&sqs, &queue).await.ok() == Some(0)
+            {
                 break;
             }
             anyhow::ensure!(Instant::now() < deadline, "run {run}: not drained in 10 minutes");

@@ -146,22 +146,9 @@ impl Driver {
     /// Waits until `login-events` holds no visible or in-flight message.
     pub async fn wait_drained(&self) {
         let url = self.queue_url("LoginEventsQueue");
+        let sqs = self.sqs();
         eventually("login-events drained", Duration::from_secs(60), || async {
-            let attrs = self
-                .sqs()
-                .get_queue_attributes()
-                .queue_url(&url)
-                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-                .send()
-                .await
-                .ok()?;
-            let a = attrs.attributes()?;
-            let n =
-                |k: aws_sdk_sqs::types::QueueAttributeName| a.get(&k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(1);
-            let total = n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-                + n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-                + n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed);
-            (total == 0).then_some(())
+            (local_stack::queues::depth(&sqs, &url).await.ok()? == 0).then_some(())
         })
         .await;
     }

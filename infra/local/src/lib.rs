@@ -22,6 +22,7 @@ pub mod invoke_api;
 pub mod lambda;
 pub mod options;
 pub mod provision;
+pub mod queues;
 mod server;
 pub mod sources;
 mod stack;

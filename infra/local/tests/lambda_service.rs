@@ -7,7 +7,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use local_stack::{Fault, InvokeOutcome, LocalStack};
 use serde_json::{json, Value};
 
@@ -90,19 +89,7 @@ async fn sqs_source_deletes_successes_and_leaves_failures_to_redrive() {
     // The failing record is received twice (maxReceiveCount 2), then moved to the DLQ.
     let depth = |url: String| {
         let sqs = sqs.clone();
-        async move {
-            let attrs = sqs
-                .get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-                .send()
-                .await
-                .expect("attributes")
-                .attributes
-                .unwrap_or_default();
-            attrs.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>()
-        }
+        async move { local_stack::queues::depth(&sqs, &url).await.expect("queue attributes") }
     };
     eventually("the failing record in the DLQ", Duration::from_secs(30), || {
         let dlq = dlq.clone();

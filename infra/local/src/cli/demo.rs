@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use clap::Args;
 use local_stack::{mint_token, sdk_config, TokenRequest, DEFAULT_JWT_SECRET};
 use serde::Deserialize;
@@ -227,16 +227,7 @@ async fn wait_drained(
     loop {
         let mut pending = 0u64;
         for url in urls.values() {
-            let attrs = sqs
-                .get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-                .send()
-                .await?
-                .attributes
-                .unwrap_or_default();
-            pending += attrs.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>();
+            pending += local_stack::queues::depth(sqs, url).await?;
         }
         if pending == 0 {
             println!("Drained: {}.", queues.join(", "));
