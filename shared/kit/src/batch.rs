@@ -65,6 +65,21 @@ pub enum Outcome {
 pub trait Step<T>: Send + Sync + 'static {
     type Error: Classify + std::error::Error + Send + Sync + 'static;
     async fn handle(&self, ctx: &RecordContext, input: T) -> Result<Outcome, Self::Error>;
+
+    /// Called after the record was safely put on the DLQ, so the workflow's state can
+    /// say so (a report shown as FAILED rather than stuck). Best effort: the dead
+    /// letter already holds the reason, so a failure here is only logged.
+    async fn dead_lettered(&self, _ctx: &RecordContext, _letter: &DeadLetterNotice) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// What a step hears about its own dead-lettered record.
+#[derive(Debug, Clone)]
+pub struct DeadLetterNotice {
+    pub kind: String,
+    pub class: ErrorClass,
+    pub reason: String,
 }
 
 /// How a record ended, as the runner settles it.
@@ -295,7 +310,7 @@ impl<Q: QueueOps> Parts<Q> {
             step: self.step.clone(),
             message_id: message_id.clone(),
             correlation_id,
-            workflow_id: None,
+            workflow_id: decoded.as_ref().ok().and_then(|d| d.workflow_id.clone()),
             receive_count,
             first_received_at,
             group_id,
@@ -308,14 +323,19 @@ impl<Q: QueueOps> Parts<Q> {
                 if let Some(w) = &d.workflow_id {
                     span.record("workflow_id", w.as_str());
                 }
-                let ctx = RecordContext { workflow_id: d.workflow_id.clone(), ..ctx.clone() };
-                run_isolated(step, ctx, d.input, self.budget(deadline)).instrument(span.clone()).await
+                run_isolated(step.clone(), ctx.clone(), d.input, self.budget(deadline)).instrument(span.clone()).await
             }
         };
-        self.settle(&record, &ctx, result).instrument(span).await
+        self.settle(&record, &ctx, result, step).instrument(span).await
     }
 
-    async fn settle(&self, record: &SqsMessage, ctx: &RecordContext, result: Result<Outcome, Failure>) -> Settlement {
+    async fn settle<T, S: Step<T>>(
+        &self,
+        record: &SqsMessage,
+        ctx: &RecordContext,
+        result: Result<Outcome, Failure>,
+        step: Arc<S>,
+    ) -> Settlement {
         let failure = match result {
             Ok(outcome) => {
                 match outcome {
@@ -353,6 +373,10 @@ impl<Q: QueueOps> Parts<Q> {
             Ok(()) => {
                 m::record_dead_lettered(&failure.kind);
                 error!(error_kind = %failure.kind, error_class = %failure.class, reason = %letter.reason, "record sent to the dead-letter queue");
+                let notice = DeadLetterNotice { kind: failure.kind.clone(), class: failure.class, reason: letter.reason };
+                if let Err(e) = step.dead_lettered(ctx, &notice).await {
+                    warn!(error = %chain(&e), "could not record the dead letter in the workflow's state");
+                }
                 Settlement::DeadLettered { kind: failure.kind }
             }
             Err(e) => {

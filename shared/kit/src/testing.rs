@@ -127,3 +127,55 @@ impl<T: IdempotencyStore> IdempotencyStore for std::sync::Arc<T> {
         (**self).release(key, owner).await
     }
 }
+
+/// Keeps every published envelope (as JSON), for assertions on what a step announced.
+#[derive(Debug, Default)]
+pub struct RecordingPublisher {
+    published: Mutex<Vec<serde_json::Value>>,
+    /// Publishes still to fail (retryable), for testing the paths after a lost publish.
+    failures_left: Mutex<u32>,
+}
+
+impl RecordingPublisher {
+    pub fn published(&self) -> Vec<serde_json::Value> {
+        self.published.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+    pub fn of_type(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.published().into_iter().filter(|e| e["type"] == kind).collect()
+    }
+    pub fn fail_next(&self, n: u32) {
+        if let Ok(mut f) = self.failures_left.lock() {
+            *f = n;
+        }
+    }
+}
+
+#[async_trait]
+impl crate::publisher::EventPublisher for RecordingPublisher {
+    async fn publish<M: crate::Message>(
+        &self,
+        event: &crate::Envelope<M>,
+    ) -> Result<(), crate::publisher::PublishError> {
+        if let Ok(mut f) = self.failures_left.lock() {
+            if *f > 0 {
+                *f -= 1;
+                return Err(crate::publisher::PublishError::Sns(crate::sdk::SdkFailure::retryable("injected")));
+            }
+        }
+        let value = serde_json::to_value(event).map_err(crate::publisher::PublishError::Serialise)?;
+        if let Ok(mut p) = self.published.lock() {
+            p.push(value);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<T: crate::publisher::EventPublisher> crate::publisher::EventPublisher for std::sync::Arc<T> {
+    async fn publish<M: crate::Message>(
+        &self,
+        event: &crate::Envelope<M>,
+    ) -> Result<(), crate::publisher::PublishError> {
+        (**self).publish(event).await
+    }
+}

@@ -1,0 +1,186 @@
+//! Zendesk Tickets API: create with `Idempotency-Key`, find by `external_id`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::clients::http::{retry_after, HttpError};
+use crate::ports::TicketDesk;
+use crate::request::ReportRequest;
+use crate::secrets::CachedSecret;
+
+const SERVICE: &str = "Zendesk";
+
+/// The ticket for one report. Built only from the report, so a retry sends the
+/// same body and Zendesk's idempotency check accepts it as the same request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewTicket {
+    #[serde(skip)]
+    pub idempotency_key: String,
+    pub subject: String,
+    pub comment: Comment,
+    pub external_id: String,
+    pub requester: Requester,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comment {
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Requester {
+    pub email: String,
+}
+
+impl NewTicket {
+    pub fn for_report(req: &ReportRequest) -> Self {
+        let events: Vec<&str> = req.event_ids.iter().map(|e| e.as_str()).collect();
+        let body = format!(
+            "A user reported {} activity log event(s) as suspicious.\n\nReport: {}\nReported at: {}\nEvents: {}",
+            events.len(),
+            req.report_id,
+            activity::domain::render_time(req.reported_at),
+            events.join(", "),
+        );
+        Self {
+            idempotency_key: req.report_id.to_string(),
+            subject: "Suspicious activity reported".to_owned(),
+            comment: Comment { body },
+            external_id: req.report_id.to_string(),
+            requester: Requester { email: req.email.clone() },
+            tags: vec!["suspicious_activity".to_owned()],
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    ticket: &'a NewTicket,
+}
+
+#[derive(Deserialize)]
+struct TicketBody {
+    ticket: TicketRef,
+}
+
+#[derive(Deserialize)]
+struct TicketList {
+    tickets: Vec<TicketRef>,
+}
+
+#[derive(Deserialize)]
+struct TicketRef {
+    id: u64,
+}
+
+/// Zendesk's error body: `{"error": "RecordInvalid", "description": ...}`. Only the
+/// code is kept: descriptions can echo the request.
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: Option<serde_json::Value>,
+}
+
+pub struct ZendeskClient {
+    http: reqwest::Client,
+    base_url: String,
+    email: String,
+    token: CachedSecret,
+}
+
+impl ZendeskClient {
+    pub fn new(base_url: &str, email: impl Into<String>, token: CachedSecret, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
+        Self { http, base_url: base_url.trim_end_matches('/').to_owned(), email: email.into(), token }
+    }
+
+    async fn authorization(&self) -> Result<String, HttpError> {
+        let token = self
+            .token
+            .get()
+            .await
+            .map_err(|e| HttpError::Credentials { service: SERVICE, message: kit::error::chain(&e) })?;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}/token:{token}", self.email));
+        Ok(format!("Basic {basic}"))
+    }
+
+    async fn check(&self, resp: reqwest::Response) -> Result<reqwest::Response, HttpError> {
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        if status == 401 {
+            self.token.invalidate().await;
+        }
+        let retry_after = retry_after(resp.headers());
+        let code = resp.json::<ErrorBody>().await.ok().and_then(|b| b.error).map(|v| match v {
+            serde_json::Value::String(s) => s,
+            other => other.get("title").and_then(|t| t.as_str()).unwrap_or("error").to_owned(),
+        });
+        Err(HttpError::Status { service: SERVICE, status, code, retry_after })
+    }
+}
+
+fn body_error(e: reqwest::Error) -> HttpError {
+    HttpError::Body { service: SERVICE, message: e.to_string() }
+}
+
+#[async_trait]
+impl TicketDesk for ZendeskClient {
+    async fn find(&self, external_id: &str) -> Result<Option<u64>, HttpError> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v2/tickets.json", self.base_url))
+            .query(&[("external_id", external_id)])
+            .header("Authorization", self.authorization().await?)
+            .send()
+            .await
+            .map_err(|e| HttpError::transport(SERVICE, &e))?;
+        let list: TicketList = self.check(resp).await?.json().await.map_err(body_error)?;
+        Ok(list.tickets.iter().map(|t| t.id).min())
+    }
+
+    async fn create(&self, ticket: &NewTicket) -> Result<u64, HttpError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v2/tickets.json", self.base_url))
+            .header("Authorization", self.authorization().await?)
+            .header("Idempotency-Key", &ticket.idempotency_key)
+            .json(&CreateBody { ticket })
+            .send()
+            .await
+            .map_err(|e| HttpError::transport(SERVICE, &e))?;
+        let created: TicketBody = self.check(resp).await?.json().await.map_err(body_error)?;
+        Ok(created.ticket.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::ReportSubmission;
+
+    fn request() -> ReportRequest {
+        ReportRequest::parse(ReportSubmission {
+            report_id: "8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10".into(),
+            user_id: "user-1".into(),
+            email: "someone@example.gov.uk".into(),
+            event_ids: vec!["e-1".into(), "e-2".into()],
+            reported_at: "2024-06-01T12:00:00Z".parse().unwrap(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_ticket_is_the_same_on_every_attempt() {
+        let a = serde_json::to_value(NewTicket::for_report(&request())).unwrap();
+        let b = serde_json::to_value(NewTicket::for_report(&request())).unwrap();
+        assert_eq!(a, b, "the idempotency key only holds for an identical body");
+        assert_eq!(a["external_id"], "8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10");
+        assert!(a.get("idempotency_key").is_none(), "the key travels as a header");
+        assert!(a["comment"]["body"].as_str().unwrap().contains("e-1, e-2"));
+    }
+}

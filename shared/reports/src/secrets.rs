@@ -1,0 +1,70 @@
+//! Provider credentials from AWS Secrets Manager, fetched on first use and cached.
+//!
+//! Fetched lazily (not at start-up) so a Secrets Manager hiccup fails a record,
+//! which is retried, rather than the cold start, which would fail the whole batch.
+//! Cached for `ttl` so a rotation is picked up without a redeploy.
+
+use std::time::{Duration, Instant};
+
+use kit::sdk::{classify_sdk_error, SdkFailure};
+use kit::{Classify, ErrorClass};
+use tokio::sync::Mutex;
+
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("Secrets Manager GetSecretValue for {name} failed: {failure}")]
+    Fetch { name: String, failure: SdkFailure },
+    #[error("secret {name} has no string value")]
+    Empty { name: String },
+}
+
+impl Classify for SecretError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SecretError::Fetch { failure, .. } => failure.class,
+            SecretError::Empty { .. } => ErrorClass::Permanent,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        "secret_unavailable"
+    }
+}
+
+pub struct CachedSecret {
+    client: aws_sdk_secretsmanager::Client,
+    name: String,
+    ttl: Duration,
+    value: Mutex<Option<(String, Instant)>>,
+}
+
+impl CachedSecret {
+    pub fn new(client: aws_sdk_secretsmanager::Client, name: impl Into<String>) -> Self {
+        Self { client, name: name.into(), ttl: DEFAULT_TTL, value: Mutex::new(None) }
+    }
+
+    pub async fn get(&self) -> Result<String, SecretError> {
+        let mut cached = self.value.lock().await;
+        if let Some((value, at)) = cached.as_ref() {
+            if at.elapsed() < self.ttl {
+                return Ok(value.clone());
+            }
+        }
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.name)
+            .send()
+            .await
+            .map_err(|e| SecretError::Fetch { name: self.name.clone(), failure: classify_sdk_error(&e) })?;
+        let value = out.secret_string.filter(|s| !s.is_empty()).ok_or(SecretError::Empty { name: self.name.clone() })?;
+        *cached = Some((value.clone(), Instant::now()));
+        Ok(value)
+    }
+
+    /// Forgets the value (the provider refused it: it may have been rotated).
+    pub async fn invalidate(&self) {
+        *self.value.lock().await = None;
+    }
+}
