@@ -28,6 +28,6 @@ pub mod testing;
 #[cfg(test)]
 mod batch_tests;
 
-pub use batch::{BatchRunner, RecordContext};
+pub use batch::{BatchRunner, DeadLetterNotice, RecordContext};
 pub use envelope::{Envelope, Message};
 pub use error::{Classify, ErrorClass};

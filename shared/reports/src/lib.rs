@@ -14,6 +14,7 @@
 //! deterministic event id (TxMA).
 
 pub mod clients;
+pub mod config;
 pub mod dynamo;
 pub mod error;
 pub mod messages;

@@ -26,3 +26,24 @@ async fn publish<P: EventPublisher, M: Message>(
     publisher.publish(&env).await?;
     Ok(())
 }
+
+/// For the steps after the first: a dead-lettered record shows on its report as
+/// FAILED with the reason, until a redrive moves the report on.
+pub async fn record_dead_letter<S: crate::ports::ReportStore>(
+    store: &S,
+    ctx: &kit::batch::RecordContext,
+    notice: &kit::batch::DeadLetterNotice,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::ReportError> {
+    let Some(report_id) = ctx.workflow_id.as_deref().and_then(|w| uuid::Uuid::parse_str(w).ok()) else {
+        return Ok(());
+    };
+    let failure = crate::report::Failure {
+        step: ctx.step.to_string(),
+        kind: notice.kind.clone(),
+        reason: notice.reason.clone(),
+        at: now,
+    };
+    store.mark_failed(&report_id, &failure).await?;
+    Ok(())
+}
