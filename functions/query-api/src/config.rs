@@ -4,6 +4,7 @@ use kit::config::{ConfigError, Env};
 
 pub struct Config {
     pub table: String,
+    pub reports_table: String,
     pub metrics_namespace: String,
 }
 
@@ -12,6 +13,7 @@ impl Config {
         let mut env = Env::from_process();
         let config = Self {
             table: env.required("ACTIVITY_TABLE_NAME"),
+            reports_table: env.required("REPORTS_TABLE_NAME"),
             metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
         };
         env.finish()?;

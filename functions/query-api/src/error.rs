@@ -15,8 +15,12 @@ pub enum ApiError {
     Forbidden,
     #[error("{0}")]
     BadRequest(String),
+    #[error("not found")]
+    NotFound,
     #[error("storage failed")]
     Store(#[from] activity::StoreError),
+    #[error("storage failed")]
+    Reports(#[from] reports::ports::StoreError),
 }
 
 impl IntoResponse for ApiError {
@@ -25,13 +29,18 @@ impl IntoResponse for ApiError {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Store(e) => {
+                tracing::error!(error = %chain(e), "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+            ApiError::Reports(e) => {
                 tracing::error!(error = %chain(e), "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
         let message = match &self {
-            ApiError::Store(_) => "something went wrong; try again later".to_owned(),
+            ApiError::Store(_) | ApiError::Reports(_) => "something went wrong; try again later".to_owned(),
             other => other.to_string(),
         };
         (status, Json(json!({ "error": code, "message": message }))).into_response()

@@ -1,4 +1,4 @@
-//! query-api: the HTTP API over the activity log (behind API Gateway's JWT authorizer).
+//! query-api: the HTTP API over the activity log and reports (behind API Gateway's JWT authorizer).
 
 mod auth;
 mod config;
@@ -12,6 +12,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     kit::metrics::init(&config.metrics_namespace, "query-api");
 
     let aws = kit::sdk::aws_config().await;
-    let store = activity::dynamo::DynamoActivityStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table);
-    lambda_http::run(routes::router(store)).await
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let stores = routes::Stores {
+        activity: activity::dynamo::DynamoActivityStore::new(dynamodb.clone(), config.table.clone()),
+        reports: reports::dynamo::DynamoReportStore::new(dynamodb, config.reports_table, config.table),
+    };
+    lambda_http::run(routes::router(stores)).await
 }

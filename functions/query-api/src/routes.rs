@@ -1,5 +1,9 @@
-//! Routes: `GET /users/{user_id}/services`, `GET /users/{user_id}/activity`, `GET /healthz`.
+//! Routes: `GET /users/{user_id}/services`, `GET /users/{user_id}/activity`,
+//! `GET /users/{user_id}/reports/{report_id}`, `GET /healthz`.
 
+mod report;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use activity::cursor::Cursor;
@@ -8,6 +12,7 @@ use activity::{ActivityReader, UserId};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use reports::ports::ReportReader;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -17,12 +22,19 @@ use crate::error::ApiError;
 const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 100;
 
-pub fn router<R: ActivityReader>(reader: R) -> Router {
+/// What the routes read from.
+pub struct Stores<R, P> {
+    pub activity: R,
+    pub reports: P,
+}
+
+pub fn router<R: ActivityReader, P: ReportReader>(stores: Stores<R, P>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/users/{user_id}/services", get(services::<R>))
-        .route("/users/{user_id}/activity", get(activity::<R>))
-        .with_state(Arc::new(reader))
+        .route("/users/{user_id}/services", get(services::<R, P>))
+        .route("/users/{user_id}/activity", get(activity::<R, P>))
+        .route("/users/{user_id}/reports/{report_id}", get(report::report::<R, P>))
+        .with_state(Arc::new(stores))
         // One EMF document per invocation, as for the SQS steps.
         .layer(axum::middleware::map_response(flush_metrics))
 }
@@ -50,13 +62,14 @@ struct ServiceView {
 }
 
 /// Seed 001's response shape, newest first.
-async fn services<R: ActivityReader>(
-    State(reader): State<Arc<R>>,
+async fn services<R: ActivityReader, P: ReportReader>(
+    State(stores): State<Arc<Stores<R, P>>>,
     caller: Caller,
     Path(user_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let user = user(&caller, &user_id)?;
-    let services: Vec<ServiceView> = reader
+    let services: Vec<ServiceView> = stores
+        .activity
         .services(&user)
         .await?
         .into_iter()
@@ -84,11 +97,24 @@ struct ActivityView {
     timestamp: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     session_id: Option<String>,
+    /// Present once the user reported this event as suspicious.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<ReportMark>,
+}
+
+#[derive(Serialize)]
+struct ReportMark {
+    report_id: String,
+    /// The report's status now (REQUESTED … COMPLETED), read from the report itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket_id: Option<u64>,
 }
 
 /// The activity log, newest first, `limit` items a page, `next` to continue.
-async fn activity<R: ActivityReader>(
-    State(reader): State<Arc<R>>,
+async fn activity<R: ActivityReader, P: ReportReader>(
+    State(stores): State<Arc<Stores<R, P>>>,
     caller: Caller,
     Path(user_id): Path<String>,
     Query(q): Query<PageQuery>,
@@ -105,11 +131,23 @@ async fn activity<R: ActivityReader>(
         None | Some("") => None,
         Some(text) => Some(Cursor::decode(text).map_err(|e| ApiError::BadRequest(e.to_string()))?),
     };
-    let page = reader.activity(&user, limit, after).await?;
+    let page = stores.activity.activity(&user, limit, after).await?;
+    // One batch read for the statuses of the reports on this page.
+    let report_ids: Vec<String> = page.items.iter().filter_map(|i| i.report_id.clone()).collect();
+    let statuses: HashMap<String, &'static str> = if report_ids.is_empty() {
+        HashMap::new()
+    } else {
+        stores.reports.statuses(&report_ids).await?.into_iter().map(|(id, s)| (id, s.as_str())).collect()
+    };
     let items: Vec<ActivityView> = page
         .items
         .into_iter()
         .map(|i| ActivityView {
+            report: i.report_id.map(|report_id| ReportMark {
+                status: statuses.get(&report_id).copied(),
+                report_id,
+                ticket_id: i.ticket_id,
+            }),
             event_id: i.event_id,
             service_id: i.service_id,
             service_name: i.service_name,

@@ -179,6 +179,12 @@ pub struct ActivityItem {
     pub timestamp: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// Set when the user reported this event as suspicious (seed 000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
+    /// The Zendesk ticket of that report, once created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<u64>,
 }
 
 /// Newest first; ties broken by service id so the order is stable.

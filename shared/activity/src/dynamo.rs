@@ -198,6 +198,8 @@ struct StoredActivity {
     service_name: String,
     timestamp: DateTime<Utc>,
     session_id: Option<String>,
+    report_id: Option<String>,
+    ticket_id: Option<u64>,
 }
 
 /// The key attributes of the activity index, for the cursor.
@@ -234,6 +236,8 @@ fn activity_from(item: &Item) -> Result<ActivityItem, StoreError> {
         service_name: a.service_name,
         timestamp: a.timestamp,
         session_id: a.session_id,
+        report_id: a.report_id,
+        ticket_id: a.ticket_id,
     })
 }
 

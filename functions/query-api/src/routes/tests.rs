@@ -45,15 +45,56 @@ impl ActivityReader for Fixture {
                 service_name: "A service name".into(),
                 timestamp: t("2022-08-04T08:50:39Z"),
                 session_id: None,
+                report_id: (i == 0).then(|| REPORT.to_owned()),
+                ticket_id: (i == 0).then_some(1001),
             })
             .collect();
         Ok(ActivityPage { items, next: Some(Cursor { sk: "EVENT#e1".into(), activity_time: "1#e1".into() }) })
     }
 }
 
+const REPORT: &str = "8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10";
+
+struct Reports;
+
+fn report() -> reports::Report {
+    reports::Report {
+        report_id: REPORT.into(),
+        user_id: "123456789".into(),
+        status: reports::ReportStatus::TicketCreated,
+        event_ids: vec!["e0".into()],
+        reported_at: t("2022-08-04T09:00:00Z"),
+        requested_at: t("2022-08-04T09:00:01Z"),
+        content_hash: Some("hash".into()),
+        ticket_id: Some(1001),
+        ticket_created_at: Some(t("2022-08-04T09:00:02Z")),
+        txma_event_id: None,
+        txma_sent_at: None,
+        notification_id: None,
+        email_sent_at: None,
+        completed_at: None,
+        rejection_reason: None,
+        failure: None,
+    }
+}
+
+#[async_trait]
+impl ReportReader for Reports {
+    async fn get(&self, id: &uuid::Uuid) -> Result<Option<reports::Report>, reports::ports::StoreError> {
+        Ok((id.to_string() == REPORT).then(report))
+    }
+    async fn statuses(&self, ids: &[String]) -> Result<Vec<(String, reports::ReportStatus)>, reports::ports::StoreError> {
+        Ok(ids.iter().filter(|i| *i == REPORT).map(|i| (i.clone(), reports::ReportStatus::TicketCreated)).collect())
+    }
+}
+
 async fn call(fixture: &str) -> (u16, Value) {
     let request = lambda_http::request::from_str(fixture).unwrap();
-    let response = router(Fixture).oneshot(request).await.unwrap();
+    call_request(request).await
+}
+
+async fn call_request(request: lambda_http::Request) -> (u16, Value) {
+    let response = router(Stores { activity: Fixture, reports: Reports }).oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
     (status, serde_json::from_slice(&body).unwrap())
@@ -108,4 +149,45 @@ async fn healthz_needs_no_claims() {
     let (status, body) = call(include_str!("../../../../events/query-api/healthz.json")).await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
+}
+
+/// The services fixture with another path (same claims: user 123456789).
+fn get(path: &str) -> lambda_http::Request {
+    let mut fixture: Value = serde_json::from_str(include_str!("../../../../events/query-api/get-services.json")).unwrap();
+    fixture["rawPath"] = Value::String(path.to_owned());
+    fixture["routeKey"] = Value::String(format!("GET {path}"));
+    fixture["requestContext"]["http"]["path"] = Value::String(path.to_owned());
+    fixture["pathParameters"] = Value::Null;
+    lambda_http::request::from_str(&fixture.to_string()).unwrap()
+}
+
+#[tokio::test]
+async fn a_users_own_report_shows_its_status_ids_and_timestamps() {
+    let (status, body) = call_request(get(&format!("/users/123456789/reports/{REPORT}"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "TICKET_CREATED");
+    assert_eq!(body["ticket_id"], 1001);
+    assert_eq!(body["timestamps"]["ticket_created_at"], "2022-08-04T09:00:02Z");
+    assert!(body["txma_event_id"].is_null());
+    assert!(body.get("content_hash").is_none(), "internal fields stay internal");
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_report_ids_are_404_and_400_and_others_reports_403() {
+    let (status, _) = call_request(get("/users/123456789/reports/11111111-2222-4333-8444-555555555555")).await;
+    assert_eq!(status, 404);
+    let (status, _) = call_request(get("/users/123456789/reports/not-a-uuid")).await;
+    assert_eq!(status, 400);
+    let (status, _) = call_request(get(&format!("/users/someone-else/reports/{REPORT}"))).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn reported_activity_items_show_their_report_and_its_status() {
+    let (status, body) = call_request(get("/users/123456789/activity")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"][0]["report"]["report_id"], REPORT);
+    assert_eq!(body["items"][0]["report"]["status"], "TICKET_CREATED");
+    assert_eq!(body["items"][0]["report"]["ticket_id"], 1001);
+    assert!(body["items"][1].get("report").is_none());
 }
