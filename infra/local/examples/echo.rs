@@ -61,5 +61,11 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         "function": std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
         "queue": std::env::var("ECHO_QUEUE_URL").ok(),
         "endpoint": std::env::var("AWS_ENDPOINT_URL").ok(),
+        "third_parties": {
+            "zendesk_url": std::env::var("ECHO_ZENDESK_URL").ok(),
+            "zendesk_email": std::env::var("ECHO_ZENDESK_EMAIL").ok(),
+            "notify_url": std::env::var("ECHO_NOTIFY_URL").ok(),
+            "notify_template_id": std::env::var("ECHO_NOTIFY_TEMPLATE_ID").ok(),
+        },
     }))
 }

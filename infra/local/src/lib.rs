@@ -9,13 +9,17 @@
 //!   settings and honours partial batch responses; fires schedules;
 //! - is API Gateway: HTTP API v2.0 events, with local HS256 JWTs in place of
 //!   the identity provider; and the Lambda Invoke API;
-//! - puts a fault-injection proxy between the functions and the emulator.
+//! - puts a fault-injection proxy between the functions and the emulator,
+//!   counting every AWS request by `Service.Operation`;
+//! - serves fakes of the third parties functions call (Zendesk, GOV.UK
+//!   Notify), with their credentials in Secrets Manager.
 //!
 //! Tests use [`LocalStack::start`]; developers use the `local-stack` CLI.
 
 mod child;
 pub mod emulator;
 pub mod error;
+pub mod fakes;
 pub mod fault_proxy;
 pub mod http_api;
 pub mod invoke_api;
@@ -32,12 +36,16 @@ use std::collections::BTreeMap;
 
 pub use emulator::{Emulator, EmulatorError};
 pub use error::StackError;
-pub use fault_proxy::{Fault, FaultInjector};
+pub use fakes::{
+    FakeServer, LOCAL_NOTIFY_API_KEY, LOCAL_NOTIFY_SECRET, LOCAL_NOTIFY_SERVICE_ID, LOCAL_NOTIFY_TEMPLATE_ID,
+    LOCAL_ZENDESK_EMAIL, LOCAL_ZENDESK_TOKEN,
+};
+pub use fault_proxy::{Fault, FaultInjector, RequestCounter};
 pub use http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest, DEFAULT_JWT_SECRET};
 pub use lambda::{InvokeError, InvokeOutcome, Invoker, Readiness};
 pub use options::{
     find_workspace_root, EmulatorMode, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT,
-    DEFAULT_REGION, DEFAULT_STACK_NAME,
+    CONTRACT_NOTIFY_PORT, CONTRACT_ZENDESK_PORT, DEFAULT_REGION, DEFAULT_STACK_NAME,
 };
 pub use provision::{LookupError, PhysicalResource, Provisioned};
 pub use stack::{sdk_config, LocalStack, RouteInfo};

@@ -12,6 +12,8 @@ use crate::http_api::jwt::DEFAULT_JWT_SECRET;
 pub const CONTRACT_EMULATOR_PORT: u16 = 4566;
 pub const CONTRACT_HTTP_PORT: u16 = 3000;
 pub const CONTRACT_INVOKE_PORT: u16 = 3001;
+pub const CONTRACT_ZENDESK_PORT: u16 = 4571;
+pub const CONTRACT_NOTIFY_PORT: u16 = 4572;
 pub const DEFAULT_REGION: &str = "eu-west-2";
 pub const DEFAULT_STACK_NAME: &str = "local";
 
@@ -53,6 +55,15 @@ pub struct StackOptions {
     pub run_schedules: bool,
     /// Put the fault proxy between functions and the emulator.
     pub fault_proxy: bool,
+    /// Serve the Zendesk and GOV.UK Notify fakes and point the template at them.
+    pub fakes: bool,
+    /// Zendesk fake address; port 0 picks a free port.
+    pub zendesk_addr: SocketAddr,
+    /// GOV.UK Notify fake address; port 0 picks a free port.
+    pub notify_addr: SocketAddr,
+    /// Secrets Manager secrets to create (name → string value), after those
+    /// the fakes need, so a name here wins.
+    pub secrets: BTreeMap<String, String>,
     /// Copy function output to stdout as `[name] line`.
     pub echo_function_logs: bool,
     /// How long `start` waits for every function's first `/next`.
@@ -94,17 +105,24 @@ impl StackOptions {
             run_pollers: true,
             run_schedules: true,
             fault_proxy: true,
+            fakes: true,
+            zendesk_addr: ephemeral,
+            notify_addr: ephemeral,
+            secrets: BTreeMap::new(),
             echo_function_logs: true,
             ready_timeout: Duration::from_secs(60),
             workspace,
         }
     }
 
-    /// The developer contract: emulator on 4566, HTTP API on 3000, Invoke API on 3001.
+    /// The developer contract: emulator on 4566, HTTP API on 3000, Invoke API
+    /// on 3001, Zendesk fake on 4571, Notify fake on 4572.
     pub fn on_contract_ports(mut self) -> Self {
         self.emulator = EmulatorMode::Spawn { port: Some(CONTRACT_EMULATOR_PORT) };
         self.http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_HTTP_PORT));
         self.invoke_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_INVOKE_PORT));
+        self.zendesk_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_ZENDESK_PORT));
+        self.notify_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_NOTIFY_PORT));
         self
     }
 
@@ -181,6 +199,30 @@ impl StackOptions {
 
     pub fn without_fault_proxy(mut self) -> Self {
         self.fault_proxy = false;
+        self
+    }
+
+    pub fn with_zendesk_addr(mut self, addr: SocketAddr) -> Self {
+        self.zendesk_addr = addr;
+        self
+    }
+
+    pub fn with_notify_addr(mut self, addr: SocketAddr) -> Self {
+        self.notify_addr = addr;
+        self
+    }
+
+    /// No Zendesk or Notify fake, and the template's parameters keep their
+    /// defaults (or your overrides).
+    pub fn without_fakes(mut self) -> Self {
+        self.fakes = false;
+        self
+    }
+
+    /// A Secrets Manager secret to create before functions start (replaces
+    /// one the fakes would create under the same name).
+    pub fn with_secret(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.secrets.insert(name.into(), value.into());
         self
     }
 

@@ -12,19 +12,20 @@ use tracing::{info, warn};
 
 use crate::emulator::Emulator;
 use crate::error::StackError;
-use crate::fault_proxy::{self, FaultInjector};
+use crate::fakes::{fake_parameters, fake_secrets};
+use crate::fault_proxy::{self, FaultInjector, RequestCounter};
 use crate::http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest};
 use crate::http_api::routes::{Route, RouteTable};
 use crate::http_api::{self, HttpApiState};
 use crate::lambda::{self, InvokeError, InvokeOutcome, Invoker, LaunchSettings, Readiness};
 use crate::options::{EmulatorMode, StackOptions};
-use crate::provision::{provision, Provisioned};
+use crate::provision::{ensure_secrets, provision, Provisioned};
 use crate::server::serve;
 use crate::sources::{ScheduleExpression, ScheduleRunner, SqsPoller};
 use crate::template::{
     types, FunctionEvent, FunctionSpec, HttpApiSpec, Resolver, RouteAuthSpec, StackContext, Template,
 };
-use crate::{invoke_api, jwt_settings, JwtSettings};
+use crate::{fakes, invoke_api, jwt_settings, JwtSettings};
 
 /// How long `shutdown` waits for each task before aborting it.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -46,9 +47,12 @@ pub struct LocalStack {
     proxy_endpoint: String,
     http_addr: SocketAddr,
     invoke_addr: SocketAddr,
+    zendesk_addr: Option<SocketAddr>,
+    notify_addr: Option<SocketAddr>,
     provisioned: Provisioned,
     invoker: Invoker,
     faults: FaultInjector,
+    requests: RequestCounter,
     sdk_config: SdkConfig,
     routes: Vec<RouteInfo>,
     jwt: JwtSettings,
@@ -79,14 +83,36 @@ pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
 }
 
 impl LocalStack {
-    /// Starts the emulator (or uses an existing one), provisions the
-    /// template, and starts the fault proxy, every function, the SQS
-    /// pollers, the schedules, and the HTTP and Invoke APIs.
+    /// Starts the third-party fakes and the emulator (or uses an existing
+    /// one), provisions the template and its secrets, and starts the fault
+    /// proxy, every function, the SQS pollers, the schedules, and the HTTP
+    /// and Invoke APIs.
     pub async fn start(options: StackOptions) -> Result<Self, StackError> {
         let started = std::time::Instant::now();
         let template = Template::load(&options.template)?;
         let context = StackContext::new(&options.stack_name, &options.region);
-        let mut resolver = Resolver::new(&template, context.clone(), &options.parameter_overrides)?;
+
+        // Everything spawned from here stops when `cancel` fires; until start
+        // succeeds, the guard fires it on any early return.
+        let cancel = CancellationToken::new();
+        let guard = cancel.clone().drop_guard();
+        let mut tasks = Vec::new();
+
+        // The fakes come first: their addresses are template parameters.
+        let mut overrides = options.parameter_overrides.clone();
+        let (zendesk_addr, notify_addr) = if options.fakes {
+            let zendesk = serve("Zendesk fake", options.zendesk_addr, fakes::zendesk::router(), cancel.clone()).await?;
+            let notify =
+                serve("GOV.UK Notify fake", options.notify_addr, fakes::notify::router(), cancel.clone()).await?;
+            overrides.extend(fake_parameters(&template, zendesk.addr, notify.addr, &options.parameter_overrides));
+            let addrs = (Some(zendesk.addr), Some(notify.addr));
+            tasks.push(zendesk.task);
+            tasks.push(notify.task);
+            addrs
+        } else {
+            (None, None)
+        };
+        let mut resolver = Resolver::new(&template, context.clone(), &overrides)?;
 
         let (emulator, endpoint) = match &options.emulator {
             EmulatorMode::Spawn { port } => {
@@ -98,19 +124,19 @@ impl LocalStack {
         };
         let sdk = sdk_config(&endpoint, &context.region).await;
         let provisioned = provision(&template, &mut resolver, &sdk, &endpoint).await?;
-
-        // Everything spawned from here stops when `cancel` fires; until start
-        // succeeds, the guard fires it on any early return.
-        let cancel = CancellationToken::new();
-        let guard = cancel.clone().drop_guard();
-        let mut tasks = Vec::new();
+        // Secrets exist whether or not the fakes run: functions read them at
+        // start, and the caller's own secrets win over the fakes' credentials.
+        let mut secrets = fake_secrets(|name| resolver.parameter(name));
+        secrets.extend(options.secrets.clone());
+        ensure_secrets(&endpoint, &context.region, &secrets).await?;
 
         let faults = FaultInjector::default();
+        let requests = RequestCounter::default();
         let proxy_endpoint = if options.fault_proxy {
             let proxy = serve(
                 "AWS fault proxy",
                 SocketAddr::from(([127, 0, 0, 1], 0)),
-                fault_proxy::router(&endpoint, faults.clone()),
+                fault_proxy::router(&endpoint, faults.clone(), requests.clone()),
                 cancel.clone(),
             )
             .await?;
@@ -148,7 +174,7 @@ impl LocalStack {
 
         if options.run_functions && options.run_pollers {
             let sqs = aws_sdk_sqs::Client::new(&sdk);
-            for poller in sqs_pollers(&specs, &provisioned, &context)? {
+            for poller in sqs_pollers(&specs, &provisioned, &context, &requests)? {
                 tasks.push(tokio::spawn(poller.run(sqs.clone(), invoker.clone(), cancel.clone())));
             }
         }
@@ -213,9 +239,12 @@ impl LocalStack {
             proxy_endpoint,
             http_addr,
             invoke_addr,
+            zendesk_addr,
+            notify_addr,
             provisioned,
             invoker,
             faults,
+            requests,
             sdk_config: sdk,
             routes,
             jwt,
@@ -244,6 +273,27 @@ impl LocalStack {
     /// The Lambda Invoke API base URL.
     pub fn invoke_url(&self) -> String {
         format!("http://{}", self.invoke_addr)
+    }
+
+    /// The Zendesk fake's base URL (`ZendeskBaseUrl`), if the fakes run.
+    pub fn zendesk_url(&self) -> Option<String> {
+        self.zendesk_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// The GOV.UK Notify fake's base URL (`NotifyBaseUrl`), if the fakes run.
+    pub fn notify_url(&self) -> Option<String> {
+        self.notify_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// AWS requests by `Service.Operation` since start (or the last reset):
+    /// the functions' calls through the fault proxy (none when it is off) and
+    /// the SQS event sources' own calls under `ESM:` keys.
+    pub fn aws_requests(&self) -> BTreeMap<String, u64> {
+        self.requests.snapshot()
+    }
+
+    pub fn reset_aws_requests(&self) {
+        self.requests.reset();
     }
 
     pub fn context(&self) -> &StackContext {
@@ -364,6 +414,7 @@ fn sqs_pollers(
     specs: &[FunctionSpec],
     provisioned: &Provisioned,
     ctx: &StackContext,
+    requests: &RequestCounter,
 ) -> Result<Vec<SqsPoller>, StackError> {
     let mut pollers = Vec::new();
     for spec in specs {
@@ -382,6 +433,7 @@ fn sqs_pollers(
                 queue_url: queue,
                 region: ctx.region.clone(),
                 spec: source.clone(),
+                requests: requests.clone(),
             });
         }
     }

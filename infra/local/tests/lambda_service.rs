@@ -1,7 +1,7 @@
 //! The local Lambda service end to end with a real `lambda_runtime` function
 //! (examples/echo.rs): invocations, errors, timeouts, crashes, the SQS event
 //! source with partial batch failures, the HTTP API with JWTs, the Invoke
-//! API, and the fault proxy.
+//! API, the fault proxy and its request counts, and the third-party fakes.
 
 mod common;
 
@@ -103,6 +103,13 @@ async fn sqs_source_deletes_successes_and_leaves_failures_to_redrive() {
     .await;
     let moved = sqs.receive_message().queue_url(&dlq).send().await.expect("receive");
     assert_eq!(moved.messages()[0].body(), Some("please fail"));
+
+    // The event source's own calls are counted apart from the functions'.
+    let counts = stack.aws_requests();
+    let count = |key: &str| counts.get(key).copied().unwrap_or_default();
+    assert!(count("ESM:SQS.ReceiveMessage.NonEmpty") >= 2, "{counts:?}");
+    assert!(count("ESM:SQS.ReceiveMessage") >= count("ESM:SQS.ReceiveMessage.NonEmpty"), "{counts:?}");
+    assert!(count("ESM:SQS.DeleteMessageBatch") >= 1, "{counts:?}");
     stack.shutdown().await;
 }
 
@@ -197,6 +204,75 @@ async fn http_api_invoke_api_and_fault_proxy() {
     assert_eq!(listed.len(), 1);
     http.delete(format!("{}/__faults", stack.proxy_endpoint())).send().await.expect("clear");
     assert!(stack.faults().pending().is_empty());
+
+    // Secrets the fakes' credentials live in, read through the proxy as a function would.
+    let secret = http
+        .post(format!("{}/", stack.proxy_endpoint()))
+        .header("x-amz-target", "secretsmanager.GetSecretValue")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-2/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(json!({"SecretId": "echo/notify-api-key"}).to_string())
+        .send()
+        .await
+        .expect("secret");
+    assert_eq!(secret.status(), 200);
+    assert_eq!(secret.json::<Value>().await.expect("json")["SecretString"], local_stack::LOCAL_NOTIFY_API_KEY);
+
+    // Every request through the proxy is counted, injected faults included.
+    let counts = stack.aws_requests();
+    assert_eq!(counts.get("SQS.GetQueueUrl"), Some(&2), "{counts:?}");
+    assert_eq!(counts.get("SecretsManager.GetSecretValue"), Some(&1), "{counts:?}");
+    let served: std::collections::BTreeMap<String, u64> = http
+        .get(format!("{}/__requests", stack.proxy_endpoint()))
+        .send()
+        .await
+        .expect("counts")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(served.get("SQS.GetQueueUrl"), Some(&2));
+    let reset = http.delete(format!("{}/__requests", stack.proxy_endpoint())).send().await.expect("reset");
+    assert_eq!(reset.status(), 204);
+    // The pollers keep counting their long polls; the functions' calls are gone.
+    assert!(stack.aws_requests().keys().all(|k| k.starts_with("ESM:")), "{:?}", stack.aws_requests());
+    stack.reset_aws_requests();
+    stack.shutdown().await;
+}
+
+/// The fakes run, the template's parameters point at them, and they answer
+/// the credentials the stack stored.
+#[tokio::test]
+async fn functions_are_pointed_at_the_fakes() {
+    let Some(stack) = start("functions_are_pointed_at_the_fakes").await else {
+        return;
+    };
+    let zendesk = stack.zendesk_url().expect("zendesk fake");
+    let notify = stack.notify_url().expect("notify fake");
+    let out = stack.invoke("Echo", json!({})).await.expect("invoke");
+    let InvokeOutcome::Ok(body) = out else { panic!("{out:?}") };
+    assert_eq!(
+        body["third_parties"],
+        json!({
+            "zendesk_url": zendesk,
+            "zendesk_email": local_stack::LOCAL_ZENDESK_EMAIL,
+            "notify_url": notify,
+            "notify_template_id": local_stack::LOCAL_NOTIFY_TEMPLATE_ID,
+        })
+    );
+    let http = reqwest::Client::new();
+    let tickets = http
+        .get(format!("{zendesk}/api/v2/tickets.json"))
+        .basic_auth(format!("{}/token", local_stack::LOCAL_ZENDESK_EMAIL), Some(local_stack::LOCAL_ZENDESK_TOKEN))
+        .send()
+        .await
+        .expect("tickets");
+    assert_eq!(tickets.status(), 200);
+    assert_eq!(tickets.json::<Value>().await.expect("json")["count"], 0);
+    let anonymous = http.get(format!("{notify}/v2/notifications")).send().await.expect("notifications");
+    assert_eq!(anonymous.status(), 401);
     stack.shutdown().await;
 }
 
@@ -213,10 +289,14 @@ async fn failed_init_fails_invocations_instead_of_hanging() {
             .with_bin_dir(common::examples_dir())
             .with_stack_name("f")
             .with_env("ECHO_FAIL_INIT", "1")
-            .without_pollers(),
+            .without_pollers()
+            .without_fakes(),
     )
     .await
     .expect("stack starts");
+    // Without fakes there is nothing to point at (and nothing panics).
+    assert_eq!(stack.zendesk_url(), None);
+    assert_eq!(stack.notify_url(), None);
     assert!(matches!(stack.invoker().readiness("Echo"), Some(local_stack::Readiness::Failed(_))));
     let out = tokio::time::timeout(Duration::from_secs(20), stack.invoke("Echo", json!({})))
         .await

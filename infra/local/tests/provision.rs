@@ -90,8 +90,10 @@ async fn provisions_the_template_idempotently() {
     assert_eq!(again.provisioned(), stack.provisioned());
     again.shutdown().await;
 
+    // No duplicates: as many queues as the template declares.
     let queues = sqs.list_queues().send().await.expect("list");
-    assert_eq!(queues.queue_urls().len(), 2, "{:?}", queues.queue_urls());
+    let declared = stack.provisioned().of_kind(local_stack::template::types::SQS_QUEUE).count();
+    assert_eq!(queues.queue_urls().len(), declared, "{:?}", queues.queue_urls());
     stack.shutdown().await;
 }
 
@@ -102,10 +104,8 @@ async fn provisions_fanout_fifo_buckets_and_identities() {
     let Some(options) = common::options_or_skip("provisions_fanout_fifo_buckets_and_identities") else {
         return;
     };
-    let stack =
-        LocalStack::start(options.with_template(common::echo_template()).with_stack_name("p").without_functions())
-            .await
-            .expect("stack starts");
+    let options = options.with_template(common::echo_template()).with_stack_name("p").without_functions();
+    let stack = LocalStack::start(options.clone().with_secret("p/custom", "first")).await.expect("stack starts");
     let p = stack.provisioned();
     assert!(p.queue_url("OrderedQueue").expect("fifo").ends_with("/p-OrderedQueue.fifo"));
     assert!(p.topic_arn("OrderedTopic").expect("fifo topic").ends_with(":p-OrderedTopic.fifo"));
@@ -167,5 +167,33 @@ async fn provisions_fanout_fifo_buckets_and_identities() {
         .await
         .expect("text");
     assert!(identities.contains("noreply@example.test"), "{identities}");
+
+    // Secrets: the fakes' credentials under the template's names, and our own.
+    let secret = |name: &'static str| {
+        let (http, endpoint, auth) = (http.clone(), stack.endpoint().to_owned(), auth("secretsmanager"));
+        async move {
+            let response = http
+                .post(format!("{endpoint}/"))
+                .header("authorization", auth)
+                .header("x-amz-target", "secretsmanager.GetSecretValue")
+                .header("content-type", "application/x-amz-json-1.1")
+                .body(serde_json::json!({ "SecretId": name }).to_string())
+                .send()
+                .await
+                .expect("get secret");
+            assert!(response.status().is_success(), "{name}: {}", response.status());
+            let body: Value = response.json().await.expect("json");
+            body["SecretString"].as_str().expect("string").to_owned()
+        }
+    };
+    assert_eq!(secret("echo/zendesk-api-token").await, local_stack::LOCAL_ZENDESK_TOKEN);
+    assert_eq!(secret("echo/notify-api-key").await, local_stack::LOCAL_NOTIFY_API_KEY);
+    assert_eq!(secret("p/custom").await, "first");
+    // A second start on the same emulator updates existing secrets.
+    let again = LocalStack::start(options.with_existing_emulator(stack.endpoint()).with_secret("p/custom", "second"))
+        .await
+        .expect("second start");
+    assert_eq!(secret("p/custom").await, "second");
+    again.shutdown().await;
     stack.shutdown().await;
 }

@@ -14,6 +14,11 @@ pub struct StackState {
     pub proxy: String,
     pub http: String,
     pub invoke: String,
+    /// The Zendesk and Notify fakes, when they run.
+    #[serde(default)]
+    pub zendesk: Option<String>,
+    #[serde(default)]
+    pub notify: Option<String>,
     pub region: String,
     pub stack_name: String,
     pub jwt: JwtSettings,

@@ -8,7 +8,8 @@ use anyhow::Context as _;
 use clap::Args;
 use local_stack::template::types;
 use local_stack::{
-    LocalStack, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT, DEFAULT_REGION,
+    LocalStack, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT, CONTRACT_NOTIFY_PORT,
+    CONTRACT_ZENDESK_PORT, DEFAULT_REGION,
 };
 
 use super::state::{self, StackState};
@@ -70,6 +71,8 @@ pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
             proxy: stack.proxy_endpoint().to_owned(),
             http: stack.http_url(),
             invoke: stack.invoke_url(),
+            zendesk: stack.zendesk_url(),
+            notify: stack.notify_url(),
             region: stack.context().region.clone(),
             stack_name: stack.context().stack_name.clone(),
             jwt: stack.jwt_settings().clone(),
@@ -115,10 +118,11 @@ fn args_secret() -> String {
 /// The refusal message when a stack is already up, by pid file or by ports.
 fn already_running(workspace: &Path) -> Option<String> {
     let live_pid = state::recorded_pid(workspace).filter(|pid| state::is_alive(*pid) && *pid != std::process::id());
-    let busy: Vec<u16> = [CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT]
-        .into_iter()
-        .filter(|port| TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).is_err())
-        .collect();
+    let busy: Vec<u16> =
+        [CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT, CONTRACT_ZENDESK_PORT, CONTRACT_NOTIFY_PORT]
+            .into_iter()
+            .filter(|port| TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).is_err())
+            .collect();
     if live_pid.is_none() && busy.is_empty() {
         if state::recorded_pid(workspace).is_some() {
             // A stale pid file from a stack that was killed outright.
@@ -142,9 +146,15 @@ fn print_summary(stack: &LocalStack) {
     println!();
     println!("Local stack `{}` is up ({}).", stack.context().stack_name, stack.context().region);
     println!("  emulator     {}   (AWS_ENDPOINT_URL for your shell)", stack.endpoint());
-    println!("  fault proxy  {}   (POST /__faults)", stack.proxy_endpoint());
+    println!("  fault proxy  {}   (POST /__faults, GET /__requests)", stack.proxy_endpoint());
     println!("  HTTP API     {}", stack.http_url());
     println!("  Invoke API   {}/2015-03-31/functions/{{name}}/invocations", stack.invoke_url());
+    if let Some(url) = stack.zendesk_url() {
+        println!("  Zendesk      {url}   (fake; {}, POST /__faults)", local_stack::LOCAL_ZENDESK_EMAIL);
+    }
+    if let Some(url) = stack.notify_url() {
+        println!("  GOV.UK Notify {url}  (fake; template {}, POST /__faults)", local_stack::LOCAL_NOTIFY_TEMPLATE_ID);
+    }
     println!("Queues:");
     for q in p.of_kind(types::SQS_QUEUE) {
         println!("  {:<28} {}", q.logical_id, q.url.as_deref().unwrap_or_default());

@@ -1,9 +1,13 @@
 //! The AWS fault proxy: a reverse proxy in front of the emulator that
 //! functions use as their endpoint. `POST /__faults` queues errors for chosen
-//! operations; everything else is forwarded unchanged.
+//! operations; `GET /__requests` counts what went through by
+//! `Service.Operation`; everything else is forwarded unchanged.
 
+pub mod counter;
 pub mod faults;
+pub mod naming;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -15,7 +19,9 @@ use axum::{Json, Router};
 use serde_json::json;
 use tracing::{info, warn};
 
+pub use counter::RequestCounter;
 pub use faults::{operation_of, Fault, FaultInjector};
+pub use naming::request_name;
 
 /// The emulator answers in milliseconds; long-polls wait at most 20 s.
 const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -38,15 +44,30 @@ struct ProxyState {
     upstream: String,
     client: reqwest::Client,
     faults: FaultInjector,
+    requests: RequestCounter,
 }
 
-pub fn router(upstream: &str, faults: FaultInjector) -> Router {
+pub fn router(upstream: &str, faults: FaultInjector, requests: RequestCounter) -> Router {
     let state = Arc::new(ProxyState {
         upstream: upstream.trim_end_matches('/').to_owned(),
         client: reqwest::Client::builder().timeout(UPSTREAM_TIMEOUT).build().unwrap_or_default(),
         faults,
+        requests,
     });
-    Router::new().route("/__faults", get(list).post(add).delete(clear)).fallback(forward).with_state(state)
+    Router::new()
+        .route("/__faults", get(list).post(add).delete(clear))
+        .route("/__requests", get(counts).delete(reset_counts))
+        .fallback(forward)
+        .with_state(state)
+}
+
+async fn counts(State(state): State<Arc<ProxyState>>) -> Json<BTreeMap<String, u64>> {
+    Json(state.requests.snapshot())
+}
+
+async fn reset_counts(State(state): State<Arc<ProxyState>>) -> StatusCode {
+    state.requests.reset();
+    StatusCode::NO_CONTENT
 }
 
 async fn list(State(state): State<Arc<ProxyState>>) -> Json<Vec<Fault>> {
@@ -70,6 +91,8 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         Ok(b) => b,
         Err(e) => return bad_gateway(&format!("cannot read request body: {e}")),
     };
+    // Counted before faults: an injected fault is still a request the function made.
+    state.requests.add(&request_name(&parts.method, &parts.headers, parts.uri.query(), &body));
     let operation = operation_of(&parts.headers, parts.uri.query(), &body);
     if let Some(fault) = state.faults.take(operation.as_deref()) {
         info!(operation = ?operation, code = %fault.code, "injecting fault");

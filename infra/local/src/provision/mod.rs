@@ -5,6 +5,7 @@
 mod dynamodb;
 mod order;
 mod raw;
+mod secrets;
 mod sns;
 mod sqs;
 
@@ -198,6 +199,20 @@ pub async fn provision(
         }
     }
     Ok(provisioned)
+}
+
+/// Creates (or updates) Secrets Manager secrets, name → string value.
+pub async fn ensure_secrets(
+    endpoint: &str,
+    region: &str,
+    secrets: &BTreeMap<String, String>,
+) -> Result<(), ProvisionError> {
+    let raw = raw::RawAws::new(endpoint, region);
+    for (name, value) in secrets {
+        secrets::ensure_secret(&raw, name, value).await?;
+        info!(secret = %name, "provisioned");
+    }
+    Ok(())
 }
 
 async fn provision_one(

@@ -1,7 +1,8 @@
-//! S3 buckets and SES identities through plain HTTP calls to the emulator.
+//! S3 buckets, SES identities and Secrets Manager secrets through plain HTTP
+//! calls to the emulator.
 //!
-//! Linking `aws-sdk-s3` and `aws-sdk-ses` only to create a bucket and verify
-//! an address would add minutes to every cold build on a 2-core machine. The
+//! Linking `aws-sdk-s3`, `aws-sdk-ses` and `aws-sdk-secretsmanager` only to
+//! create a bucket, verify an address and store a secret would add minutes to every cold build on a 2-core machine. The
 //! emulator does not check signatures; it only reads the service and region
 //! from the credential scope of the `Authorization` header, so an unsigned
 //! request with that scope is enough.
@@ -33,6 +34,26 @@ impl RawAws {
             "AWS4-HMAC-SHA256 Credential=test/{date}/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
             self.region
         )
+    }
+
+    /// A JSON-protocol call (`X-Amz-Target: {target}`): the status and body text.
+    pub async fn json_call(
+        &self,
+        service: &str,
+        target: &str,
+        body: &Value,
+    ) -> Result<(StatusCode, String), reqwest::Error> {
+        let response = self
+            .http
+            .post(format!("{}/", self.endpoint))
+            .header("authorization", self.scope(service))
+            .header("x-amz-target", target)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(body.to_string())
+            .send()
+            .await?;
+        let status = response.status();
+        Ok((status, response.text().await.unwrap_or_default()))
     }
 
     /// CreateBucket; "already owned by you" counts as success.

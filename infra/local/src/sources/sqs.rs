@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::sqs_event::{reported_failures, sqs_event, ReceivedMessage};
+use crate::fault_proxy::counter::{ESM_DELETE_BATCH, ESM_RECEIVE, ESM_RECEIVE_NON_EMPTY};
+use crate::fault_proxy::RequestCounter;
 use crate::lambda::{InvokeOutcome, Invoker};
 use crate::template::SqsSourceSpec;
 
@@ -28,6 +30,8 @@ pub struct SqsPoller {
     pub queue_url: String,
     pub region: String,
     pub spec: SqsSourceSpec,
+    /// Where this mapping's own SQS calls are counted (`ESM:` keys).
+    pub requests: RequestCounter,
 }
 
 impl SqsPoller {
@@ -126,6 +130,7 @@ impl SqsPoller {
         wait_secs: i32,
     ) -> Result<Vec<ReceivedMessage>, SdkError<ReceiveMessageError>> {
         let max = i32::try_from(wanted.min(MAX_PER_RECEIVE as usize)).unwrap_or(10);
+        self.requests.add(ESM_RECEIVE);
         let out = sqs
             .receive_message()
             .queue_url(&self.queue_url)
@@ -135,6 +140,9 @@ impl SqsPoller {
             .message_attribute_names("All")
             .send()
             .await?;
+        if !out.messages().is_empty() {
+            self.requests.add(ESM_RECEIVE_NON_EMPTY);
+        }
         Ok(out.messages().iter().map(ReceivedMessage::from_sdk).collect())
     }
 
@@ -151,6 +159,7 @@ impl SqsPoller {
                         .ok()
                 })
                 .collect();
+            self.requests.add(ESM_DELETE_BATCH);
             let result = sqs.delete_message_batch().queue_url(&self.queue_url).set_entries(Some(entries)).send().await;
             match result {
                 Ok(out) if !out.failed().is_empty() => {

@@ -1,0 +1,83 @@
+//! What the template learns about the fakes: the parameters that point
+//! functions at them, and the secrets functions read their credentials from.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use serde_json::Value;
+
+use super::{LOCAL_NOTIFY_API_KEY, LOCAL_NOTIFY_TEMPLATE_ID, LOCAL_ZENDESK_EMAIL, LOCAL_ZENDESK_TOKEN};
+use crate::template::Template;
+
+pub const ZENDESK_BASE_URL_PARAM: &str = "ZendeskBaseUrl";
+pub const ZENDESK_EMAIL_PARAM: &str = "ZendeskEmail";
+pub const NOTIFY_BASE_URL_PARAM: &str = "NotifyBaseUrl";
+pub const NOTIFY_TEMPLATE_ID_PARAM: &str = "NotifyTemplateId";
+/// Parameters naming the secrets functions read the credentials from.
+pub const ZENDESK_TOKEN_SECRET_PARAM: &str = "ZendeskApiTokenSecretName";
+pub const NOTIFY_KEY_SECRET_PARAM: &str = "NotifyApiKeySecretName";
+
+/// Overrides pointing the template at the fakes: only parameters the
+/// template declares, and none the caller already set.
+pub fn fake_parameters(
+    template: &Template,
+    zendesk: SocketAddr,
+    notify: SocketAddr,
+    caller: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    [
+        (ZENDESK_BASE_URL_PARAM, format!("http://{zendesk}")),
+        (ZENDESK_EMAIL_PARAM, LOCAL_ZENDESK_EMAIL.to_owned()),
+        (NOTIFY_BASE_URL_PARAM, format!("http://{notify}")),
+        (NOTIFY_TEMPLATE_ID_PARAM, LOCAL_NOTIFY_TEMPLATE_ID.to_owned()),
+    ]
+    .into_iter()
+    .filter(|(name, _)| template.parameters.contains_key(*name) && !caller.contains_key(*name))
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+/// The secrets the fakes' credentials live in, named by the resolved values
+/// of the template's secret-name parameters (each only if declared).
+/// `parameter` looks up a resolved parameter value.
+pub fn fake_secrets<'a>(parameter: impl Fn(&str) -> Option<&'a Value>) -> BTreeMap<String, String> {
+    [(ZENDESK_TOKEN_SECRET_PARAM, LOCAL_ZENDESK_TOKEN), (NOTIFY_KEY_SECRET_PARAM, LOCAL_NOTIFY_API_KEY)]
+        .into_iter()
+        .filter_map(|(param, value)| {
+            let name = parameter(param)?.as_str()?.trim();
+            (!name.is_empty()).then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TEMPLATE: &str = r#"
+Parameters:
+  ZendeskBaseUrl: {Type: String, Default: "https://example.zendesk.com"}
+  NotifyTemplateId: {Type: String, Default: "real-template"}
+  ZendeskApiTokenSecretName: {Type: String, Default: workflows/zendesk-api-token}
+Resources: {}
+"#;
+
+    #[test]
+    fn overrides_only_declared_parameters_the_caller_left_alone() {
+        let template = Template::parse(TEMPLATE).expect("template");
+        let z = SocketAddr::from(([127, 0, 0, 1], 4571));
+        let n = SocketAddr::from(([127, 0, 0, 1], 4572));
+        let caller = BTreeMap::from([("NotifyTemplateId".to_owned(), "mine".to_owned())]);
+        let got = fake_parameters(&template, z, n, &caller);
+        assert_eq!(got, BTreeMap::from([("ZendeskBaseUrl".to_owned(), "http://127.0.0.1:4571".to_owned())]));
+    }
+
+    #[test]
+    fn secrets_follow_the_declared_secret_name_parameters() {
+        let name = json!("workflows/zendesk-api-token");
+        let got = fake_secrets(|p| (p == ZENDESK_TOKEN_SECRET_PARAM).then_some(&name));
+        assert_eq!(got, BTreeMap::from([("workflows/zendesk-api-token".to_owned(), LOCAL_ZENDESK_TOKEN.to_owned())]));
+        assert!(fake_secrets(|_| None).is_empty());
+    }
+}
