@@ -2,6 +2,8 @@
 //! template provisioned, the real function binaries running), plus helpers that
 //! poll with a deadline instead of sleeping.
 
+pub mod providers;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -127,7 +129,12 @@ impl Driver {
     }
 
     pub async fn send_bodies(&self, bodies: &[String]) {
-        let url = self.queue_url("LoginEventsQueue");
+        self.send_bodies_to("LoginEventsQueue", bodies).await;
+    }
+
+    /// Sends bodies to the queue with this logical id, in batches of 10.
+    pub async fn send_bodies_to(&self, queue: &str, bodies: &[String]) {
+        let url = self.queue_url(queue);
         for chunk in bodies.chunks(10) {
             let mut req = self.sqs().send_message_batch().queue_url(&url);
             for (i, body) in chunk.iter().enumerate() {
@@ -145,17 +152,32 @@ impl Driver {
 
     /// Waits until `login-events` holds no visible or in-flight message.
     pub async fn wait_drained(&self) {
-        let url = self.queue_url("LoginEventsQueue");
+        self.wait_queues_drained(&["LoginEventsQueue"], Duration::from_secs(60)).await;
+    }
+
+    /// Waits until every listed queue holds no visible or in-flight message.
+    pub async fn wait_queues_drained(&self, queues: &[&str], timeout: Duration) {
+        let urls: Vec<String> = queues.iter().map(|q| self.queue_url(q)).collect();
         let sqs = self.sqs();
-        eventually("login-events drained", Duration::from_secs(60), || async {
-            (local_stack::queues::depth(&sqs, &url).await.ok()? == 0).then_some(())
+        eventually(&format!("{queues:?} drained"), timeout, || async {
+            for url in &urls {
+                if local_stack::queues::depth(&sqs, url).await.ok()? != 0 {
+                    return None;
+                }
+            }
+            Some(())
         })
         .await;
     }
 
     /// Every message now in the login-events DLQ (received, then made visible again).
     pub async fn dlq_messages(&self) -> Vec<Received> {
-        let url = self.queue_url("LoginEventsDlq");
+        self.messages_in("LoginEventsDlq").await
+    }
+
+    /// Every message now in the queue with this logical id (received, then made visible again).
+    pub async fn messages_in(&self, queue: &str) -> Vec<Received> {
+        let url = self.queue_url(queue);
         self.peek_all(&url).await
     }
 
