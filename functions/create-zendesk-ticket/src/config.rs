@@ -44,7 +44,13 @@ mod tests {
     #[test]
     fn names_every_missing_variable() {
         let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
-        for name in ["REPORTS_TABLE_NAME", "TICKET_CREATED_TOPIC_ARN", "ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN_SECRET"] {
+        for name in [
+            "REPORTS_TABLE_NAME",
+            "TICKET_CREATED_TOPIC_ARN",
+            "ZENDESK_BASE_URL",
+            "ZENDESK_EMAIL",
+            "ZENDESK_API_TOKEN_SECRET",
+        ] {
             assert!(err.contains(name), "{err}");
         }
     }

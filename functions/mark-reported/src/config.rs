@@ -31,7 +31,8 @@ mod tests {
     #[test]
     fn names_every_missing_variable() {
         let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
-        for name in ["ACTIVITY_TABLE_NAME", "REPORTS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "REPORT_REQUESTED_TOPIC_ARN"] {
+        for name in ["ACTIVITY_TABLE_NAME", "REPORTS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "REPORT_REQUESTED_TOPIC_ARN"]
+        {
             assert!(err.contains(name), "{err}");
         }
     }

@@ -29,7 +29,8 @@ impl<S: ReportStore, P: EventPublisher, C: Clock + 'static> Step<ReportSubmissio
     type Error = ReportError;
 
     async fn handle(&self, ctx: &RecordContext, input: ReportSubmission) -> Result<Outcome, ReportError> {
-        let marked = mark_reported(self.store.as_ref(), &self.publisher, input, &ctx.correlation_id, self.clock.now()).await?;
+        let marked =
+            mark_reported(self.store.as_ref(), &self.publisher, input, &ctx.correlation_id, self.clock.now()).await?;
         Ok(marked.into())
     }
 }
@@ -52,7 +53,11 @@ mod tests {
         let store = Arc::new(MemoryReportStore::with_events("user-1", &["evt-1", "evt-2"]));
         let publisher = Arc::new(RecordingPublisher::default());
         let queues = Arc::new(FakeQueues::default());
-        let step = MarkReported::new(store.clone(), publisher.clone(), FixedClock::at("2024-06-01T12:00:05Z".parse().unwrap()));
+        let step = MarkReported::new(
+            store.clone(),
+            publisher.clone(),
+            FixedClock::at("2024-06-01T12:00:05Z".parse().unwrap()),
+        );
         let runner = BatchRunner::new(RunnerConfig::new(STEP), queues.clone());
         let resp = runner.run(event, None, Arc::new(JsonBody::<ReportSubmission>::default()), Arc::new(step)).await;
 

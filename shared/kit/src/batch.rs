@@ -373,7 +373,8 @@ impl<Q: QueueOps> Parts<Q> {
             Ok(()) => {
                 m::record_dead_lettered(&failure.kind);
                 error!(error_kind = %failure.kind, error_class = %failure.class, reason = %letter.reason, "record sent to the dead-letter queue");
-                let notice = DeadLetterNotice { kind: failure.kind.clone(), class: failure.class, reason: letter.reason };
+                let notice =
+                    DeadLetterNotice { kind: failure.kind.clone(), class: failure.class, reason: letter.reason };
                 if let Err(e) = step.dead_lettered(ctx, &notice).await {
                     warn!(error = %chain(&e), "could not record the dead letter in the workflow's state");
                 }

@@ -17,8 +17,12 @@ use crate::txma::{TxmaError, TxmaEvent};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventConflict {
     /// No such event in this user's activity log (absent, or someone else's).
-    NotFound { event_id: String },
-    AlreadyReported { event_id: String },
+    NotFound {
+        event_id: String,
+    },
+    AlreadyReported {
+        event_id: String,
+    },
 }
 
 impl std::fmt::Display for EventConflict {

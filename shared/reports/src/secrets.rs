@@ -58,7 +58,8 @@ impl CachedSecret {
             .send()
             .await
             .map_err(|e| SecretError::Fetch { name: self.name.clone(), failure: classify_sdk_error(&e) })?;
-        let value = out.secret_string.filter(|s| !s.is_empty()).ok_or(SecretError::Empty { name: self.name.clone() })?;
+        let value =
+            out.secret_string.filter(|s| !s.is_empty()).ok_or(SecretError::Empty { name: self.name.clone() })?;
         *cached = Some((value.clone(), Instant::now()));
         Ok(value)
     }

@@ -107,7 +107,12 @@ impl ReportStore for MemoryReportStore {
         Ok(MarkOutcome::Marked)
     }
 
-    async fn reject(&self, req: &ReportRequest, reason: &str, now: DateTime<Utc>) -> Result<Option<Report>, StoreError> {
+    async fn reject(
+        &self,
+        req: &ReportRequest,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Report>, StoreError> {
         let mut reports = lock(&self.reports);
         if let Some(r) = reports.get(&req.report_id) {
             return Ok(Some(r.clone()));
@@ -122,7 +127,12 @@ impl ReportStore for MemoryReportStore {
         Ok(self.report(report_id))
     }
 
-    async fn record_ticket(&self, req: &ReportRequest, ticket_id: u64, now: DateTime<Utc>) -> Result<TicketRecorded, StoreError> {
+    async fn record_ticket(
+        &self,
+        req: &ReportRequest,
+        ticket_id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<TicketRecorded, StoreError> {
         let mut events = lock(&self.events);
         for e in &req.event_ids {
             if let Some(mark) = events.get_mut(&(req.user_id.to_string(), e.to_string())) {
@@ -146,7 +156,13 @@ impl ReportStore for MemoryReportStore {
         Ok(TicketRecorded::Recorded)
     }
 
-    async fn claim(&self, report_id: &Uuid, effect: Effect, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<ClaimOutcome, StoreError> {
+    async fn claim(
+        &self,
+        report_id: &Uuid,
+        effect: Effect,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<ClaimOutcome, StoreError> {
         let reports = lock(&self.reports);
         let Some(r) = reports.get(report_id) else { return Ok(ClaimOutcome::Missing) };
         if r.effect_id(effect).is_some() {
@@ -173,7 +189,13 @@ impl ReportStore for MemoryReportStore {
         Ok(())
     }
 
-    async fn record_effect(&self, report_id: &Uuid, effect: Effect, id: &str, now: DateTime<Utc>) -> Result<Report, StoreError> {
+    async fn record_effect(
+        &self,
+        report_id: &Uuid,
+        effect: Effect,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Report, StoreError> {
         lock(&self.claims).remove(&(*report_id, effect.as_str()));
         let mut reports = lock(&self.reports);
         let r = reports.get_mut(report_id).ok_or_else(|| StoreError::Malformed("no report".into()))?;
@@ -225,7 +247,11 @@ pub enum Reply {
 
 fn take_reply(q: &Mutex<Vec<Reply>>) -> Reply {
     let mut q = lock(q);
-    if q.is_empty() { Reply::Ok } else { q.remove(0) }
+    if q.is_empty() {
+        Reply::Ok
+    } else {
+        q.remove(0)
+    }
 }
 
 fn status_error(service: &'static str, status: u16) -> HttpError {

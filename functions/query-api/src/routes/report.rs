@@ -65,7 +65,12 @@ impl From<Report> for ReportView {
                 email_sent_at: time(r.email_sent_at),
                 completed_at: time(r.completed_at),
             },
-            failure: r.failure.map(|f| FailureView { step: f.step, kind: f.kind, reason: f.reason, at: render_time(f.at) }),
+            failure: r.failure.map(|f| FailureView {
+                step: f.step,
+                kind: f.kind,
+                reason: f.reason,
+                at: render_time(f.at),
+            }),
             report_id: r.report_id,
             event_ids: r.event_ids,
             ticket_id: r.ticket_id,

@@ -83,7 +83,10 @@ impl ReportReader for Reports {
     async fn get(&self, id: &uuid::Uuid) -> Result<Option<reports::Report>, reports::ports::StoreError> {
         Ok((id.to_string() == REPORT).then(report))
     }
-    async fn statuses(&self, ids: &[String]) -> Result<Vec<(String, reports::ReportStatus)>, reports::ports::StoreError> {
+    async fn statuses(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, reports::ReportStatus)>, reports::ports::StoreError> {
         Ok(ids.iter().filter(|i| *i == REPORT).map(|i| (i.clone(), reports::ReportStatus::TicketCreated)).collect())
     }
 }
@@ -153,7 +156,8 @@ async fn healthz_needs_no_claims() {
 
 /// The services fixture with another path (same claims: user 123456789).
 fn get(path: &str) -> lambda_http::Request {
-    let mut fixture: Value = serde_json::from_str(include_str!("../../../../events/query-api/get-services.json")).unwrap();
+    let mut fixture: Value =
+        serde_json::from_str(include_str!("../../../../events/query-api/get-services.json")).unwrap();
     fixture["rawPath"] = Value::String(path.to_owned());
     fixture["routeKey"] = Value::String(format!("GET {path}"));
     fixture["requestContext"]["http"]["path"] = Value::String(path.to_owned());

@@ -29,7 +29,12 @@ impl DynamoReportStore {
         ])
     }
 
-    fn mark_event(&self, req: &ReportRequest, event: &activity::EventId, now: DateTime<Utc>) -> Result<TransactWriteItem, StoreError> {
+    fn mark_event(
+        &self,
+        req: &ReportRequest,
+        event: &activity::EventId,
+        now: DateTime<Utc>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.activity_table)
             .key(ak::PK, s(ak::user_pk(&req.user_id)))
@@ -59,12 +64,7 @@ impl DynamoReportStore {
         for event in &req.event_ids {
             items.push(self.mark_event(req, event, now)?);
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(MarkOutcome::Marked),
             Err(err) if err.as_service_error().is_some_and(lost_a_condition) => {
@@ -77,7 +77,9 @@ impl DynamoReportStore {
                     // The blocking write has gone away since: a race, so try again.
                     return Err(StoreError::Sdk {
                         operation: "TransactWriteItems",
-                        failure: kit::sdk::SdkFailure::retryable("transaction cancelled by a write that has since changed"),
+                        failure: kit::sdk::SdkFailure::retryable(
+                            "transaction cancelled by a write that has since changed",
+                        ),
                     });
                 }
                 Ok(MarkOutcome::Conflicts(conflicts))
@@ -125,7 +127,8 @@ impl DynamoReportStore {
                     found.insert(event_id, text(REPORT_ID));
                 }
             }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.activity_table)).filter(|k| !k.keys.is_empty());
+            pending =
+                out.unprocessed_keys.and_then(|mut u| u.remove(&self.activity_table)).filter(|k| !k.keys.is_empty());
         }
         if pending.is_some() {
             return Err(StoreError::Sdk {

@@ -25,7 +25,12 @@ fn status(v: ReportStatus) -> aws_sdk_dynamodb::types::AttributeValue {
 
 impl DynamoReportStore {
     /// The ticket id on one event item of this report.
-    async fn ticket_on_event(&self, req: &ReportRequest, event: &activity::EventId, ticket_id: u64) -> Result<(), StoreError> {
+    async fn ticket_on_event(
+        &self,
+        req: &ReportRequest,
+        event: &activity::EventId,
+        ticket_id: u64,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
@@ -59,7 +64,12 @@ impl ReportStore for DynamoReportStore {
         self.mark(req, now).await
     }
 
-    async fn reject(&self, req: &ReportRequest, reason: &str, now: DateTime<Utc>) -> Result<Option<Report>, StoreError> {
+    async fn reject(
+        &self,
+        req: &ReportRequest,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Report>, StoreError> {
         self.put_rejected(req, reason, now).await
     }
 
@@ -67,12 +77,14 @@ impl ReportStore for DynamoReportStore {
         self.read_report(report_id).await
     }
 
-    async fn record_ticket(&self, req: &ReportRequest, ticket_id: u64, now: DateTime<Utc>) -> Result<TicketRecorded, StoreError> {
+    async fn record_ticket(
+        &self,
+        req: &ReportRequest,
+        ticket_id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<TicketRecorded, StoreError> {
         let updates: Vec<_> = req.event_ids.iter().map(|event| self.ticket_on_event(req, event, ticket_id)).collect();
-        futures::stream::iter(updates)
-            .buffer_unordered(EVENT_UPDATE_CONCURRENCY)
-            .try_collect::<Vec<()>>()
-            .await?;
+        futures::stream::iter(updates).buffer_unordered(EVENT_UPDATE_CONCURRENCY).try_collect::<Vec<()>>().await?;
         let result = self
             .client
             .update_item()
@@ -100,14 +112,22 @@ impl ReportStore for DynamoReportStore {
                 // Recorded by a twin attempt, and the report has moved on since.
                 Some(Report { ticket_id: Some(t), .. }) if t == ticket_id => Ok(TicketRecorded::Recorded),
                 Some(Report { ticket_id: Some(t), .. }) => Ok(TicketRecorded::OtherTicket(t)),
-                Some(r) => Err(StoreError::Malformed(format!("report in status {} cannot take a ticket", r.status.as_str()))),
+                Some(r) => {
+                    Err(StoreError::Malformed(format!("report in status {} cannot take a ticket", r.status.as_str())))
+                }
                 None => Err(StoreError::Malformed("report vanished while recording its ticket".into())),
             },
             Err(err) => Err(sdk_err("UpdateItem", &err)),
         }
     }
 
-    async fn claim(&self, report_id: &Uuid, effect: Effect, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<ClaimOutcome, StoreError> {
+    async fn claim(
+        &self,
+        report_id: &Uuid,
+        effect: Effect,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<ClaimOutcome, StoreError> {
         let a = effect_attrs(effect);
         let result = self
             .client
@@ -168,7 +188,13 @@ impl ReportStore for DynamoReportStore {
         }
     }
 
-    async fn record_effect(&self, report_id: &Uuid, effect: Effect, id: &str, now: DateTime<Utc>) -> Result<Report, StoreError> {
+    async fn record_effect(
+        &self,
+        report_id: &Uuid,
+        effect: Effect,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Report, StoreError> {
         let a = effect_attrs(effect);
         let out = self
             .client

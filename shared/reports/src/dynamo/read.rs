@@ -35,7 +35,8 @@ impl DynamoReportStore {
         unique.sort();
         unique.dedup();
         for chunk in unique.chunks(BATCH_GET_MAX) {
-            let keys: Vec<Item> = chunk.iter().map(|id| HashMap::from([(REPORT_ID.to_owned(), s(id.as_str()))])).collect();
+            let keys: Vec<Item> =
+                chunk.iter().map(|id| HashMap::from([(REPORT_ID.to_owned(), s(id.as_str()))])).collect();
             let mut pending = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(keys))

@@ -9,10 +9,10 @@ use kit::{Classify, ErrorClass};
 
 use super::*;
 use crate::messages::{ReportRequested, TicketCreated};
+use crate::ports::{Mailer, ReportStore};
 use crate::report::ReportStatus;
 use crate::request::{ReportRequest, ReportSubmission};
 use crate::testing::{FakeDesk, FakeMailer, FakeSink, MemoryReportStore, Reply};
-use crate::ports::{Mailer, ReportStore};
 use crate::ReportError;
 
 const USER: &str = "user-1";
@@ -220,14 +220,15 @@ async fn an_email_attempt_that_died_holding_its_claim_is_looked_up_after_expiry(
     assert_eq!(err.class(), ErrorClass::Retryable);
     assert!(w.mailer.sent().is_empty());
     // The twin dies after sending; its claim expires; the retry finds its email.
-    w.mailer.send(&crate::clients::notify::EmailRequest {
-        email_address: "someone@example.gov.uk".into(),
-        template_id: TEMPLATE.into(),
-        personalisation: Default::default(),
-        reference: id.to_string(),
-    })
-    .await
-    .unwrap();
+    w.mailer
+        .send(&crate::clients::notify::EmailRequest {
+            email_address: "someone@example.gov.uk".into(),
+            template_id: TEMPLATE.into(),
+            personalisation: Default::default(),
+            reference: id.to_string(),
+        })
+        .await
+        .unwrap();
     w.store.expire_claims();
     w.email().await.unwrap();
     assert_eq!(w.mailer.sent().len(), 1);

@@ -27,7 +27,8 @@ pub async fn create_ticket<S: ReportStore, D: TicketDesk, P: EventPublisher>(
     now: DateTime<Utc>,
 ) -> Result<Outcome, ReportError> {
     let req = event.report;
-    let report = store.get(&req.report_id).await?.ok_or(ReportError::NotFound { report_id: req.report_id.to_string() })?;
+    let report =
+        store.get(&req.report_id).await?.ok_or(ReportError::NotFound { report_id: req.report_id.to_string() })?;
     if report.status == ReportStatus::Rejected {
         warn!(report_id = %req.report_id, "report was rejected; no ticket");
         return Ok(Outcome::Duplicate);
@@ -38,11 +39,8 @@ pub async fn create_ticket<S: ReportStore, D: TicketDesk, P: EventPublisher>(
     }
 
     let ticket = NewTicket::for_report(&req);
-    let earlier = if ctx.receive_count > 1 || report.failure.is_some() {
-        desk.find(&ticket.external_id).await?
-    } else {
-        None
-    };
+    let earlier =
+        if ctx.receive_count > 1 || report.failure.is_some() { desk.find(&ticket.external_id).await? } else { None };
     let ticket_id = match earlier {
         Some(id) => {
             info!(report_id = %req.report_id, ticket_id = id, "found the ticket an earlier attempt created");
@@ -54,7 +52,11 @@ pub async fn create_ticket<S: ReportStore, D: TicketDesk, P: EventPublisher>(
     match store.record_ticket(&req, ticket_id, now).await? {
         TicketRecorded::Recorded => {}
         TicketRecorded::OtherTicket(recorded) => {
-            return Err(ReportError::TicketMismatch { report_id: req.report_id.to_string(), recorded, found: ticket_id })
+            return Err(ReportError::TicketMismatch {
+                report_id: req.report_id.to_string(),
+                recorded,
+                found: ticket_id,
+            })
         }
     }
     info!(report_id = %req.report_id, ticket_id, "ticket created");
