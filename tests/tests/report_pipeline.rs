@@ -79,7 +79,7 @@ fn uuid() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_delivered_three_times_with_flaky_providers_complete_with_one_of_each_effect() {
-    const N: usize = 8;
+    const N: usize = 20;
     let d = start().await;
     d.provider_faults("zendesk", json!({"error_rate": 0.3, "slow_ms": 1500})).await;
     d.provider_faults("notify", json!({"error_rate": 0.3, "slow_ms": 1500})).await;
@@ -106,6 +106,9 @@ async fn reports_delivered_three_times_with_flaky_providers_complete_with_one_of
         assert!(body["ticket_id"].is_u64() && body["txma_event_id"].is_string() && body["notification_id"].is_string());
     }
     d.wait_queues_drained(&STEP_QUEUES, Duration::from_secs(120)).await;
+    // Calm the fakes so the test's own reads are not failed.
+    d.provider_faults("zendesk", json!({"error_rate": 0})).await;
+    d.provider_faults("notify", json!({"error_rate": 0})).await;
 
     let tickets = d.zendesk_tickets(None).await;
     assert_eq!(tickets.len(), N, "exactly one ticket per report");
