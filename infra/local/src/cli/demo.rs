@@ -50,6 +50,24 @@ enum Step {
         title: Option<String>,
     },
     Print(String),
+    /// GET a path as a user until the JSON value at `pointer` equals `equals`.
+    WaitFor {
+        path: String,
+        as_user: String,
+        pointer: String,
+        equals: Value,
+        #[serde(default = "default_timeout")]
+        timeout_secs: u64,
+    },
+    /// GET a path as a user and print the timestamps under `pointer`, oldest first,
+    /// with the time since `origin` (one of them; default the oldest).
+    Timeline {
+        path: String,
+        as_user: String,
+        pointer: String,
+        origin: Option<String>,
+        title: Option<String>,
+    },
     /// Show the messages of a queue (a DLQ) with their string attributes, without
     /// consuming them. Bodies are not printed: they may hold personal data.
     Peek {
@@ -83,6 +101,14 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
                 get(&http, &stack, &args.secret, path, as_user.as_deref(), title.as_deref()).await?;
             }
             Step::Print(text) => println!("{text}"),
+            Step::WaitFor { path, as_user, pointer, equals, timeout_secs } => {
+                let timeout = Duration::from_secs(*timeout_secs);
+                wait_for(&http, &stack, &args.secret, path, as_user, pointer, equals, timeout).await?;
+            }
+            Step::Timeline { path, as_user, pointer, origin, title } => {
+                let body = get_json(&http, &stack, &args.secret, path, Some(as_user)).await?.1;
+                timeline(&body, pointer, origin.as_deref(), title.as_deref().unwrap_or(path))?;
+            }
             Step::Peek { queue, title, attributes } => {
                 peek(&sqs, &stack, queue, title.as_deref(), attributes).await?;
             }
@@ -240,14 +266,78 @@ async fn wait_drained(
     }
 }
 
-async fn get(
+#[allow(clippy::too_many_arguments)]
+async fn wait_for(
+    http: &reqwest::Client,
+    stack: &StackState,
+    secret: &str,
+    path: &str,
+    as_user: &str,
+    pointer: &str,
+    equals: &Value,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let (_, body) = get_json(http, stack, secret, path, Some(as_user)).await?;
+        let found = body.pointer(pointer).cloned().unwrap_or(Value::Null);
+        if found == *equals {
+            println!("{path}: {pointer} is {equals}.");
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("{path}: {pointer} is {found}, not {equals}, after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Prints `name  time  (+ms)` for each RFC 3339 string under `pointer`, in time order.
+fn timeline(body: &Value, pointer: &str, origin: Option<&str>, title: &str) -> anyhow::Result<()> {
+    let fields = body.pointer(pointer).and_then(Value::as_object).with_context(|| format!("no object at {pointer}"))?;
+    let mut points: Vec<(chrono::DateTime<chrono::Utc>, &str)> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((v.as_str()?.parse().ok()?, k.as_str())))
+        .collect();
+    points.sort();
+    println!();
+    println!("== {title}");
+    let start = match origin {
+        Some(o) => points.iter().find(|(_, name)| *name == o).map(|(at, _)| *at),
+        None => points.first().map(|(at, _)| *at),
+    };
+    let Some(start) = start else {
+        println!("(no timestamps)");
+        return Ok(());
+    };
+    for (at, name) in points {
+        let ms = (at - start).num_milliseconds();
+        let offset = if ms < 0 { "before".to_owned() } else { format!("+{ms} ms") };
+        println!("  {name:<20} {}  ({offset})", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    }
+    Ok(())
+}
+
+async fn get_json(
     http: &reqwest::Client,
     stack: &StackState,
     secret: &str,
     path: &str,
     as_user: Option<&str>,
-    title: Option<&str>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(reqwest::StatusCode, Value)> {
+    let response = authorised_get(http, stack, secret, path, as_user)?.send().await.with_context(|| format!("GET {path}"))?;
+    let status = response.status();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+fn authorised_get(
+    http: &reqwest::Client,
+    stack: &StackState,
+    secret: &str,
+    path: &str,
+    as_user: Option<&str>,
+) -> anyhow::Result<reqwest::RequestBuilder> {
     let mut request = http.get(format!("{}{path}", stack.http));
     if let Some(user) = as_user {
         let token = mint_token(
@@ -262,6 +352,18 @@ async fn get(
         )?;
         request = request.bearer_auth(token);
     }
+    Ok(request)
+}
+
+async fn get(
+    http: &reqwest::Client,
+    stack: &StackState,
+    secret: &str,
+    path: &str,
+    as_user: Option<&str>,
+    title: Option<&str>,
+) -> anyhow::Result<()> {
+    let request = authorised_get(http, stack, secret, path, as_user)?;
     let response = request.send().await.with_context(|| format!("GET {path}"))?;
     let status = response.status();
     let text = response.text().await?;
