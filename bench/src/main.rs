@@ -2,15 +2,24 @@
 //! the figures to docs/benchmarks.md. Never run by `make test`: the machine is shared
 //! and noisy, so figures are medians of several runs, not assertions.
 
+mod cost;
 mod kit_overhead;
 mod pipeline;
+mod report_cost;
 mod sizes;
 mod stats;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-const FUNCTIONS: &[&str] = &["record-login", "query-api"];
+const FUNCTIONS: &[&str] = &[
+    "record-login",
+    "query-api",
+    "mark-reported",
+    "create-zendesk-ticket",
+    "send-txma-event",
+    "send-notify-email",
+];
 
 struct Args {
     out: PathBuf,
@@ -67,6 +76,8 @@ fn main() -> anyhow::Result<()> {
     eprintln!("bench: record-login on the local stack ({} runs of {} records)…", args.runs.min(3), args.records);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let pipe = rt.block_on(pipeline::measure(&workspace, args.runs.min(3), args.records))?;
+    eprintln!("bench: the report workflow on the local stack…");
+    let reports = rt.block_on(report_cost::measure(&workspace, args.runs.min(3), 50, 40))?;
 
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
@@ -108,6 +119,8 @@ fn main() -> anyhow::Result<()> {
         emulator_ms_per_record,
         kit.cpu_us_per_record
     )?;
+
+    report_section(&mut md, &reports)?;
 
     writeln!(md, "## Binaries (release profile: opt-level s, fat LTO, 1 codegen unit, stripped)\n")?;
     writeln!(md, "Lambda runs the arm64 build (`make arm64`, cross-compiled with `gcc-aarch64-linux-gnu`); the host build is what the local stack runs.\n")?;
@@ -155,5 +168,73 @@ fn main() -> anyhow::Result<()> {
     }
     std::fs::write(&args.out, &md)?;
     print!("{md}");
+    Ok(())
+}
+
+fn report_section(md: &mut String, r: &report_cost::ReportFigures) -> anyhow::Result<()> {
+    let items = 1.0 + report_cost::EVENTS_PER_REPORT as f64;
+    writeln!(md, "## Report suspicious activity: AWS requests and cost per report\n")?;
+    writeln!(
+        md,
+        "Every request the four step functions made, counted by the local stack's AWS proxy, plus the event-source mapping's own SQS calls (`ESM:`; idle long polls excluded: they are a fixed cost per queue, not per report). Reports list {} event; the frontend's `SendMessage` is not counted. **Burst**: {} runs of {} reports sent at once (batches form, as under load); **one at a time**: {} reports, each sent after the previous completed (every batch holds one message: the worst case).\n",
+        report_cost::EVENTS_PER_REPORT, r.burst_runs, r.burst_reports, r.single_reports
+    )?;
+    writeln!(md, "| request | per report, burst | per report, one at a time |\n|---|---|---|")?;
+    let mut kinds: Vec<&String> = r.burst_per_report.keys().chain(r.single_per_report.keys()).collect();
+    kinds.sort();
+    kinds.dedup();
+    for k in kinds {
+        let b = r.burst_per_report.get(k).copied().unwrap_or(0.0);
+        let s = r.single_per_report.get(k).copied().unwrap_or(0.0);
+        writeln!(md, "| `{k}` | {b:.2} | {s:.2} |")?;
+    }
+    let burst = cost::per_thousand(&r.burst_per_report, items);
+    let single = cost::per_thousand(&r.single_per_report, items);
+    writeln!(md, "\nAt list prices (us-east-1, free tiers ignored; transactions 2 WCU per item; Lambda billed as 128 MB × 100 ms per invocation, an over-estimate):\n")?;
+    writeln!(md, "| per 1,000 reports | burst | one at a time |\n|---|---|---|")?;
+    for (name, b, s) in [
+        ("SQS", burst.sqs, single.sqs),
+        ("SNS", burst.sns, single.sns),
+        ("DynamoDB", burst.dynamodb, single.dynamodb),
+        ("Lambda", burst.lambda, single.lambda),
+        ("Secrets Manager", burst.other, single.other),
+    ] {
+        writeln!(md, "| {name} | ${b:.5} | ${s:.5} |")?;
+    }
+    writeln!(
+        md,
+        "| **total** | **${:.4}** {} | **${:.4}** {} |",
+        burst.total(),
+        mark(burst.total() <= 0.010),
+        single.total(),
+        mark(single.total() <= 0.010)
+    )?;
+    writeln!(
+        md,
+        "\nTarget ≤ $0.010 per 1,000 reports. Beside it, Step Functions Standard (Option 2): the ADR estimates **${:.2}** per 1,000 workflows for the state transitions alone (10 transitions at today's $0.025 per 1,000 transitions is ${:.2}), before the Lambda and DynamoDB work it orchestrates, which Option 2 pays as well.\n",
+        cost::ADR_SFN_PER_THOUSAND,
+        10.0 * cost::SFN_PER_TRANSITION * 1000.0
+    )?;
+
+    writeln!(md, "### Latency of one report through an idle local pipeline\n")?;
+    writeln!(md, "From `SendMessage` to the report's `completed_at`, {} reports one after another (p99 of {} samples is their maximum but one).\n", r.single_reports, r.single_reports)?;
+    let fallback = r.emulator_ms.get("SQS.SendMessage").copied().unwrap_or(0.0);
+    let emulator_share: f64 = r
+        .single_per_report
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ESM:SQS.ReceiveMessage"))
+        .map(|(k, n)| n * r.emulator_ms.get(k.trim_start_matches("ESM:")).copied().unwrap_or(fallback))
+        .sum();
+    writeln!(md, "| measure | value |\n|---|---|")?;
+    writeln!(md, "| p50 | {:.0} ms |", r.latency_p50_ms)?;
+    writeln!(md, "| p99 | {:.0} ms |", r.latency_p99_ms)?;
+    writeln!(md, "| emulator time in one report's requests (sum over all of them) | {:.0} ms |", emulator_share)?;
+    for (k, ms) in &r.emulator_ms {
+        writeln!(md, "| emulator: `{k}`, one at a time | {ms:.1} ms |")?;
+    }
+    writeln!(
+        md,
+        "\nThe emulator's share is the requests counted above times its own median time per request kind (kinds not probed are costed as `SendMessage`); the two parallel branches are both counted, so it over-states the critical path. The rest is the local pollers' hand-offs between queues and the functions' own work.\n"
+    )?;
     Ok(())
 }

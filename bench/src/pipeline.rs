@@ -75,7 +75,7 @@ async fn send_logins(sqs: &aws_sdk_sqs::Client, url: &str, user: &str, n: usize)
 }
 
 /// Median latency in ms of `n` sequential calls of `op`.
-async fn time_requests<F, Fut>(n: usize, mut op: F) -> f64
+pub(crate) async fn time_requests<F, Fut>(n: usize, mut op: F) -> f64
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = ()>,
