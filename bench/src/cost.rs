@@ -54,7 +54,9 @@ pub fn per_thousand(per_workflow: &BTreeMap<String, f64>, items_per_transaction:
             s if s.starts_with("SQS.") => c.sqs += n * SQS_PER_MILLION / 1e6,
             "SNS.Publish" => c.sns += n * SNS_PUBLISH_PER_MILLION / 1e6,
             // Transactions cost two write units per item (items under 1 KB here).
-            "DynamoDB.TransactWriteItems" => c.dynamodb += n * 2.0 * items_per_transaction * DYNAMODB_WRU_PER_MILLION / 1e6,
+            "DynamoDB.TransactWriteItems" => {
+                c.dynamodb += n * 2.0 * items_per_transaction * DYNAMODB_WRU_PER_MILLION / 1e6
+            }
             "DynamoDB.UpdateItem" | "DynamoDB.PutItem" | "DynamoDB.DeleteItem" => {
                 c.dynamodb += n * DYNAMODB_WRU_PER_MILLION / 1e6
             }

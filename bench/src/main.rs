@@ -12,14 +12,8 @@ mod stats;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-const FUNCTIONS: &[&str] = &[
-    "record-login",
-    "query-api",
-    "mark-reported",
-    "create-zendesk-ticket",
-    "send-txma-event",
-    "send-notify-email",
-];
+const FUNCTIONS: &[&str] =
+    &["record-login", "query-api", "mark-reported", "create-zendesk-ticket", "send-txma-event", "send-notify-email"];
 
 struct Args {
     out: PathBuf,

@@ -269,3 +269,49 @@ async fn a_step_that_overruns_its_budget_is_stopped_and_retried() {
     assert_eq!(settled[0].1, Settlement::Retry { kind: "deadline".to_owned() });
     assert_eq!(queues.visibility_changes().len(), 1, "it is retried with a backoff");
 }
+
+/// Records which of its records were dead-lettered, as a workflow step would.
+#[derive(Default)]
+struct Noting(Mutex<Vec<(String, String)>>);
+
+#[async_trait::async_trait]
+impl crate::batch::Step<Cmd> for Noting {
+    type Error = TestError;
+    async fn handle(&self, ctx: &RecordContext, cmd: Cmd) -> Result<Outcome, TestError> {
+        action(ctx.clone(), cmd).await
+    }
+    async fn dead_lettered(
+        &self,
+        ctx: &RecordContext,
+        notice: &crate::batch::DeadLetterNotice,
+    ) -> Result<(), TestError> {
+        self.0.lock().unwrap().push((ctx.message_id.clone(), notice.kind.clone()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_step_hears_of_its_dead_letters_only_after_they_are_safe_in_the_dlq() {
+    let queues = Arc::new(FakeQueues::default());
+    let step = Arc::new(Noting::default());
+    let records = vec![
+        record("ok", r#"{"action":"ok"}"#, 1, None),
+        record("bad", r#"{"action":"invalid"}"#, 1, None),
+        record("flaky", r#"{"action":"retry"}"#, 1, None),
+        record("last", r#"{"action":"retry"}"#, 5, None),
+    ];
+    runner(queues.clone(), false)
+        .run(sqs_event(records), None, Arc::new(JsonBody::<Cmd>::default()), step.clone())
+        .await;
+    let mut heard = step.0.lock().unwrap().clone();
+    heard.sort();
+    assert_eq!(heard, vec![("bad".into(), "invalid_thing".into()), ("last".into(), "dependency_down".into())]);
+
+    // When the DLQ send fails the record is retried, and the step hears nothing.
+    let failing = Arc::new(FakeQueues::default());
+    failing.fail_dead_letter.store(true, Ordering::SeqCst);
+    let step = Arc::new(Noting::default());
+    let records = vec![record("bad", r#"{"action":"invalid"}"#, 1, None)];
+    runner(failing, false).run(sqs_event(records), None, Arc::new(JsonBody::<Cmd>::default()), step.clone()).await;
+    assert!(step.0.lock().unwrap().is_empty());
+}

@@ -295,10 +295,8 @@ async fn wait_for(
 /// Prints `name  time  (+ms)` for each RFC 3339 string under `pointer`, in time order.
 fn timeline(body: &Value, pointer: &str, origin: Option<&str>, title: &str) -> anyhow::Result<()> {
     let fields = body.pointer(pointer).and_then(Value::as_object).with_context(|| format!("no object at {pointer}"))?;
-    let mut points: Vec<(chrono::DateTime<chrono::Utc>, &str)> = fields
-        .iter()
-        .filter_map(|(k, v)| Some((v.as_str()?.parse().ok()?, k.as_str())))
-        .collect();
+    let mut points: Vec<(chrono::DateTime<chrono::Utc>, &str)> =
+        fields.iter().filter_map(|(k, v)| Some((v.as_str()?.parse().ok()?, k.as_str()))).collect();
     points.sort();
     println!();
     println!("== {title}");
@@ -325,7 +323,8 @@ async fn get_json(
     path: &str,
     as_user: Option<&str>,
 ) -> anyhow::Result<(reqwest::StatusCode, Value)> {
-    let response = authorised_get(http, stack, secret, path, as_user)?.send().await.with_context(|| format!("GET {path}"))?;
+    let response =
+        authorised_get(http, stack, secret, path, as_user)?.send().await.with_context(|| format!("GET {path}"))?;
     let status = response.status();
     let body = response.json::<Value>().await.unwrap_or(Value::Null);
     Ok((status, body))
