@@ -40,7 +40,7 @@ pub enum MarkOutcome {
     /// Report created as REQUESTED, every event marked.
     Marked,
     /// A report with this id exists already (a redelivery, or a reused id).
-    Existing(Report),
+    Existing(Box<Report>),
     /// Nothing was written: these events cannot be reported.
     Conflicts(Vec<EventConflict>),
 }
@@ -53,7 +53,7 @@ pub enum ClaimOutcome {
     /// sending), so look before acting.
     Claimed { after_uncertain: bool },
     /// The effect is recorded already.
-    AlreadyDone(Report),
+    AlreadyDone(Box<Report>),
     /// Another attempt holds an unexpired claim.
     Busy,
     /// No such report.

@@ -127,7 +127,8 @@ mod tests {
 
     #[test]
     fn each_invalid_field_is_named() {
-        let cases: Vec<(fn(&mut ReportSubmission), InvalidReport)> = vec![
+        type Mutation = fn(&mut ReportSubmission);
+        let cases: Vec<(Mutation, InvalidReport)> = vec![
             (|r| r.report_id = "not-a-uuid".into(), InvalidReport::ReportId),
             (|r| r.email = "no-at-sign".into(), InvalidReport::Email),
             (|r| r.email = "a@b".into(), InvalidReport::Email),

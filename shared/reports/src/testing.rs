@@ -26,10 +26,12 @@ struct Claim {
     uncertain: bool,
 }
 
+/// (user, event) → (report marking it, ticket id)
+type EventMarks = HashMap<(String, String), (Option<String>, Option<u64>)>;
+
 #[derive(Default)]
 pub struct MemoryReportStore {
-    /// (user, event) → (report marking it, ticket id)
-    events: Mutex<HashMap<(String, String), (Option<String>, Option<u64>)>>,
+    events: Mutex<EventMarks>,
     reports: Mutex<HashMap<Uuid, Report>>,
     claims: Mutex<HashMap<(Uuid, &'static str), Claim>>,
 }
@@ -84,7 +86,7 @@ impl ReportStore for MemoryReportStore {
     async fn mark_reported(&self, req: &ReportRequest, now: DateTime<Utc>) -> Result<MarkOutcome, StoreError> {
         let mut reports = lock(&self.reports);
         if let Some(r) = reports.get(&req.report_id) {
-            return Ok(MarkOutcome::Existing(r.clone()));
+            return Ok(MarkOutcome::Existing(Box::new(r.clone())));
         }
         let mut events = lock(&self.events);
         let user = req.user_id.to_string();
@@ -166,7 +168,7 @@ impl ReportStore for MemoryReportStore {
         let reports = lock(&self.reports);
         let Some(r) = reports.get(report_id) else { return Ok(ClaimOutcome::Missing) };
         if r.effect_id(effect).is_some() {
-            return Ok(ClaimOutcome::AlreadyDone(r.clone()));
+            return Ok(ClaimOutcome::AlreadyDone(Box::new(r.clone())));
         }
         let mut claims = lock(&self.claims);
         let claim = claims.entry((*report_id, effect.as_str())).or_default();

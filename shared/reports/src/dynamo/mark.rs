@@ -70,7 +70,7 @@ impl DynamoReportStore {
             Err(err) if err.as_service_error().is_some_and(lost_a_condition) => {
                 // Which condition? Read rather than trust positions in the reasons.
                 if let Some(existing) = self.read_report(&req.report_id).await? {
-                    return Ok(MarkOutcome::Existing(existing));
+                    return Ok(MarkOutcome::Existing(Box::new(existing)));
                 }
                 let conflicts = self.conflicts(req).await?;
                 if conflicts.is_empty() {

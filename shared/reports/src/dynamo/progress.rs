@@ -157,7 +157,7 @@ impl ReportStore for DynamoReportStore {
             }
             Err(err) if condition_failed(&err) => Ok(match self.read_report(report_id).await? {
                 None => ClaimOutcome::Missing,
-                Some(r) if r.effect_id(effect).is_some() => ClaimOutcome::AlreadyDone(r),
+                Some(r) if r.effect_id(effect).is_some() => ClaimOutcome::AlreadyDone(Box::new(r)),
                 Some(_) => ClaimOutcome::Busy,
             }),
             Err(err) => Err(sdk_err("UpdateItem", &err)),
