@@ -22,6 +22,14 @@ pub const COMPLETED_AT: &str = "completed_at";
 pub const REJECTION_REASON: &str = "rejection_reason";
 pub const FAILURE: &str = "failure";
 
+/// The sparse `open-reports` index: only reports still under way carry these two
+/// attributes (set when requested, removed when completed), so "which reports are
+/// stuck" is a query, not a scan. One shard: open reports are few at any moment.
+pub const OPEN_REPORTS_INDEX: &str = "open-reports";
+pub const OPEN_SHARD: &str = "open_shard";
+pub const OPEN_SHARD_VALUE: &str = "OPEN";
+pub const OPEN_SINCE: &str = "open_since";
+
 /// On activity-log items: which report marked them, and when.
 pub const REPORT_REQUESTED_AT: &str = "report_requested_at";
 

@@ -53,9 +53,12 @@ impl DynamoReportStore {
     }
 
     pub(super) async fn mark(&self, req: &ReportRequest, now: DateTime<Utc>) -> Result<MarkOutcome, StoreError> {
+        let mut item = self.report_item(req, ReportStatus::Requested, now);
+        item.insert(OPEN_SHARD.to_owned(), s(OPEN_SHARD_VALUE));
+        item.insert(OPEN_SINCE.to_owned(), ts(now));
         let put = Put::builder()
             .table_name(&self.reports_table)
-            .set_item(Some(self.report_item(req, ReportStatus::Requested, now)))
+            .set_item(Some(item))
             .condition_expression("attribute_not_exists(#rid)")
             .expression_attribute_names("#rid", REPORT_ID)
             .build()

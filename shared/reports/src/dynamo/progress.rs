@@ -224,13 +224,15 @@ impl ReportStore for DynamoReportStore {
             .update_item()
             .table_name(&self.reports_table)
             .key(REPORT_ID, s(report_id.to_string()))
-            .update_expression("SET #st = :completed, #cat = :now REMOVE #failure")
+            .update_expression("SET #st = :completed, #cat = :now REMOVE #failure, #shard, #since")
             .condition_expression(
                 "attribute_exists(#tid) AND attribute_exists(#txma) AND attribute_exists(#nid) AND NOT #st IN (:completed, :rejected)",
             )
             .expression_attribute_names("#st", STATUS)
             .expression_attribute_names("#cat", COMPLETED_AT)
             .expression_attribute_names("#failure", FAILURE)
+            .expression_attribute_names("#shard", OPEN_SHARD)
+            .expression_attribute_names("#since", OPEN_SINCE)
             .expression_attribute_names("#tid", TICKET_ID)
             .expression_attribute_names("#txma", TXMA_EVENT_ID)
             .expression_attribute_names("#nid", NOTIFICATION_ID)

@@ -80,6 +80,40 @@ impl DynamoReportStore {
     }
 }
 
+impl DynamoReportStore {
+    /// Reports still under way that were requested before `cutoff`, oldest first.
+    pub async fn open_before(&self, cutoff: chrono::DateTime<chrono::Utc>, limit: usize) -> Result<Vec<Report>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.reports_table)
+                .index_name(OPEN_REPORTS_INDEX)
+                .key_condition_expression("#shard = :open AND #since < :cutoff")
+                .expression_attribute_names("#shard", OPEN_SHARD)
+                .expression_attribute_names("#since", OPEN_SINCE)
+                .expression_attribute_values(":open", s(OPEN_SHARD_VALUE))
+                .expression_attribute_values(":cutoff", super::ts(cutoff))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_err("Query", &e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(report_from(item)?);
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
 pub(super) fn report_from(item: Item) -> Result<Report, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Malformed(format!("report item: {e}")))
 }
