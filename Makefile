@@ -11,9 +11,10 @@ CARGO ?= cargo
 export AWS_REGION LOCAL_JWT_SECRET
 
 LOCAL_STACK := target/debug/local-stack
-FUNCTIONS := record-login query-api
+# Every function binary the template deploys (its BuildProperties.Binary).
+FUNCTIONS := $(shell grep -h "Binary:" infra/template.yaml | awk '{print $$2}')
 
-.PHONY: help venv build run stop token test lint fmt bench arm64 package deploy clean
+.PHONY: help venv build run stop token test lint fmt bench arm64 package deploy clean ops graph
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,6 +40,13 @@ ifneq ($(origin USER),command line)
 	$(error say whose token: make token USER=<user id>)
 endif
 	@$(LOCAL_STACK) token --user "$(USER)"
+
+ops: ## Run the ops tool against the local stack: make ops ARGS="dlq list"
+	@AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	  $(CARGO) run -q -p ops -- $(ARGS)
+
+graph: ## Regenerate the README's topology diagram from the template
+	$(CARGO) run -q -p ops -- graph --write README.md
 
 test: venv ## Lint the template, build once, run every test, then clippy
 	$(VENV)/bin/cfn-lint infra/template.yaml

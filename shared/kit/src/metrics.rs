@@ -16,6 +16,8 @@ pub mod names {
     pub const RECORDS_DEAD_LETTERED: &str = "RecordsDeadLettered";
     pub const DUPLICATES_SKIPPED: &str = "DuplicatesSkipped";
     pub const COLD_START: &str = "ColdStart";
+    /// Workflows not finished in time, per check (the `stuck` alarm watches it).
+    pub const STUCK_WORKFLOWS: &str = "StuckWorkflows";
 }
 
 /// Installs the EMF recorder with a `function` dimension and counts the cold start.
@@ -66,4 +68,9 @@ pub fn record_failed(_kind: &str) {
 }
 pub fn record_dead_lettered(_kind: &str) {
     metrics::counter!(names::RECORDS_DEAD_LETTERED).increment(1);
+}
+
+/// How many workflows a stuck check found (a gauge: the latest check counts).
+pub fn stuck_workflows(n: usize) {
+    metrics::gauge!(names::STUCK_WORKFLOWS).set(n as f64);
 }

@@ -1,0 +1,90 @@
+//! The `ops` tool as a library (the binary is a thin `main`; tests drive these).
+
+pub mod cli;
+pub mod dlq;
+pub mod graph;
+pub mod redact;
+pub mod sqs;
+pub mod stack;
+pub mod stuck;
+pub mod workflow;
+
+mod print;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use cli::{Cli, Command, DlqCommand};
+
+/// Runs one command; the exit code says whether on-call has something to act on
+/// (`stuck` finding workflows exits 3, so scripts and cron can alert on it).
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Graph { write } = &cli.command {
+        let t = local_stack::template::Template::load(&cli.stack.template)
+            .with_context(|| format!("reading {}", cli.stack.template.display()))?;
+        let diagram = graph::mermaid(&t);
+        match write {
+            None => print!("{diagram}"),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let updated = graph::replace_block(&text, &diagram)
+                    .with_context(|| format!("{} has no ops graph markers", path.display()))?;
+                std::fs::write(path, updated)?;
+                eprintln!("ops: wrote the topology to {}", path.display());
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let region = aws.region().map(|r| r.to_string()).unwrap_or_else(|| "eu-west-2".to_owned());
+    let map = stack::StackMap::load(&cli.stack.template, &cli.stack.stack, &region)?;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let reports_store = || -> anyhow::Result<reports::dynamo::DynamoReportStore> {
+        Ok(reports::dynamo::DynamoReportStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            map.table("ReportsTable")?,
+            map.table("ActivityTable")?,
+        ))
+    };
+
+    match cli.command {
+        Command::Graph { .. } => unreachable!("handled above"),
+        Command::Dlq(DlqCommand::List) => print::dlq_list(&dlq::list(&sqs, &map).await?),
+        Command::Dlq(DlqCommand::Show { queue, limit }) => {
+            let q = map.find_queue(&queue)?;
+            print::letters(q, &dlq::show(&sqs, q, limit).await?);
+        }
+        Command::Dlq(DlqCommand::Redrive { queue, reason, rate, dry_run, hold_secs }) => {
+            let q = map.find_queue(&queue)?;
+            let options = dlq::RedriveOptions { reason, rate, dry_run, hold_secs: Some(hold_secs) };
+            let bar = print::progress(&format!("redriving {}", q.name));
+            let report = dlq::redrive(&sqs, &map, q, &options, |r| {
+                bar.set_message(format!("moved {} · skipped {} · failed {}", r.moved, r.skipped, r.failed));
+                bar.tick();
+            })
+            .await?;
+            bar.finish_and_clear();
+            print::redrive(&report, dry_run);
+            if report.failed > 0 {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Workflow { id } => {
+            let report_id = uuid::Uuid::parse_str(&id).context("workflow ids are report UUIDs")?;
+            let store = reports_store()?;
+            let report = reports::ports::ReportReader::get(&store, &report_id)
+                .await?
+                .with_context(|| format!("no workflow {id}"))?;
+            print::timeline(&workflow::report_timeline(&report));
+        }
+        Command::Stuck { older_than } => {
+            let stuck = stuck::stuck_reports(&reports_store()?, older_than).await?;
+            print::stuck("report", &stuck);
+            if !stuck.is_empty() {
+                return Ok(ExitCode::from(3));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,143 @@
+//! What the stack holds, read from the template it was deployed from: queue and
+//! table names (the template names them from the stack name), which queue is which
+//! queue's DLQ. No hand-kept list.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use local_stack::template::{types, Resolver, StackContext, Template};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueInfo {
+    pub logical_id: String,
+    pub name: String,
+    /// Logical id of this queue's DLQ (its redrive target).
+    pub dlq: Option<String>,
+}
+
+impl QueueInfo {
+    pub fn is_fifo(&self) -> bool {
+        self.name.ends_with(".fifo")
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StackMap {
+    pub queues: BTreeMap<String, QueueInfo>,
+    /// Logical id → table name.
+    pub tables: BTreeMap<String, String>,
+}
+
+/// `!GetAtt X.Arn` in either long form.
+fn get_att_target(value: &Value) -> Option<String> {
+    match value.get("Fn::GetAtt")? {
+        Value::Array(parts) => parts.first()?.as_str().map(str::to_owned),
+        Value::String(s) => s.split('.').next().map(str::to_owned),
+        _ => None,
+    }
+}
+
+impl StackMap {
+    pub fn load(template: &Path, stack_name: &str, region: &str) -> anyhow::Result<Self> {
+        let t = Template::load(template).with_context(|| format!("reading {}", template.display()))?;
+        Self::from_template(&t, stack_name, region)
+    }
+
+    pub fn from_template(t: &Template, stack_name: &str, region: &str) -> anyhow::Result<Self> {
+        let resolver = Resolver::new(t, StackContext::new(stack_name, region), &BTreeMap::new())?;
+        let name_of = |logical_id: &str, props: &Value, property: &str| -> anyhow::Result<String> {
+            match props.get(property) {
+                Some(v) => resolver
+                    .resolve(v)?
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .with_context(|| format!("{logical_id}.{property} is not a string")),
+                // CloudFormation would generate a name; ours are all named.
+                None => bail!("{logical_id} has no {property}: ops needs named resources"),
+            }
+        };
+        let mut map = StackMap::default();
+        for r in t.resources_of(types::SQS_QUEUE).filter(|r| resolver.is_enabled(r)) {
+            let dlq = r.properties.pointer("/RedrivePolicy/deadLetterTargetArn").and_then(get_att_target);
+            let name = name_of(&r.logical_id, &r.properties, "QueueName")?;
+            map.queues.insert(r.logical_id.clone(), QueueInfo { logical_id: r.logical_id.clone(), name, dlq });
+        }
+        for r in t.resources_of(types::DYNAMODB_TABLE).filter(|r| resolver.is_enabled(r)) {
+            map.tables.insert(r.logical_id.clone(), name_of(&r.logical_id, &r.properties, "TableName")?);
+        }
+        Ok(map)
+    }
+
+    /// Every DLQ: each queue some queue redrives to.
+    pub fn dlqs(&self) -> Vec<&QueueInfo> {
+        let mut out: Vec<&QueueInfo> =
+            self.queues.values().filter_map(|q| q.dlq.as_deref()).filter_map(|id| self.queues.get(id)).collect();
+        out.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+        out.dedup();
+        out
+    }
+
+    /// The queue whose redrive policy targets this DLQ.
+    pub fn source_of(&self, dlq: &QueueInfo) -> Option<&QueueInfo> {
+        self.queues.values().find(|q| q.dlq.as_deref() == Some(dlq.logical_id.as_str()))
+    }
+
+    /// By logical id, exact name, or a unique part of the name.
+    pub fn find_queue(&self, query: &str) -> anyhow::Result<&QueueInfo> {
+        if let Some(q) = self.queues.get(query) {
+            return Ok(q);
+        }
+        if let Some(q) = self.queues.values().find(|q| q.name == query) {
+            return Ok(q);
+        }
+        let matches: Vec<&QueueInfo> = self.queues.values().filter(|q| q.name.contains(query)).collect();
+        match matches.as_slice() {
+            [one] => Ok(one),
+            [] => bail!("no queue of this stack matches {query:?}"),
+            many => bail!(
+                "{query:?} matches {} queues: {}",
+                many.len(),
+                many.iter().map(|q| q.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    pub fn table(&self, logical_id: &str) -> anyhow::Result<&str> {
+        self.tables.get(logical_id).map(String::as_str).with_context(|| format!("the template has no table {logical_id}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map() -> StackMap {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+        StackMap::load(&path, "prod", "eu-west-2").unwrap()
+    }
+
+    #[test]
+    fn every_dlq_of_the_template_is_found_with_its_source() {
+        let m = map();
+        let dlqs = m.dlqs();
+        assert!(dlqs.iter().any(|q| q.name == "prod-login-events-dlq"));
+        assert!(dlqs.iter().any(|q| q.name == "prod-create-zendesk-ticket-dlq"));
+        assert!(dlqs.iter().all(|q| q.name.contains("dlq")), "{dlqs:?}");
+        for d in dlqs {
+            let source = m.source_of(d).unwrap_or_else(|| panic!("{} has no source", d.name));
+            assert_ne!(source.logical_id, d.logical_id);
+        }
+    }
+
+    #[test]
+    fn queues_are_found_by_logical_id_name_or_unique_part() {
+        let m = map();
+        assert_eq!(m.find_queue("LoginEventsDlq").unwrap().name, "prod-login-events-dlq");
+        assert_eq!(m.find_queue("prod-login-events").unwrap().logical_id, "LoginEventsQueue");
+        assert_eq!(m.find_queue("zendesk-ticket-dlq").unwrap().logical_id, "CreateZendeskTicketDlq");
+        assert!(m.find_queue("dlq").is_err(), "ambiguous");
+        assert!(m.find_queue("nope").is_err());
+        assert_eq!(m.table("ReportsTable").unwrap(), "prod-reports");
+    }
+}
