@@ -29,9 +29,7 @@ pub enum Command {
     #[command(subcommand)]
     Dlq(DlqCommand),
     /// The timeline of one workflow (a report id).
-    Workflow {
-        id: String,
-    },
+    Workflow { id: String },
     /// Workflows not finished in time, per system.
     Stuck {
         /// e.g. 15m, 2h, 90s.

@@ -86,7 +86,11 @@ pub fn timeline(t: &Timeline) {
     println!("{} {} — {}", t.system, t.id, t.status);
     let mut table = table(&["when", "step", "detail"]);
     for p in &t.points {
-        table.add_row(vec![p.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), p.step.to_owned(), p.detail.clone()]);
+        table.add_row(vec![
+            p.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            p.step.to_owned(),
+            p.detail.clone(),
+        ]);
     }
     println!("{table}");
     match &t.waiting_for {
@@ -102,7 +106,8 @@ pub fn stuck(system: &str, list: &[Timeline]) {
     }
     let mut t = table(&["system", "id", "status", "since", "waiting for"]);
     for w in list {
-        let since = w.points.get(1).map(|p| p.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+        let since =
+            w.points.get(1).map(|p| p.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
         t.add_row(vec![
             system.to_owned(),
             w.id.clone(),

@@ -62,7 +62,10 @@ mod tests {
         assert_eq!(redact("sent to \"jane.doe@example.gov.uk\", twice"), "sent to \"<email>\", twice");
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         assert_eq!(redact(&format!("token={jwt}")), "<token>");
-        assert_eq!(redact("report 8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10 failed"), "report 8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10 failed");
+        assert_eq!(
+            redact("report 8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10 failed"),
+            "report 8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10 failed"
+        );
         assert_eq!(redact("Zendesk answered 422 (RecordInvalid)"), "Zendesk answered 422 (RecordInvalid)");
     }
 }

@@ -38,7 +38,10 @@ fn peeked(m: &Message) -> Peeked {
             .message_attributes()
             .map(|a| a.iter().filter_map(|(k, v)| Some((k.clone(), v.string_value()?.to_owned()))).collect())
             .unwrap_or_default(),
-        system: m.attributes().map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect()).unwrap_or_default(),
+        system: m
+            .attributes()
+            .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -60,7 +63,10 @@ pub async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<(u64,
     let get = |k: QueueAttributeName| {
         out.attributes().and_then(|a| a.get(&k)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
     };
-    Ok((get(QueueAttributeName::ApproximateNumberOfMessages), get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)))
+    Ok((
+        get(QueueAttributeName::ApproximateNumberOfMessages),
+        get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    ))
 }
 
 /// Receives up to `limit` messages, holding each invisible for `hold_secs`; stops at
@@ -104,8 +110,13 @@ pub async fn receive_up_to(
 pub async fn release(sqs: &aws_sdk_sqs::Client, url: &str, messages: &[Peeked]) -> anyhow::Result<()> {
     let mut first_error = None;
     for m in messages {
-        let result =
-            sqs.change_message_visibility().queue_url(url).receipt_handle(&m.receipt_handle).visibility_timeout(0).send().await;
+        let result = sqs
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(&m.receipt_handle)
+            .visibility_timeout(0)
+            .send()
+            .await;
         if let Err(e) = result {
             first_error.get_or_insert(e);
         }

@@ -104,7 +104,10 @@ impl StackMap {
     }
 
     pub fn table(&self, logical_id: &str) -> anyhow::Result<&str> {
-        self.tables.get(logical_id).map(String::as_str).with_context(|| format!("the template has no table {logical_id}"))
+        self.tables
+            .get(logical_id)
+            .map(String::as_str)
+            .with_context(|| format!("the template has no table {logical_id}"))
     }
 }
 

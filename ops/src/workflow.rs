@@ -38,7 +38,11 @@ pub fn report_timeline(r: &Report) -> Timeline {
     };
     add(r.ticket_created_at, "create-zendesk-ticket", r.ticket_id.map(|t| format!("ticket {t}")).unwrap_or_default());
     add(r.txma_sent_at, "send-txma-event", r.txma_event_id.clone().map(|e| format!("event {e}")).unwrap_or_default());
-    add(r.email_sent_at, "send-notify-email", r.notification_id.clone().map(|n| format!("notification {n}")).unwrap_or_default());
+    add(
+        r.email_sent_at,
+        "send-notify-email",
+        r.notification_id.clone().map(|n| format!("notification {n}")).unwrap_or_default(),
+    );
     add(r.completed_at, "completed", String::new());
     if let Some(f) = &r.failure {
         add(Some(f.at), "dead-lettered", format!("{}: {} ({})", f.step, crate::redact::redact(&f.reason), f.kind));
@@ -57,9 +61,10 @@ pub fn report_timeline(r: &Report) -> Timeline {
 pub fn waiting_for(r: &Report) -> Option<String> {
     match r.status {
         ReportStatus::Completed | ReportStatus::Rejected => None,
-        ReportStatus::Failed => r.failure.as_ref().map(|f| {
-            format!("a fix and `ops dlq redrive {}-dlq` ({} dead-lettered it: {})", f.step, f.step, f.kind)
-        }),
+        ReportStatus::Failed => r
+            .failure
+            .as_ref()
+            .map(|f| format!("a fix and `ops dlq redrive {}-dlq` ({} dead-lettered it: {})", f.step, f.step, f.kind)),
         ReportStatus::Requested => Some("create-zendesk-ticket (queue create-zendesk-ticket)".to_owned()),
         ReportStatus::TicketCreated => {
             let mut missing = Vec::new();

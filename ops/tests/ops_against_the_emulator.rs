@@ -66,7 +66,11 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<(String, String, Opt
                 .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
                 .cloned()
                 .unwrap_or_default();
-            let kind = m.message_attributes().and_then(|a| a.get("error_kind")).and_then(|v| v.string_value()).map(str::to_owned);
+            let kind = m
+                .message_attributes()
+                .and_then(|a| a.get("error_kind"))
+                .and_then(|v| v.string_value())
+                .map(str::to_owned);
             out.push((m.body().unwrap_or_default().to_owned(), count, kind));
             sqs.delete_message().queue_url(url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
         }
@@ -84,7 +88,8 @@ async fn a_filtered_redrive_moves_each_matching_message_once_and_leaves_the_rest
     let fixable = dead_letters(&sqs, &dlq_url, "dynamodb_unavailable", 13).await;
     let poison = dead_letters(&sqs, &dlq_url, "invalid_login_event", 4).await;
 
-    let dry = RedriveOptions { reason: Some("dynamodb".into()), dry_run: true, hold_secs: Some(5), ..Default::default() };
+    let dry =
+        RedriveOptions { reason: Some("dynamodb".into()), dry_run: true, hold_secs: Some(5), ..Default::default() };
     let report = redrive(&sqs, &m, dlq, &dry, |_| {}).await.unwrap();
     assert_eq!((report.moved, report.skipped), (13, 4), "dry run counts");
     assert!(drain(&sqs, &source_url).await.is_empty(), "a dry run moves nothing");
@@ -156,8 +161,11 @@ async fn stuck_finds_a_report_whose_next_step_was_dropped() {
     let s = stack().await;
     let ddb = aws_sdk_dynamodb::Client::new(s.sdk_config());
     let m = map(&s);
-    let store =
-        reports::dynamo::DynamoReportStore::new(ddb.clone(), m.table("ReportsTable").unwrap(), m.table("ActivityTable").unwrap());
+    let store = reports::dynamo::DynamoReportStore::new(
+        ddb.clone(),
+        m.table("ReportsTable").unwrap(),
+        m.table("ActivityTable").unwrap(),
+    );
     let activity = activity_store(&s, &m).await;
     let mut ids = Vec::new();
     for i in 0..2 {
@@ -192,7 +200,10 @@ async fn stuck_finds_a_report_whose_next_step_was_dropped() {
 }
 
 async fn activity_store(s: &LocalStack, m: &StackMap) -> activity::dynamo::DynamoActivityStore {
-    activity::dynamo::DynamoActivityStore::new(aws_sdk_dynamodb::Client::new(s.sdk_config()), m.table("ActivityTable").unwrap())
+    activity::dynamo::DynamoActivityStore::new(
+        aws_sdk_dynamodb::Client::new(s.sdk_config()),
+        m.table("ActivityTable").unwrap(),
+    )
 }
 
 async fn seed(store: &activity::dynamo::DynamoActivityStore, user: &str) {

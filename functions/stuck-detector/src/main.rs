@@ -54,7 +54,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = kit::config::or_exit(Config::read(Env::from_process()));
     kit::metrics::init(&config.metrics_namespace, FUNCTION);
     let aws = kit::sdk::aws_config().await;
-    let store = DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.reports_table, config.activity_table);
+    let store =
+        DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.reports_table, config.activity_table);
     let store = std::sync::Arc::new(store);
     let stuck_after = config.stuck_after;
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {

@@ -1,9 +1,8 @@
 //! `ops dlq`: list, show, redrive.
 
 mod list;
-pub mod show;
 mod redrive;
-
+pub mod show;
 
 pub use list::{list, DlqSummary};
 pub use redrive::{redrive, RedriveOptions, RedriveReport};
