@@ -1,0 +1,94 @@
+//! Every queue, DLQ and function of the template has its alarms, each alarm goes
+//! to on-call and names a runbook that exists: nobody learns of a broken step from
+//! a user.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use local_stack::template::{types, Template};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+struct Alarm {
+    id: String,
+    metric: String,
+    /// The logical ids its dimensions refer to.
+    targets: BTreeSet<String>,
+    description: String,
+    actions: Value,
+}
+
+fn alarms(t: &Template) -> Vec<Alarm> {
+    t.resources_of("AWS::CloudWatch::Alarm")
+        .map(|r| {
+            let mut targets = BTreeSet::new();
+            for d in r.properties.get("Dimensions").and_then(Value::as_array).into_iter().flatten() {
+                let v = d.get("Value").cloned().unwrap_or(Value::Null);
+                if let Some(Value::String(id)) = v.get("Ref") {
+                    targets.insert(id.clone());
+                }
+                if let Some(Value::Array(parts)) = v.get("Fn::GetAtt") {
+                    if let Some(Value::String(id)) = parts.first() {
+                        targets.insert(id.clone());
+                    }
+                }
+            }
+            Alarm {
+                id: r.logical_id.clone(),
+                metric: r.properties.get("MetricName").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                targets,
+                description: r.properties.get("AlarmDescription").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                actions: r.properties.get("AlarmActions").cloned().unwrap_or(Value::Null),
+            }
+        })
+        .collect()
+}
+
+fn has(alarms: &[Alarm], metric: &str, target: &str) -> bool {
+    alarms.iter().any(|a| a.metric == metric && a.targets.contains(target))
+}
+
+#[test]
+fn every_queue_dlq_and_function_is_alarmed_with_a_runbook() {
+    let t = Template::load(&root().join("infra/template.yaml")).unwrap();
+    let all = alarms(&t);
+    let dlqs: BTreeSet<String> = t
+        .resources_of(types::SQS_QUEUE)
+        .filter_map(|q| q.properties.pointer("/RedrivePolicy/deadLetterTargetArn/Fn::GetAtt/0"))
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let mut missing = Vec::new();
+    for q in t.resources_of(types::SQS_QUEUE) {
+        let id = &q.logical_id;
+        if dlqs.contains(id) {
+            if !has(&all, "ApproximateNumberOfMessagesVisible", id) {
+                missing.push(format!("{id}: DLQ depth"));
+            }
+        } else if q.properties.get("RedrivePolicy").is_some() && !has(&all, "ApproximateAgeOfOldestMessage", id) {
+            missing.push(format!("{id}: age of oldest message"));
+        }
+    }
+    for f in t.resources_of(types::SERVERLESS_FUNCTION) {
+        for metric in ["Errors", "Throttles"] {
+            if !has(&all, metric, &f.logical_id) {
+                missing.push(format!("{}: {metric}", f.logical_id));
+            }
+        }
+    }
+    assert!(all.iter().any(|a| a.metric == "StuckWorkflows"), "no stuck-workflows alarm");
+    assert!(missing.is_empty(), "alarms missing:\n  {}", missing.join("\n  "));
+
+    for a in &all {
+        let runbook = a
+            .description
+            .split_whitespace()
+            .find(|w| w.starts_with("docs/runbooks/"))
+            .unwrap_or_else(|| panic!("{} names no runbook", a.id))
+            .trim_end_matches(['.', ',', ')']);
+        assert!(root().join(runbook).is_file(), "{}: runbook {runbook} does not exist", a.id);
+        assert!(a.actions.to_string().contains("OnCallTopic"), "{} does not page on-call", a.id);
+    }
+}
