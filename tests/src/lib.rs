@@ -2,6 +2,7 @@
 //! template provisioned, the real function binaries running), plus helpers that
 //! poll with a deadline instead of sleeping.
 
+pub mod chaos;
 pub mod providers;
 
 use std::future::Future;

@@ -18,30 +18,12 @@ impl Driver {
 
     /// Tickets in the Zendesk fake (all, or those with this external id).
     pub async fn zendesk_tickets(&self, external_id: Option<&str>) -> Vec<Value> {
-        let auth = base64::engine::general_purpose::STANDARD
-            .encode(format!("{LOCAL_ZENDESK_EMAIL}/token:{LOCAL_ZENDESK_TOKEN}"));
-        let mut req = reqwest::Client::new()
-            .get(format!("{}/api/v2/tickets.json", self.zendesk_url()))
-            .header("Authorization", format!("Basic {auth}"));
-        if let Some(id) = external_id {
-            req = req.query(&[("external_id", id)]);
-        }
-        let body: Value = req.send().await.expect("GET tickets").json().await.expect("tickets JSON");
-        body["tickets"].as_array().cloned().unwrap_or_default()
+        zendesk_tickets_at(&self.zendesk_url(), external_id).await
     }
 
     /// Emails in the Notify fake (all, or those with this reference).
     pub async fn notify_emails(&self, reference: Option<&str>) -> Vec<Value> {
-        let key = ApiKey::parse(LOCAL_NOTIFY_API_KEY).expect("the local key is in Notify's format");
-        let token = key.token(chrono::Utc::now()).expect("token");
-        let mut req = reqwest::Client::new()
-            .get(format!("{}/v2/notifications", self.notify_url()))
-            .header("Authorization", format!("Bearer {token}"));
-        if let Some(r) = reference {
-            req = req.query(&[("reference", r)]);
-        }
-        let body: Value = req.send().await.expect("GET notifications").json().await.expect("notifications JSON");
-        body["notifications"].as_array().cloned().unwrap_or_default()
+        notify_emails_at(&self.notify_url(), reference).await
     }
 
     /// `POST /__faults` on a fake (`"zendesk"` or `"notify"`).
@@ -51,7 +33,52 @@ impl Driver {
             "notify" => self.notify_url(),
             other => panic!("no fake called {other}"),
         };
-        let resp = reqwest::Client::new().post(format!("{base}/__faults")).json(&faults).send().await.expect("faults");
-        assert!(resp.status().is_success(), "faults refused: {}", resp.status());
+        set_faults_at(&base, faults).await;
     }
+}
+
+/// Tickets in a Zendesk fake at `base` (all, or those with this external id).
+pub async fn zendesk_tickets_at(base: &str, external_id: Option<&str>) -> Vec<Value> {
+    let auth =
+        base64::engine::general_purpose::STANDARD.encode(format!("{LOCAL_ZENDESK_EMAIL}/token:{LOCAL_ZENDESK_TOKEN}"));
+    let mut req = reqwest::Client::new()
+        .get(format!("{base}/api/v2/tickets.json"))
+        .header("Authorization", format!("Basic {auth}"));
+    if let Some(id) = external_id {
+        req = req.query(&[("external_id", id)]);
+    }
+    let body: Value = req.send().await.expect("GET tickets").json().await.expect("tickets JSON");
+    body["tickets"].as_array().cloned().unwrap_or_default()
+}
+
+/// Emails in a Notify fake at `base` (all, or those with this reference), every
+/// page (Notify pages by 250, continuing with `older_than`).
+pub async fn notify_emails_at(base: &str, reference: Option<&str>) -> Vec<Value> {
+    let key = ApiKey::parse(LOCAL_NOTIFY_API_KEY).expect("the local key is in Notify's format");
+    let mut out: Vec<Value> = Vec::new();
+    loop {
+        let token = key.token(chrono::Utc::now()).expect("token");
+        let mut req = reqwest::Client::new()
+            .get(format!("{base}/v2/notifications"))
+            .header("Authorization", format!("Bearer {token}"));
+        if let Some(r) = reference {
+            req = req.query(&[("reference", r)]);
+        }
+        if let Some(last) = out.last().and_then(|n| n["id"].as_str()) {
+            req = req.query(&[("older_than", last)]);
+        }
+        let body: Value = req.send().await.expect("GET notifications").json().await.expect("notifications JSON");
+        let page = body["notifications"].as_array().cloned().unwrap_or_default();
+        let more = body["links"].get("next").is_some_and(|n| !n.is_null()) && !page.is_empty();
+        out.extend(page);
+        if !more {
+            return out;
+        }
+    }
+}
+
+/// `POST /__faults` on a fake at `base`.
+pub async fn set_faults_at(base: &str, faults: Value) {
+    let resp = reqwest::Client::new().post(format!("{base}/__faults")).json(&faults).send().await.expect("faults");
+    assert!(resp.status().is_success(), "faults refused: {}", resp.status());
 }

@@ -1,0 +1,17 @@
+//! The chaos suite's short version in `make test`: 50 workflows, one kill.
+
+use integration_tests::chaos::{run, ChaosConfig};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_workflows_through_flaky_providers_and_a_killed_runner_lose_nothing_and_double_nothing() {
+    let outcome = run(ChaosConfig::short()).await.expect("the chaos run starts");
+    println!("{}", outcome.summary());
+    assert_eq!(outcome.lost, 0, "{}", outcome.summary());
+    assert_eq!(outcome.duplicate_tickets, 0, "{}", outcome.summary());
+    assert_eq!(outcome.duplicate_txma_events, 0, "{}", outcome.summary());
+    assert_eq!(outcome.tickets, outcome.workflows, "{}", outcome.summary());
+    assert_eq!(outcome.emails, outcome.workflows, "{}", outcome.summary());
+    assert!(outcome.poison_ok, "poison: {:?}", outcome.poison);
+    assert!(outcome.log_leaks.is_empty(), "leaks: {:?}", &outcome.log_leaks[..outcome.log_leaks.len().min(3)]);
+    assert_eq!(outcome.kills, 1);
+}
