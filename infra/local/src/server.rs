@@ -31,8 +31,25 @@ pub async fn serve(
     router: Router,
     cancel: CancellationToken,
 ) -> Result<RunningServer, StackError> {
+    let bound = bind(what, addr).await?;
+    Ok(serve_bound(what, bound, router, cancel))
+}
+
+/// A listener bound before its router exists, so its address can be known earlier.
+pub struct Bound {
+    listener: TcpListener,
+    pub addr: SocketAddr,
+}
+
+pub async fn bind(what: &'static str, addr: SocketAddr) -> Result<Bound, StackError> {
     let listener = TcpListener::bind(addr).await.map_err(|source| StackError::Bind { what, addr, source })?;
     let addr = listener.local_addr().map_err(|source| StackError::Bind { what, addr, source })?;
+    Ok(Bound { listener, addr })
+}
+
+/// Serves `router` on an already bound listener until `cancel`.
+pub fn serve_bound(what: &'static str, bound: Bound, router: Router, cancel: CancellationToken) -> RunningServer {
+    let Bound { listener, addr } = bound;
     info!(%addr, "{what} listening");
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
@@ -41,5 +58,5 @@ pub async fn serve(
             warn!(error = %e, "{what} stopped with an error");
         }
     });
-    Ok(RunningServer { addr, task })
+    RunningServer { addr, task }
 }

@@ -20,7 +20,7 @@ use crate::http_api::{self, HttpApiState};
 use crate::lambda::{self, InvokeError, InvokeOutcome, Invoker, LaunchSettings, Readiness};
 use crate::options::{EmulatorMode, StackOptions};
 use crate::provision::{ensure_secrets, provision, Provisioned};
-use crate::server::serve;
+use crate::server::{self, serve};
 use crate::sources::{ScheduleExpression, ScheduleRunner, SqsPoller};
 use crate::template::{
     types, FunctionEvent, FunctionSpec, HttpApiSpec, Resolver, RouteAuthSpec, StackContext, Template,
@@ -113,6 +113,9 @@ impl LocalStack {
             (None, None)
         };
         let mut resolver = Resolver::new(&template, context.clone(), &overrides)?;
+        // Bound now so `!GetAtt HttpApi.ApiEndpoint` can name it (functions that
+        // build links to the API, e.g. in emails, then point at this server).
+        let http_bound = server::bind("HTTP API", options.http_addr).await?;
 
         let (emulator, endpoint) = match &options.emulator {
             EmulatorMode::Spawn { port } => {
@@ -124,6 +127,11 @@ impl LocalStack {
         };
         let sdk = sdk_config(&endpoint, &context.region).await;
         let provisioned = provision(&template, &mut resolver, &sdk, &endpoint).await?;
+        for api in provisioned.of_kind(types::SERVERLESS_HTTP_API) {
+            let mut facts = api.facts.clone();
+            facts.attributes.insert("ApiEndpoint".to_owned(), format!("http://{}", http_bound.addr));
+            resolver.set_facts(&api.logical_id, facts);
+        }
         // Secrets exist whether or not the fakes run: functions read them at
         // start, and the caller's own secrets win over the fakes' credentials.
         let mut secrets = fake_secrets(|name| resolver.parameter(name));
@@ -192,12 +200,12 @@ impl LocalStack {
             .map(|r| RouteInfo {
                 route_key: r.route_key.clone(),
                 function: r.function.clone(),
-                requires_jwt: matches!(r.auth, RouteAuthSpec::Jwt(_)),
+                requires_jwt: matches!(r.auth, RouteAuthSpec::Jwt(_) | RouteAuthSpec::Iam(_)),
             })
             .collect();
-        let http = serve(
+        let http = server::serve_bound(
             "HTTP API",
-            options.http_addr,
+            http_bound,
             http_api::router(HttpApiState {
                 routes: route_table,
                 invoker: invoker.clone(),
@@ -206,8 +214,7 @@ impl LocalStack {
                 api_id: "local".to_owned(),
             }),
             cancel.clone(),
-        )
-        .await?;
+        );
         let invoke = serve(
             "Lambda Invoke API",
             options.invoke_addr,

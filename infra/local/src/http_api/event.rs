@@ -112,6 +112,25 @@ pub fn build_event(
     event
 }
 
+/// What API Gateway puts in the request context of an `AWS_IAM` route once the
+/// SigV4 signature checked out. Locally the caller is the local token's `sub`,
+/// as if it were an IAM user of this account.
+pub fn insert_iam_identity(event: &mut Value, claims: &Map<String, Value>, account_id: &str) {
+    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("local");
+    let iam = json!({"iam": {
+        "accessKey": "LOCALACCESSKEY",
+        "accountId": account_id,
+        "callerId": sub,
+        "cognitoIdentity": null,
+        "principalOrgId": null,
+        "userArn": format!("arn:aws:iam::{account_id}:user/{sub}"),
+        "userId": sub,
+    }});
+    if let Some(ctx) = event.get_mut("requestContext").and_then(Value::as_object_mut) {
+        ctx.insert("authorizer".into(), iam);
+    }
+}
+
 /// Lower-cased headers, repeated ones comma-joined; cookies go to their own
 /// list, as in the v2.0 format.
 fn headers_and_cookies(headers: &HeaderMap) -> (Map<String, Value>, Vec<String>) {
@@ -276,6 +295,17 @@ mod tests {
         assert_eq!(ctx["authorizer"]["jwt"]["claims"]["sub"], "u1");
         assert_eq!(ctx["authorizer"]["jwt"]["claims"]["exp"], "1");
         assert!(e.get("body").is_none());
+    }
+
+    #[test]
+    fn iam_routes_carry_the_callers_identity_not_its_claims() {
+        let claims: Map<String, Value> = serde_json::from_value(json!({"sub": "onprem", "exp": 1})).expect("claims");
+        let mut e = event(None);
+        insert_iam_identity(&mut e, &claims, "123456789012");
+        let iam = &e["requestContext"]["authorizer"]["iam"];
+        assert_eq!(iam["userArn"], "arn:aws:iam::123456789012:user/onprem");
+        assert_eq!(iam["accountId"], "123456789012");
+        assert!(e["requestContext"]["authorizer"].get("jwt").is_none());
     }
 
     #[test]

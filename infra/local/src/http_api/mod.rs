@@ -62,15 +62,22 @@ async fn respond(state: &HttpApiState, peer: SocketAddr, request: Request, reque
     let Some(matched) = state.routes.find(&method, &raw_path) else {
         return message(StatusCode::NOT_FOUND, "Not Found");
     };
-    let claims = match &matched.route.auth {
-        RouteAuthSpec::None => None,
-        RouteAuthSpec::Jwt(authorizer) => {
+    let (authorizer, iam) = match &matched.route.auth {
+        RouteAuthSpec::None => (None, false),
+        RouteAuthSpec::Jwt(authorizer) => (Some(authorizer), false),
+        RouteAuthSpec::Iam(authorizer) => (Some(authorizer), true),
+    };
+    let claims = match authorizer {
+        None => None,
+        Some(authorizer) => {
             let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
             match state.verifier.verify(header, authorizer) {
                 Ok(claims) => Some(claims),
                 Err(e) => {
                     debug!(route = %matched.route.route_key, reason = %e, "unauthorized");
-                    return message(StatusCode::UNAUTHORIZED, "Unauthorized");
+                    // API Gateway answers an unsigned request to an IAM route with 403.
+                    let status = if iam { StatusCode::FORBIDDEN } else { StatusCode::UNAUTHORIZED };
+                    return message(status, if iam { "Forbidden" } else { "Unauthorized" });
                 }
             }
         }
@@ -92,7 +99,10 @@ async fn respond(state: &HttpApiState, peer: SocketAddr, request: Request, reque
         time: chrono::Utc::now(),
     };
     let api = ApiContext { account_id: &state.account_id, api_id: &state.api_id };
-    let event = build_event(&incoming, &matched, claims.as_ref(), &api);
+    let mut event = build_event(&incoming, &matched, claims.as_ref().filter(|_| !iam), &api);
+    if let (true, Some(claims)) = (iam, &claims) {
+        event::insert_iam_identity(&mut event, claims, &state.account_id);
+    }
     let function = matched.route.function.clone();
     match state.invoker.invoke(&function, event).await {
         Ok(InvokeOutcome::Ok(value)) => map_response(value).unwrap_or_else(|e| {

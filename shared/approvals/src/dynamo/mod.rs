@@ -1,0 +1,84 @@
+//! The approval workflow's state on DynamoDB: one item per request (see [`keys`]).
+//! Every change is one conditional `UpdateItem` on it, so no two writers can both
+//! win a transition; none reads first.
+
+mod decide;
+mod effects;
+mod execution;
+pub mod item;
+pub mod keys;
+mod outbox;
+mod requests;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use kit::sdk::classify_sdk_error;
+
+use crate::ports::StoreError;
+
+/// How long a request stays after its expiry before DynamoDB TTL removes it: its
+/// status and history stay readable for the on-prem service meanwhile.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+
+#[derive(Clone)]
+pub struct DynamoApprovalStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    retention: chrono::Duration,
+}
+
+impl DynamoApprovalStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), retention: chrono::Duration::days(DEFAULT_RETENTION_DAYS) }
+    }
+
+    pub fn with_retention(mut self, retention: chrono::Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    fn update(&self, request_id: &str) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client.update_item().table_name(&self.table).key(keys::REQUEST_ID, s(request_id))
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn ts(t: DateTime<Utc>) -> AttributeValue {
+    s(item::render(t))
+}
+
+fn ms(t: DateTime<Utc>) -> AttributeValue {
+    n(t.timestamp_millis())
+}
+
+fn sdk_err<E, R>(operation: &'static str, err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Sdk { operation, failure: classify_sdk_error(err) }
+}
+
+/// A conditional write that lost its condition: not an error, an answer.
+fn condition_failed<E: ProvideErrorMetadata, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
+    err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// Runs a conditional update: Ok(true) if written, Ok(false) if its condition failed.
+async fn conditional(
+    update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+) -> Result<bool, StoreError> {
+    match update.send().await {
+        Ok(_) => Ok(true),
+        Err(err) if condition_failed(&err) => Ok(false),
+        Err(err) => Err(sdk_err("UpdateItem", &err)),
+    }
+}

@@ -1,0 +1,68 @@
+//! The sparse `outbox` index: requests whose announcement (`approval.requested`,
+//! `approval.decided`) the consuming step has not confirmed yet. The API writes the
+//! entry in the same write as the state change, so a crash between that write and
+//! the SNS publish loses nothing: the sweep re-publishes what is due.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::keys::*;
+use super::{conditional, ms, s, sdk_err, DynamoApprovalStore};
+use crate::ports::{Outbox, StoreError};
+use crate::state::OutboxEvent;
+
+const EVENTS: [OutboxEvent; 2] = [OutboxEvent::Requested, OutboxEvent::Decided];
+
+#[async_trait]
+impl Outbox for DynamoApprovalStore {
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(String, OutboxEvent)>, StoreError> {
+        let mut out = Vec::new();
+        for event in EVENTS {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OUTBOX_INDEX)
+                .key_condition_expression("#ob = :event AND #obd <= :now")
+                .expression_attribute_names("#ob", OUTBOX)
+                .expression_attribute_names("#obd", OUTBOX_DUE)
+                .expression_attribute_values(":event", s(event.as_str()))
+                .expression_attribute_values(":now", ms(now))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(|e| sdk_err("Query", &e))?;
+            for item in page.items() {
+                if let Some(AttributeValue::S(id)) = item.get(REQUEST_ID) {
+                    out.push((id.clone(), event));
+                }
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    async fn postpone(&self, request_id: &str, event: OutboxEvent, until: DateTime<Utc>) -> Result<(), StoreError> {
+        let update = self
+            .update(request_id)
+            .update_expression("SET #obd = :until")
+            .condition_expression("#ob = :event")
+            .expression_attribute_names("#ob", OUTBOX)
+            .expression_attribute_names("#obd", OUTBOX_DUE)
+            .expression_attribute_values(":event", s(event.as_str()))
+            .expression_attribute_values(":until", ms(until));
+        conditional(update).await.map(|_| ())
+    }
+
+    async fn clear(&self, request_id: &str, event: OutboxEvent) -> Result<(), StoreError> {
+        let update = self
+            .update(request_id)
+            .update_expression("REMOVE #ob, #obd")
+            .condition_expression("#ob = :event")
+            .expression_attribute_names("#ob", OUTBOX)
+            .expression_attribute_names("#obd", OUTBOX_DUE)
+            .expression_attribute_values(":event", s(event.as_str()));
+        conditional(update).await.map(|_| ())
+    }
+}
