@@ -1,0 +1,71 @@
+//! check-recording's configuration, read once at start.
+
+use contacts::config::{recording_grace, StepSettings};
+use contacts::usecases::CheckSettings;
+use kit::config::{ConfigError, Env};
+
+pub struct Config {
+    pub step: StepSettings,
+    /// The recording bucket Connect writes to.
+    pub bucket: String,
+    /// Where `contact.recording-missing` goes.
+    pub topic_arn: String,
+    pub check: CheckSettings,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(Env::from_process())
+    }
+
+    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
+        let config = Self {
+            step: StepSettings::read(&mut env, crate::handler::STEP),
+            bucket: env.required("RECORDING_BUCKET_NAME"),
+            topic_arn: env.required("RECORDING_MISSING_TOPIC_ARN"),
+            check: CheckSettings {
+                // Connect's default layout: connect/{instance alias}/CallRecordings.
+                key_prefix: env.required("RECORDING_KEY_PREFIX"),
+                grace: recording_grace(&mut env),
+            },
+        };
+        env.finish()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_every_missing_variable() {
+        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        for name in
+            ["CONTACTS_TABLE_NAME", "RECORDING_BUCKET_NAME", "RECORDING_MISSING_TOPIC_ARN", "RECORDING_KEY_PREFIX"]
+        {
+            assert!(err.contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_grace_period_is_read_and_bounded() {
+        let vars = |grace: &str| {
+            Env::from_map(
+                [
+                    ("CONTACTS_TABLE_NAME", "t"),
+                    ("DEAD_LETTER_QUEUE_URL", "q"),
+                    ("RECORDING_BUCKET_NAME", "b"),
+                    ("RECORDING_MISSING_TOPIC_ARN", "a"),
+                    ("RECORDING_KEY_PREFIX", "p"),
+                    ("RECORDING_GRACE_SECONDS", grace),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            )
+        };
+        assert_eq!(Config::read(vars("3")).ok().unwrap().check.grace.as_secs(), 3);
+        assert!(Config::read(vars("100000")).err().unwrap().to_string().contains("RECORDING_GRACE_SECONDS"));
+    }
+}

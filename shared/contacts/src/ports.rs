@@ -1,0 +1,217 @@
+//! What the contact use cases need from the outside world, one small trait each.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kit::sdk::SdkFailure;
+use kit::{Classify, Envelope, ErrorClass, Message};
+
+use crate::contact::{Contact, ContactId, InstanceId};
+use crate::state::{ContactState, RecordingState};
+use crate::view::ContactView;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB {operation} failed: {failure}")]
+    Sdk { operation: &'static str, failure: SdkFailure },
+    #[error("stored contact is malformed: {0}")]
+    Malformed(String),
+}
+
+impl Classify for StoreError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::Sdk { failure, .. } => failure.class,
+            StoreError::Malformed(_) => ErrorClass::Permanent,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Sdk { failure, .. } if failure.class == ErrorClass::Retryable => "dynamodb_unavailable",
+            StoreError::Sdk { .. } => "dynamodb_rejected",
+            StoreError::Malformed(_) => "malformed_contact",
+        }
+    }
+}
+
+/// What caching a contact found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cached {
+    Created,
+    /// Cached before (a replayed log batch, or a second recording block): unchanged.
+    AlreadyCached,
+}
+
+/// The workflow's state, one item per contact. Every write is conditional: it
+/// happens only if it moves the contact forward.
+#[async_trait]
+pub trait ContactStore: Send + Sync + 'static {
+    /// Puts the contact as INITIALISED unless it exists.
+    async fn initialise(&self, contact: &Contact) -> Result<Cached, StoreError>;
+    async fn get(&self, id: &ContactId) -> Result<Option<Contact>, StoreError>;
+    /// Moves the contact to `next` with what Connect said, if that is forward. True if it moved.
+    async fn advance(
+        &self,
+        id: &ContactId,
+        next: ContactState,
+        view: &ContactView,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// CLOSED with a reason (never polled again), unless already closed.
+    async fn close(&self, id: &ContactId, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Sets the recording state of a COMPLETED - AGENT contact once. True if this call set it.
+    async fn record_recording(
+        &self,
+        id: &ContactId,
+        state: RecordingState,
+        key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Notes the alert as sent (and takes the contact off the sweep). True if this call did.
+    async fn mark_alerted(&self, id: &ContactId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+}
+
+/// One page of ids from an index.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque: where the next page starts.
+    pub next: Option<crate::dynamo::Cursor>,
+}
+
+/// The sweep's view: contacts with work left, by state, from a sparse index.
+#[async_trait]
+pub trait PendingContacts: Send + Sync + 'static {
+    async fn pending(
+        &self,
+        state: ContactState,
+        after: Option<crate::dynamo::Cursor>,
+        limit: u32,
+    ) -> Result<Page<ContactId>, StoreError>;
+    /// Deletes finished contacts (COMPLETED - QUEUE/IVR: nothing to check).
+    async fn delete(&self, ids: &[ContactId]) -> Result<(), StoreError>;
+}
+
+/// The operations API's view.
+#[async_trait]
+pub trait ContactReader: Send + Sync + 'static {
+    async fn get(&self, id: &ContactId) -> Result<Option<Contact>, StoreError>;
+    /// Contacts with this recording state checked in `[from, to)`, oldest first.
+    async fn by_recording_state(
+        &self,
+        state: RecordingState,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+        after: Option<crate::dynamo::Cursor>,
+    ) -> Result<Page<Contact>, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkQueueError {
+    #[error("SQS SendMessageBatch failed: {0}")]
+    Sdk(SdkFailure),
+    #[error("SQS refused {count} message(s): {reason}")]
+    Refused { count: usize, reason: String },
+    #[error("could not serialise a message: {0}")]
+    Serialise(#[source] serde_json::Error),
+}
+
+impl Classify for WorkQueueError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            WorkQueueError::Sdk(f) => f.class,
+            // A refused entry (throttled, or the queue being purged) is worth another sweep.
+            WorkQueueError::Refused { .. } => ErrorClass::Retryable,
+            WorkQueueError::Serialise(_) => ErrorClass::Permanent,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            WorkQueueError::Sdk(_) => "sqs_send_failed",
+            WorkQueueError::Refused { .. } => "sqs_send_refused",
+            WorkQueueError::Serialise(_) => "message_serialise",
+        }
+    }
+}
+
+/// A step queue the sweep feeds.
+#[async_trait]
+pub trait WorkQueue: Send + Sync + 'static {
+    /// Sends every message (in as few requests as the queue allows).
+    async fn send<M: Message>(&self, messages: &[Envelope<M>]) -> Result<(), WorkQueueError>;
+}
+
+#[async_trait]
+impl<T: WorkQueue> WorkQueue for std::sync::Arc<T> {
+    async fn send<M: Message>(&self, messages: &[Envelope<M>]) -> Result<(), WorkQueueError> {
+        (**self).send(messages).await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// Connect's API limits are low: back off and come back.
+    #[error("Connect throttled DescribeContact: {0}")]
+    Throttled(SdkFailure),
+    #[error("Connect DescribeContact failed: {0}")]
+    Sdk(SdkFailure),
+}
+
+impl Classify for DirectoryError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            DirectoryError::Throttled(_) => ErrorClass::Retryable,
+            DirectoryError::Sdk(f) => f.class,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            DirectoryError::Throttled(_) => "connect_throttled",
+            DirectoryError::Sdk(f) if f.class == ErrorClass::Retryable => "connect_unavailable",
+            DirectoryError::Sdk(_) => "connect_rejected",
+        }
+    }
+}
+
+/// What Connect said about a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Described {
+    Found(ContactView),
+    /// ResourceNotFoundException: Connect does not know the contact (any more).
+    Unknown {
+        reason: String,
+    },
+}
+
+/// Amazon Connect, as the poll step needs it.
+#[async_trait]
+pub trait ContactDirectory: Send + Sync + 'static {
+    async fn describe(&self, instance: &InstanceId, contact: &ContactId) -> Result<Described, DirectoryError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("S3 ListObjectsV2 failed: {0}")]
+    Sdk(SdkFailure),
+}
+
+impl Classify for ArchiveError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ArchiveError::Sdk(f) => f.class,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            ArchiveError::Sdk(f) if f.class == ErrorClass::Retryable => "s3_unavailable",
+            ArchiveError::Sdk(_) => "s3_rejected",
+        }
+    }
+}
+
+/// The recording bucket.
+#[async_trait]
+pub trait RecordingArchive: Send + Sync + 'static {
+    /// The first object under any of the prefixes.
+    async fn find(&self, prefixes: &[String]) -> Result<Option<String>, ArchiveError>;
+}
