@@ -40,7 +40,12 @@ fn alarms(t: &Template) -> Vec<Alarm> {
                 id: r.logical_id.clone(),
                 metric: r.properties.get("MetricName").and_then(Value::as_str).unwrap_or_default().to_owned(),
                 targets,
-                description: r.properties.get("AlarmDescription").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                description: r
+                    .properties
+                    .get("AlarmDescription")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
                 actions: r.properties.get("AlarmActions").cloned().unwrap_or(Value::Null),
             }
         })

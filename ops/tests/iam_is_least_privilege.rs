@@ -9,11 +9,7 @@ use serde_json::Value;
 
 /// Actions that do not support resource-level permissions, so `Resource: "*"` is the
 /// only way to grant them (AWS's service authorization reference).
-const UNSCOPED_ACTIONS: &[&str] = &[
-    "cloudwatch:PutMetricData",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-];
+const UNSCOPED_ACTIONS: &[&str] = &["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 
 fn as_list(v: Option<&Value>) -> Vec<Value> {
     match v {

@@ -1,0 +1,97 @@
+//! Every route of the HTTP API against every way a caller can be wrong: no token,
+//! an expired one, a tampered one, another user's, and (where a role is needed) a
+//! token without it. Zero leaks: no wrong caller gets a 2xx or sees another user's data.
+//! A route added to the template without an entry here fails this test.
+
+use std::time::Duration;
+
+use integration_tests::{eventually, Driver};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Policy {
+    /// No token needed (health checks, approvers' one-time links).
+    Public,
+    /// The token's subject must be the `{user_id}` of the path.
+    OwnUser,
+}
+
+/// The expected policy of each route key of the template.
+const EXPECTED: &[(&str, Policy)] = &[
+    ("GET /healthz", Policy::Public),
+    ("GET /users/{user_id}/services", Policy::OwnUser),
+    ("GET /users/{user_id}/activity", Policy::OwnUser),
+    ("GET /users/{user_id}/reports/{report_id}", Policy::OwnUser),
+];
+
+const MARKER: &str = "A-private-service-name";
+
+fn fill(path: &str, user: &str) -> String {
+    path.replace("{user_id}", user).replace("{report_id}", &uuid::Uuid::new_v4().to_string())
+}
+
+async fn call(d: &Driver, method: &str, path: &str, auth: Option<String>) -> (u16, String) {
+    let url = format!("{}{path}", d.stack().http_url());
+    let client = reqwest::Client::new();
+    let mut req = match method {
+        "GET" => client.get(url),
+        "POST" => client.post(url).json(&json!({})),
+        other => panic!("no method {other} in the matrix yet"),
+    };
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let resp = req.send().await.expect("HTTP API request");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_wrong_caller_reaches_any_route() {
+    let d = Driver::start().await;
+    let (a, b) = (d.unique_user(), d.unique_user());
+    d.send_logins(&[
+        json!({"user_id": a, "service_id": "svc-a", "service_name": MARKER, "timestamp": "2024-06-01T10:00:00Z"}),
+    ])
+    .await;
+    eventually("A's login recorded", Duration::from_secs(60), || async {
+        let (_, body) = d.get_json(&format!("/users/{a}/services"), &a).await;
+        body.to_string().contains(MARKER).then_some(())
+    })
+    .await;
+
+    let mut checked = 0;
+    let mut leaks = Vec::new();
+    for route in d.stack().routes() {
+        let policy = EXPECTED
+            .iter()
+            .find(|(key, _)| *key == route.route_key)
+            .map(|(_, p)| *p)
+            .unwrap_or_else(|| panic!("route {} has no authz expectation in this test: add one", route.route_key));
+        let (method, template) = route.route_key.split_once(' ').expect("METHOD /path");
+        let path = fill(template, &a);
+        assert_eq!(route.requires_jwt, policy != Policy::Public, "{}: JWT requirement differs", route.route_key);
+        if policy == Policy::Public {
+            continue;
+        }
+        let wrong: Vec<(&str, Option<String>, &[u16])> = vec![
+            ("no token", None, &[401]),
+            ("expired token", Some(format!("Bearer {}", d.expired_token(&a))), &[401]),
+            ("tampered token", Some(format!("Bearer {}", d.forged_token(&a))), &[401]),
+            ("not a bearer token", Some("Basic YTpi".to_owned()), &[401]),
+            ("another user's token", Some(format!("Bearer {}", d.token(&b))), &[403, 404]),
+        ];
+        for (what, auth, expected) in wrong {
+            let (status, body) = call(&d, method, &path, auth).await;
+            checked += 1;
+            if !expected.contains(&status) || body.contains(MARKER) {
+                leaks.push(format!("{} with {what}: {status} {body}", route.route_key));
+            }
+        }
+        // The right caller does get through (so the 401/403s above mean something).
+        let (status, _) = call(&d, method, &path, Some(format!("Bearer {}", d.token(&a)))).await;
+        assert!(status == 200 || status == 404, "{} as its owner: {status}", route.route_key);
+    }
+    assert!(checked >= 15, "the matrix ran {checked} checks");
+    assert!(leaks.is_empty(), "{} leak(s):\n  {}", leaks.len(), leaks.join("\n  "));
+}
