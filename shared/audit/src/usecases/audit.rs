@@ -23,7 +23,7 @@ use crate::workflow::{Caller, Refusal};
 /// in order whatever order the queue delivers in). The put is conditional on the
 /// key being free: a redelivery computes the same record and finds it stored
 /// (`Duplicate`); a different record under the same key is refused, never replaced.
-pub async fn append_record<L: AuditLog>(
+pub async fn append_record<L: AuditLog + ?Sized>(
     log: &L,
     event: &Envelope<WorkflowAction>,
     now: DateTime<Utc>,
@@ -108,7 +108,7 @@ fn query_of(p: &SearchParams) -> Result<AuditQuery, InvalidInput> {
 }
 
 /// `GET /audit`: a page of records, oldest first, for auditors only.
-pub async fn search<R: AuditReader>(
+pub async fn search<R: AuditReader + ?Sized>(
     reader: &R,
     caller: &Caller,
     params: &SearchParams,
@@ -122,7 +122,7 @@ pub async fn search<R: AuditReader>(
 }
 
 /// `GET /audit/verify?workflow_id=`: recomputes the workflow's chain.
-pub async fn verify<R: AuditReader>(reader: &R, caller: &Caller, workflow_id: &str) -> Result<ChainCheck, AuditError> {
+pub async fn verify<R: AuditReader + ?Sized>(reader: &R, caller: &Caller, workflow_id: &str) -> Result<ChainCheck, AuditError> {
     auditor(caller)?;
     let id = WorkflowId::parse(workflow_id)?;
     let records = reader.chain(id.as_str()).await?;

@@ -20,7 +20,7 @@ use crate::workflow::{Caller, Refusal};
 /// and, if marked, does not publish it again; a crash between publish and mark
 /// publishes it once more (at least once, like MQTT QoS 1 itself: subscribers
 /// dedupe by `notificationId`).
-pub async fn notify<S: NotificationStore, C: RealtimeChannel>(
+pub async fn notify<S: NotificationStore + ?Sized, C: RealtimeChannel + ?Sized>(
     store: &S,
     channel: &C,
     topic_prefix: &str,
@@ -65,7 +65,7 @@ pub struct Listed {
 }
 
 /// `GET /users/{user_id}/notifications`: the caller's own, newest first.
-pub async fn list_notifications<R: NotificationReader>(
+pub async fn list_notifications<R: NotificationReader + ?Sized>(
     reader: &R,
     caller: &Caller,
     user_id: &str,
@@ -81,7 +81,7 @@ pub async fn list_notifications<R: NotificationReader>(
 }
 
 /// `POST /users/{user_id}/notifications/{id}/read`: idempotent, the first read time stays.
-pub async fn mark_read<R: NotificationReader>(
+pub async fn mark_read<R: NotificationReader + ?Sized>(
     reader: &R,
     caller: &Caller,
     user_id: &str,

@@ -70,7 +70,7 @@ fn event_for(wf: &Workflow, facts: ActionFacts<'_>, correlation_id: &str) -> Env
 }
 
 /// Publishes the workflow's pending event, if any, and records that it went out.
-async fn announce<S: WorkflowStore, P: EventPublisher>(
+async fn announce<S: WorkflowStore + ?Sized, P: EventPublisher>(
     store: &S,
     publisher: &P,
     wf: &mut Workflow,
@@ -107,7 +107,7 @@ fn is_replay(wf: &Workflow, caller: &Caller, action: ActionKind, data: &Option<V
         && last.data.as_ref().map(canonical::to_string) == data.as_ref().map(canonical::to_string)
 }
 
-async fn visible<S: WorkflowStore>(store: &S, caller: &Caller, workflow_id: &str) -> Result<Workflow, AuditError> {
+async fn visible<S: WorkflowStore + ?Sized>(store: &S, caller: &Caller, workflow_id: &str) -> Result<Workflow, AuditError> {
     let id = WorkflowId::parse(workflow_id)?;
     match store.get(id.as_str()).await? {
         Some(wf) if wf.visible_to(caller) => Ok(wf),
@@ -117,7 +117,7 @@ async fn visible<S: WorkflowStore>(store: &S, caller: &Caller, workflow_id: &str
 }
 
 /// `POST /workflows`: the workflow's first save.
-pub async fn create_workflow<S: WorkflowStore, P: EventPublisher>(
+pub async fn create_workflow<S: WorkflowStore + ?Sized, P: EventPublisher>(
     store: &S,
     publisher: &P,
     caller: &Caller,
@@ -167,7 +167,7 @@ pub async fn create_workflow<S: WorkflowStore, P: EventPublisher>(
 }
 
 /// `POST /workflows/{id}/actions`.
-pub async fn act<S: WorkflowStore, P: EventPublisher>(
+pub async fn act<S: WorkflowStore + ?Sized, P: EventPublisher>(
     store: &S,
     publisher: &P,
     caller: &Caller,
@@ -189,7 +189,8 @@ pub async fn act<S: WorkflowStore, P: EventPublisher>(
     let mut next = wf.clone();
     next.state = transition.to;
     next.seq = wf.seq + 1;
-    next.updated_at = stamp(ctx.now).max(wf.updated_at);
+    // Strictly after the previous action, so time order is seq order in every index.
+    next.updated_at = stamp(ctx.now).max(wf.updated_at + chrono::Duration::microseconds(1));
     if let Some(data) = &request.data {
         next.data = Some(canonical::to_string(data));
     }
@@ -212,7 +213,7 @@ pub async fn act<S: WorkflowStore, P: EventPublisher>(
 }
 
 /// `GET /workflows/{id}`; also announces a pending action (best effort).
-pub async fn view<S: WorkflowStore, P: EventPublisher>(
+pub async fn view<S: WorkflowStore + ?Sized, P: EventPublisher>(
     store: &S,
     publisher: &P,
     caller: &Caller,

@@ -1,0 +1,46 @@
+//! Who is calling, with which roles. In AWS the HTTP API's JWT authorizer (Cognito)
+//! has verified the token and hands its claims over in the request context; locally
+//! the dev server does the same with HS256 tokens. Only those claims are trusted,
+//! never a header. Roles: the `roles` claim and Cognito's `cognito:groups`.
+
+use audit::{Caller, Roles, UserId};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use lambda_http::request::RequestContext;
+
+use crate::error::ApiError;
+
+/// Claims whose values name roles (both are read and merged).
+pub const ROLE_CLAIMS: [&str; 2] = ["roles", "cognito:groups"];
+
+pub fn caller_from(context: Option<&RequestContext>) -> Option<Caller> {
+    let RequestContext::ApiGatewayV2(ctx) = context? else {
+        return None;
+    };
+    let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
+    let user = UserId::parse(claims.get("sub")?).ok()?;
+    let roles = ROLE_CLAIMS
+        .iter()
+        .filter_map(|name| claims.get(*name))
+        .fold(Roles::default(), |acc, raw| acc.merge(Roles::from_claim(raw)));
+    Some(Caller { user, roles })
+}
+
+/// The authenticated caller, as an axum extractor.
+pub struct Authenticated(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        caller_from(parts.extensions.get::<RequestContext>()).map(Authenticated).ok_or(ApiError::Unauthenticated)
+    }
+}
+
+/// API Gateway's request id: the correlation id of everything this request causes.
+pub fn request_id(context: Option<&RequestContext>) -> Option<String> {
+    match context? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone().filter(|id| !id.is_empty()),
+        _ => None,
+    }
+}

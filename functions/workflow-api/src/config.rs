@@ -1,0 +1,43 @@
+//! workflow-api's configuration, read once at start.
+
+use kit::config::{ConfigError, Env};
+
+pub struct Config {
+    pub workflows_table: String,
+    pub audit_table: String,
+    pub notifications_table: String,
+    /// Where `workflow.action` goes.
+    pub topic_arn: String,
+    pub metrics_namespace: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(Env::from_process())
+    }
+
+    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
+        let config = Self {
+            workflows_table: env.required("WORKFLOWS_TABLE_NAME"),
+            audit_table: env.required("AUDIT_TABLE_NAME"),
+            notifications_table: env.required("NOTIFICATIONS_TABLE_NAME"),
+            topic_arn: env.required("WORKFLOW_ACTIONS_TOPIC_ARN"),
+            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
+        };
+        env.finish()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_every_missing_variable() {
+        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        for name in ["WORKFLOWS_TABLE_NAME", "AUDIT_TABLE_NAME", "NOTIFICATIONS_TABLE_NAME", "WORKFLOW_ACTIONS_TOPIC_ARN"] {
+            assert!(err.contains(name), "{err}");
+        }
+    }
+}
