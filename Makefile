@@ -14,7 +14,7 @@ LOCAL_STACK := target/debug/local-stack
 # Every function binary the template deploys (its BuildProperties.Binary).
 FUNCTIONS := $(shell grep -h "Binary:" infra/template.yaml | awk '{print $$2}')
 
-.PHONY: help venv build run stop token test lint fmt bench arm64 package deploy clean ops graph
+.PHONY: help venv build run stop token test lint fmt bench arm64 package deploy clean ops graph chaos fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ endif
 ops: ## Run the ops tool against the local stack: make ops ARGS="dlq list"
 	@AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
 	  $(CARGO) run -q -p ops -- $(ARGS)
+
+chaos: venv build ## 1,000 report workflows, flaky providers, 5 runner kills; writes docs/reliability.md
+	$(CARGO) run -q -p integration-tests --bin chaos -- --workflows $${WORKFLOWS:-1000} --kills $${KILLS:-5} --out docs/reliability.md
+
+fuzz: ## Property-fuzz every parser of outside input, long (PROPTEST_CASES, default 100000 each)
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) test --release -p fuzz
 
 graph: ## Regenerate the README's topology diagram from the template
 	$(CARGO) run -q -p ops -- graph --write README.md
