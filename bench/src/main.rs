@@ -2,7 +2,9 @@
 //! the figures to docs/benchmarks.md. Never run by `make test`: the machine is shared
 //! and noisy, so figures are medians of several runs, not assertions.
 
+mod baseline;
 mod cost;
+mod functions;
 mod kit_overhead;
 mod pipeline;
 mod report_cost;
@@ -12,17 +14,15 @@ mod stats;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-const FUNCTIONS: &[&str] =
-    &["record-login", "query-api", "mark-reported", "create-zendesk-ticket", "send-txma-event", "send-notify-email"];
-
 struct Args {
     out: PathBuf,
+    save_baseline: bool,
     runs: usize,
     records: usize,
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a = Args { out: PathBuf::from("docs/benchmarks.md"), runs: 5, records: 200 };
+    let mut a = Args { out: PathBuf::from("docs/benchmarks.md"), save_baseline: false, runs: 5, records: 200 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value"));
@@ -30,7 +30,8 @@ fn args() -> anyhow::Result<Args> {
             "--out" => a.out = PathBuf::from(value()?),
             "--runs" => a.runs = value()?.parse()?,
             "--records" => a.records = value()?.parse()?,
-            other => anyhow::bail!("unknown flag {other} (known: --out, --runs, --records)"),
+            "--save-baseline" => a.save_baseline = true,
+            other => anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --save-baseline)"),
         }
     }
     Ok(a)
@@ -61,17 +62,21 @@ fn main() -> anyhow::Result<()> {
     eprintln!("bench: kit overhead ({} runs)…", args.runs);
     let kit = kit_overhead::measure(args.runs, 2_000)?;
     eprintln!("bench: sizes…");
-    let mut sizes: Vec<(&str, sizes::Size)> = sizes::measure(&workspace.join("target").join("release"), FUNCTIONS)
+    let binaries = functions::binaries(&workspace)?;
+    let names: Vec<&str> = binaries.iter().map(String::as_str).collect();
+    let mut sizes: Vec<(&str, sizes::Size)> = sizes::measure(&workspace.join("target").join("release"), &names)
         .into_iter()
         .map(|s| ("x86_64 (host)", s))
         .collect();
     let arm = workspace.join("target").join("aarch64-unknown-linux-gnu").join("release");
-    sizes.extend(sizes::measure(&arm, FUNCTIONS).into_iter().map(|s| ("arm64 (deployed)", s)));
+    sizes.extend(sizes::measure(&arm, &names).into_iter().map(|s| ("arm64 (deployed)", s)));
     eprintln!("bench: record-login on the local stack ({} runs of {} records)…", args.runs.min(3), args.records);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let pipe = rt.block_on(pipeline::measure(&workspace, args.runs.min(3), args.records))?;
     eprintln!("bench: the report workflow on the local stack…");
     let reports = rt.block_on(report_cost::measure(&workspace, args.runs.min(3), 50, 40))?;
+    eprintln!("bench: every function on its own…");
+    let per_function = rt.block_on(functions::measure(&workspace, 20))?;
 
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
@@ -115,6 +120,7 @@ fn main() -> anyhow::Result<()> {
     )?;
 
     report_section(&mut md, &reports)?;
+    function_section(&mut md, &per_function)?;
 
     writeln!(md, "## Binaries (release profile: opt-level s, fat LTO, 1 codegen unit, stripped)\n")?;
     writeln!(md, "Lambda runs the arm64 build (`make arm64`, cross-compiled with `gcc-aarch64-linux-gnu`); the host build is what the local stack runs.\n")?;
@@ -156,6 +162,29 @@ fn main() -> anyhow::Result<()> {
         md,
         "\nRe-run with `make bench` (options: `cargo run --release -p bench -- --runs N --records N --out FILE`)."
     )?;
+
+    // Against the baseline kept in the repo (the previous release's figures).
+    let mut current = baseline::Figures::new();
+    current.insert("kit CPU per record (µs)".into(), kit.cpu_us_per_record);
+    current.insert("record-login records/s end to end".into(), pipe.records_per_second);
+    current.insert(
+        "report cost per 1,000, burst ($)".into(),
+        cost::per_thousand(&reports.burst_per_report, 1.0 + report_cost::EVENTS_PER_REPORT as f64).total(),
+    );
+    current.insert("report latency p50 (ms)".into(), reports.latency_p50_ms);
+    for (f, ms) in &pipe.init_ms {
+        current.insert(format!("{f} init (ms)"), *ms);
+    }
+    for (arch, s) in &sizes {
+        if let Some(z) = s.zip_bytes {
+            current.insert(format!("{} zip {arch} (MB)", s.function), z as f64 / 1e6);
+        }
+    }
+    let baseline_path = workspace.join("bench").join("baseline.json");
+    baseline::section(&mut md, &current, &baseline::load(&baseline_path))?;
+    if args.save_baseline {
+        baseline::save(&baseline_path, &current)?;
+    }
 
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
@@ -230,5 +259,27 @@ fn report_section(md: &mut String, r: &report_cost::ReportFigures) -> anyhow::Re
         md,
         "\nThe emulator's share is the requests counted above times its own median time per request kind (kinds not probed are costed as `SendMessage`); the two parallel branches are both counted, so it over-states the critical path. The rest is the local pollers' hand-offs between queues and the functions' own work.\n"
     )?;
+    Ok(())
+}
+
+fn function_section(md: &mut String, figures: &[functions::FunctionFigures]) -> anyhow::Result<()> {
+    writeln!(md, "## Every function on its own\n")?;
+    writeln!(md, "The release binary under the local Lambda service, invoked through the Invoke API with its sample events from `events/<function>/` (SQS steps: batches of 1 and of 10 records; after the first run the samples are redeliveries, the duplicate path); wall time per record is the median of 20 invocations including the local service and the emulator, CPU per record is the function process's own over all 20. Peak RSS after them.\n")?;
+    writeln!(md, "| function | sample | wall / record, batch 1 | batch 10 | CPU / record, batch 1 | batch 10 | peak RSS |\n|---|---|---|---|---|---|---|")?;
+    let ms = |v: f64| if v.is_nan() { "-".to_owned() } else { format!("{v:.1} ms") };
+    for f in figures {
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            f.function,
+            f.sample,
+            ms(f.wall_ms.0),
+            f.wall_ms.1.map(ms).unwrap_or_else(|| "-".into()),
+            ms(f.cpu_ms.0),
+            f.cpu_ms.1.map(ms).unwrap_or_else(|| "-".into()),
+            f.peak_rss_kib.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or_else(|| "-".into()),
+        )?;
+    }
+    writeln!(md)?;
     Ok(())
 }

@@ -22,7 +22,7 @@ pub struct PipelineFigures {
 }
 
 /// Finds the pid of the process running `binary` (the local stack's child).
-fn pid_of(binary: &Path) -> Option<u32> {
+pub(crate) fn pid_of(binary: &Path) -> Option<u32> {
     let target = std::fs::canonicalize(binary).ok()?;
     std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
         let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
