@@ -23,6 +23,7 @@ pub mod ports;
 pub mod request;
 pub mod rules;
 pub mod ses;
+mod shared;
 pub mod state;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -1,0 +1,52 @@
+//! The service routes' errors, mapped to JSON responses in one place. Internal
+//! details are logged, never echoed.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kit::error::chain;
+use serde_json::{json, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("this route needs IAM authorisation")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no such approval request")]
+    NotFound,
+    /// The request is not in a state that allows this; the body says which.
+    #[error("conflict")]
+    Conflict(Value),
+    #[error("request failed")]
+    Internal(#[from] approvals::ApprovalError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, json!({"error": "forbidden", "message": self.to_string()})),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m})),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": self.to_string()})),
+            ApiError::Conflict(v) => (StatusCode::CONFLICT, v.clone()),
+            ApiError::Internal(e) => {
+                tracing::error!(error = %chain(e), error_kind = kit::Classify::kind(e), "request failed");
+                let message = "something went wrong; try again later";
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "internal", "message": message}))
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Domain errors that are the caller's fault become 4xx; the rest 500.
+pub fn from_domain(e: approvals::ApprovalError) -> ApiError {
+    match e {
+        approvals::ApprovalError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
+        approvals::ApprovalError::RequestIdReused { request_id } => ApiError::Conflict(json!({
+            "error": "request_id_reused",
+            "message": format!("request id {request_id} was already used for a different request"),
+        })),
+        other => ApiError::Internal(other),
+    }
+}

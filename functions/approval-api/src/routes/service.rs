@@ -1,0 +1,155 @@
+//! The on-prem service's routes (IAM-authorised, JSON).
+
+use std::sync::Arc;
+
+use approvals::request::RequestId;
+use approvals::rules::{BeginCheck, ExecutionOutcome};
+use approvals::usecases::{self, BeginAnswer, FinishAnswer, RejectionAnswer};
+use approvals::view::RequestView;
+use approvals::Submission;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use kit::clock::Clock;
+use kit::decode::redacted;
+use kit::publisher::EventPublisher;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::info;
+
+use super::{App, Store};
+use crate::auth::{Correlation, Service};
+use crate::error::{from_domain, ApiError};
+
+/// Largest executor output accepted (the stored copy is cut to 4 KB).
+const MAX_OUTPUT_CHARS: usize = 64 * 1024;
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    // serde quotes offending values in its messages; they may be addresses.
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {}", redacted(&e))))
+}
+
+fn request_id(raw: &str) -> Result<RequestId, ApiError> {
+    RequestId::parse(raw).ok_or_else(|| ApiError::BadRequest("malformed request id".into()))
+}
+
+/// `POST /approval-requests`: 201 with the stored request, or 200 for a retry of one.
+pub async fn create<S: Store, P: EventPublisher, C: Clock>(
+    State(app): State<Arc<App<S, P, C>>>,
+    service: Service,
+    Correlation(correlation_id): Correlation,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    let submission: Submission = json_body(&body)?;
+    let now = app.clock.now();
+    let out = usecases::create_request(&app.store, &app.requested, submission, &correlation_id, now, app.outbox_delay)
+        .await
+        .map_err(from_domain)?;
+    info!(request_id = %out.request.request_id, caller = %service.principal, created = out.created, "create request");
+    let status = if out.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(RequestView::of(&out.request, now))))
+}
+
+/// `GET /approval-requests/{request_id}`: status, decision, execution, history.
+pub async fn show<S: Store, P: EventPublisher, C: Clock>(
+    State(app): State<Arc<App<S, P, C>>>,
+    _service: Service,
+    Path(raw_id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    let id = request_id(&raw_id)?;
+    let req = app.store.get(id.as_str()).await.map_err(|e| ApiError::Internal(e.into()))?.ok_or(ApiError::NotFound)?;
+    Ok(Json(RequestView::of(&req, app.clock.now())))
+}
+
+#[derive(Debug, Deserialize)]
+struct Report {
+    state: String,
+    attempt_id: Option<String>,
+    #[serde(default)]
+    output: String,
+}
+
+fn attempt(report: &Report) -> Result<&str, ApiError> {
+    report.attempt_id.as_deref().filter(|a| RequestId::parse(a).is_some()).ok_or_else(|| {
+        ApiError::BadRequest("attempt_id is required: 1-64 characters of A-Z, a-z, 0-9, '-' or '_'".into())
+    })
+}
+
+/// `POST /approval-requests/{request_id}/execution` with
+/// `{"state": "EXECUTING" | "EXECUTED" | "FAILED" | "REJECTION_RECORDED", "attempt_id", "output"?}`.
+/// EXECUTING answers the request (what to run) when this attempt may run it, 409 otherwise.
+pub async fn execution<S: Store, P: EventPublisher, C: Clock>(
+    State(app): State<Arc<App<S, P, C>>>,
+    service: Service,
+    Path(raw_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let id = request_id(&raw_id)?;
+    let id = id.as_str();
+    let report: Report = json_body(&body)?;
+    if report.output.chars().count() > MAX_OUTPUT_CHARS {
+        return Err(ApiError::BadRequest(format!("output is limited to {MAX_OUTPUT_CHARS} characters")));
+    }
+    let now = app.clock.now();
+    info!(request_id = id, caller = %service.principal, state = %report.state, "execution report");
+    let view = |req: &approvals::ApprovalRequest| serde_json::to_value(RequestView::of(req, now)).unwrap_or_default();
+    let internal = |e: approvals::ApprovalError| ApiError::Internal(e);
+    match report.state.as_str() {
+        "EXECUTING" => match usecases::begin_execution(&app.store, id, attempt(&report)?, now).await.map_err(internal)? {
+            BeginAnswer::Begun(req) => Ok(Json(view(&req))),
+            BeginAnswer::NotFound => Err(ApiError::NotFound),
+            BeginAnswer::Refused(check) => Err(ApiError::Conflict(begin_conflict(&check))),
+        },
+        state @ ("EXECUTED" | "FAILED") => {
+            let outcome = if state == "EXECUTED" { ExecutionOutcome::Executed } else { ExecutionOutcome::Failed };
+            let attempt = attempt(&report)?;
+            match usecases::finish_execution(&app.store, id, attempt, outcome, &report.output, now)
+                .await
+                .map_err(internal)?
+            {
+                FinishAnswer::Finished(req) => Ok(Json(view(&req))),
+                FinishAnswer::NotFound => Err(ApiError::NotFound),
+                FinishAnswer::Conflict(status) => Err(ApiError::Conflict(json!({
+                    "error": "not_executing",
+                    "status": status.as_str(),
+                    "message": "the request is not executing under this attempt",
+                }))),
+            }
+        }
+        "REJECTION_RECORDED" => match usecases::record_rejection(&app.store, id, now).await.map_err(internal)? {
+            RejectionAnswer::Recorded => Ok(Json(json!({"status": "REJECTED", "recorded": true}))),
+            RejectionAnswer::NotFound => Err(ApiError::NotFound),
+            RejectionAnswer::NotRejected(status) => Err(ApiError::Conflict(json!({
+                "error": "not_rejected",
+                "status": status.as_str(),
+                "message": "only a rejected request can have its rejection recorded",
+            }))),
+        },
+        _ => Err(ApiError::BadRequest("state must be EXECUTING, EXECUTED, FAILED or REJECTION_RECORDED".into())),
+    }
+}
+
+/// Why this attempt may not run the action, for the processor to act on.
+fn begin_conflict(check: &BeginCheck) -> Value {
+    match check {
+        BeginCheck::Interrupted { attempt_id, started_at } => json!({
+            "error": "interrupted",
+            "status": "EXECUTING",
+            "attempt_id": attempt_id,
+            "started_at": started_at,
+            "message": "another attempt began this execution and never reported its end",
+        }),
+        BeginCheck::Finished(status) => json!({
+            "error": "finished",
+            "status": status.as_str(),
+            "message": "the execution has ended already",
+        }),
+        BeginCheck::NotApproved(status) => json!({
+            "error": "not_approved",
+            "status": status.as_str(),
+            "message": "only an approved request can be executed",
+        }),
+        BeginCheck::Begin | BeginCheck::AlreadyBegun => json!({"error": "conflict", "message": "try again"}),
+    }
+}

@@ -1,0 +1,159 @@
+//! The processor's configuration: environment variables, read once, typed, and
+//! every problem named at once before anything starts.
+
+use std::time::Duration;
+
+use kit::config::{ConfigError, Env};
+
+/// How the processor proves itself to the approval API.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ApiAuth {
+    /// `Authorization: Bearer …` (the local stack's stand-in for IAM; or a JWT route).
+    Bearer(String),
+    /// SigV4 with the processor's AWS credentials (the API's `AWS_IAM` routes).
+    SigV4 { region: String },
+}
+
+impl std::fmt::Debug for ApiAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiAuth::Bearer(_) => f.write_str("Bearer(…)"),
+            ApiAuth::SigV4 { region } => write!(f, "SigV4({region})"),
+        }
+    }
+}
+
+/// Which executor runs approved actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutorKind {
+    /// Logs the action and reports success: a dry run.
+    Log,
+    /// Runs `program args…` with the parameters as JSON on stdin; exit 0 = EXECUTED.
+    Command { program: String, args: Vec<String> },
+    /// POSTs the action as JSON (`Idempotency-Key: request id`); 2xx = EXECUTED.
+    Webhook { url: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub queue_url: String,
+    pub api_url: String,
+    pub auth: ApiAuth,
+    pub executor: ExecutorKind,
+    pub executor_timeout: Duration,
+    /// Visibility of a received message; a heartbeat renews it while the action runs,
+    /// so a crashed processor's message comes back within this long.
+    pub visibility: Duration,
+    /// Long-poll wait (0–20 s).
+    pub wait: Duration,
+    pub max_in_flight: usize,
+    /// On SIGTERM, how long running actions may take to finish before they are stopped.
+    pub shutdown_grace: Duration,
+    pub http_timeout: Duration,
+}
+
+fn url(env: &mut Env, name: &str) -> String {
+    let value = env.required(name);
+    if !value.is_empty() && !(value.starts_with("http://") || value.starts_with("https://")) {
+        env.reject(name, "must be an http(s) URL");
+    }
+    value.trim_end_matches('/').to_owned()
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(Env::from_process())
+    }
+
+    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
+        let queue_url = env.required("DECISIONS_QUEUE_URL");
+        if !queue_url.is_empty() && !queue_url.ends_with(".fifo") {
+            env.reject("DECISIONS_QUEUE_URL", "must be the FIFO decisions queue (.fifo)");
+        }
+        let api_url = url(&mut env, "APPROVAL_API_URL");
+        let auth = match env.optional("APPROVAL_API_AUTH").as_deref().unwrap_or("bearer") {
+            "bearer" => ApiAuth::Bearer(env.required("APPROVAL_API_TOKEN")),
+            "sigv4" => ApiAuth::SigV4 { region: env.required("AWS_REGION") },
+            _ => {
+                env.reject("APPROVAL_API_AUTH", "must be bearer or sigv4");
+                ApiAuth::Bearer(String::new())
+            }
+        };
+        let executor = match env.required("EXECUTOR").as_str() {
+            "log" => ExecutorKind::Log,
+            "command" => ExecutorKind::Command {
+                program: env.required("EXECUTOR_COMMAND"),
+                args: env.optional("EXECUTOR_ARGS").map(|a| a.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+            },
+            "webhook" => ExecutorKind::Webhook { url: url(&mut env, "EXECUTOR_WEBHOOK_URL") },
+            "" => ExecutorKind::Log,
+            _ => {
+                env.reject("EXECUTOR", "must be log, command or webhook");
+                ExecutorKind::Log
+            }
+        };
+        let secs = |env: &mut Env, name: &str, default: u64| Duration::from_secs(env.parse_or(name, default));
+        let config = Self {
+            queue_url,
+            api_url,
+            auth,
+            executor,
+            executor_timeout: secs(&mut env, "EXECUTOR_TIMEOUT_SECS", 300),
+            visibility: secs(&mut env, "VISIBILITY_TIMEOUT_SECS", 60),
+            wait: secs(&mut env, "WAIT_TIME_SECS", 20),
+            max_in_flight: env.parse_or("MAX_IN_FLIGHT", 1usize),
+            shutdown_grace: secs(&mut env, "SHUTDOWN_GRACE_SECS", 30),
+            http_timeout: Duration::from_millis(env.parse_or("HTTP_TIMEOUT_MS", 10_000u64)),
+        };
+        if config.visibility < Duration::from_secs(2) || config.visibility > Duration::from_secs(43_200) {
+            env.reject("VISIBILITY_TIMEOUT_SECS", "must be from 2 to 43200");
+        }
+        if config.wait > Duration::from_secs(20) {
+            env.reject("WAIT_TIME_SECS", "must be from 0 to 20");
+        }
+        if !(1..=10).contains(&config.max_in_flight) {
+            env.reject("MAX_IN_FLIGHT", "must be from 1 to 10");
+        }
+        env.finish()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn every_missing_and_invalid_variable_is_named() {
+        let err = Config::read(env(&[("EXECUTOR", "command"), ("MAX_IN_FLIGHT", "50")])).unwrap_err().to_string();
+        for name in ["DECISIONS_QUEUE_URL", "APPROVAL_API_URL", "APPROVAL_API_TOKEN", "EXECUTOR_COMMAND", "MAX_IN_FLIGHT"] {
+            assert!(err.contains(name), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_complete_configuration_is_read_and_the_token_never_printed() {
+        let c = Config::read(env(&[
+            ("DECISIONS_QUEUE_URL", "https://sqs.eu-west-2.amazonaws.com/1/approval-decisions.fifo"),
+            ("APPROVAL_API_URL", "https://api.example/"),
+            ("APPROVAL_API_TOKEN", "secret-token"),
+            ("EXECUTOR", "command"),
+            ("EXECUTOR_COMMAND", "/opt/actions/run"),
+            ("EXECUTOR_ARGS", "--dry-run  --verbose"),
+        ]))
+        .unwrap();
+        assert_eq!(c.api_url, "https://api.example");
+        assert_eq!(c.executor, ExecutorKind::Command { program: "/opt/actions/run".into(), args: vec!["--dry-run".into(), "--verbose".into()] });
+        assert!(!format!("{c:?}").contains("secret-token"));
+    }
+
+    #[test]
+    fn a_standard_queue_is_refused() {
+        let err = Config::read(env(&[("DECISIONS_QUEUE_URL", "https://q/plain"), ("EXECUTOR", "log")])).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+    }
+}

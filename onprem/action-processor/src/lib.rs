@@ -1,0 +1,13 @@
+//! The on-prem action processor (seed 002): a long-running binary, outbound
+//! connections only. It long-polls `approval-decisions.fifo`, records EXECUTING
+//! through the approval API, runs the approved action with a pluggable executor
+//! (log, command, webhook), records EXECUTED / FAILED, and deletes the message.
+//! Rejections are recorded, not executed. See [`process`] for the semantics.
+
+pub mod api;
+pub mod config;
+pub mod executor;
+pub mod process;
+pub mod run;
+pub mod sigv4;
+pub mod source;

@@ -1,0 +1,215 @@
+//! One decision message, start to finish. Semantics (see docs/decisions.md):
+//!
+//! * **Record before, record after.** EXECUTING is recorded through the API for
+//!   this attempt before the action runs; EXECUTED or FAILED after. The API's
+//!   conditional writes make "begin" succeed for one attempt only.
+//! * **At most once.** A redelivered message whose request is EXECUTING under
+//!   another attempt means that attempt died mid-action: the action may or may not
+//!   have happened, so it is not run again; the request is marked FAILED
+//!   ("interrupted") for a person to check. A redelivery after EXECUTED / FAILED is
+//!   deleted without running anything.
+//! * **Rejections are recorded, never executed.**
+//! * The message is deleted only once the outcome is recorded; otherwise it comes
+//!   back (and after the queue's `maxReceiveCount`, goes to its DLQ).
+
+use std::future::Future;
+use std::time::Duration;
+
+use approvals::messages::DecisionMade;
+use approvals::Decision;
+use kit::error::chain;
+use kit::{Classify, Envelope, ErrorClass, Message};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn, Instrument};
+
+use crate::api::{ApiCallError, ApprovalApi, Begin, Outcome, Recorded};
+use crate::executor::Executor;
+use crate::source::Received;
+
+/// What to do with the message afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Handled (or nothing to do): delete it.
+    Delete,
+    /// Not started (shutting down): make it visible again at once.
+    Release,
+    /// Try again later: visible again after this long.
+    RetryIn(Duration),
+}
+
+/// Attempts per API call before the message is left to come back.
+const API_ATTEMPTS: u32 = 4;
+/// Attempts to record an outcome once the action ran: worth waiting for.
+const FINISH_ATTEMPTS: u32 = 8;
+
+/// Backoff for a message that comes back: 30 s per receive so far, at most 15 min.
+pub fn retry_delay(receive_count: u32) -> Duration {
+    Duration::from_secs((30 * u64::from(receive_count.max(1))).min(900))
+}
+
+/// Per-attempt settings.
+pub struct Handling<'a> {
+    pub attempt_id: &'a str,
+    /// Fires when the processor stops taking work (SIGTERM).
+    pub shutdown: &'a CancellationToken,
+    /// Fires when in-flight work must stop too (shutdown grace over).
+    pub stop: &'a CancellationToken,
+    /// Pause before the n-th retry of an API call (tests: zero).
+    pub api_backoff: Duration,
+}
+
+/// The decision in a message body (a kit envelope), or why it is not one.
+pub fn decode(body: &str) -> Result<Envelope<DecisionMade>, String> {
+    let raw: Envelope<Value> =
+        serde_json::from_str(body).map_err(|e| format!("not an envelope: {}", kit::decode::redacted(&e)))?;
+    if raw.kind != DecisionMade::TYPE || raw.version != DecisionMade::VERSION {
+        return Err(format!("unexpected message {} v{}", raw.kind, raw.version));
+    }
+    let payload: DecisionMade = serde_json::from_value(raw.payload.clone())
+        .map_err(|e| format!("bad payload: {}", kit::decode::redacted(&e)))?;
+    Ok(Envelope {
+        kind: raw.kind,
+        version: raw.version,
+        id: raw.id,
+        workflow_id: raw.workflow_id,
+        correlation_id: raw.correlation_id,
+        occurred_at: raw.occurred_at,
+        payload,
+    })
+}
+
+/// Calls `f` until it succeeds, fails permanently, runs out of attempts, or `stop` fires.
+async fn retrying<T, F, Fut>(what: &str, attempts: u32, h: &Handling<'_>, mut f: F) -> Result<T, ApiCallError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiCallError>>,
+{
+    let mut n = 0;
+    loop {
+        n += 1;
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if e.class() == ErrorClass::Retryable && n < attempts && !h.stop.is_cancelled() => {
+                warn!(error = %chain(&e), attempt = n, "{what} failed; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(h.api_backoff * 2u32.pow(n - 1)) => {}
+                    () = h.stop.cancelled() => {}
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+pub async fn handle<A: ApprovalApi, E: Executor>(api: &A, executor: &E, msg: &Received, h: &Handling<'_>) -> Disposition {
+    let later = Disposition::RetryIn(retry_delay(msg.receive_count));
+    let envelope = match decode(&msg.body) {
+        Ok(e) => e,
+        Err(why) => {
+            // Left to come back; after maxReceiveCount the redrive policy moves it to the DLQ.
+            error!(reason = %why, receive_count = msg.receive_count, "not a decision message");
+            return later;
+        }
+    };
+    let id = envelope.payload.request_id.as_str();
+    let span = tracing::error_span!("decision", request_id = %id, correlation_id = %envelope.correlation_id, attempt_id = %h.attempt_id);
+    decided(api, executor, &envelope, h, later).instrument(span).await
+}
+
+async fn decided<A: ApprovalApi, E: Executor>(
+    api: &A,
+    executor: &E,
+    envelope: &Envelope<DecisionMade>,
+    h: &Handling<'_>,
+    later: Disposition,
+) -> Disposition {
+    let id = envelope.payload.request_id.as_str();
+    if h.shutdown.is_cancelled() {
+        return Disposition::Release;
+    }
+    match envelope.payload.decision {
+        Decision::Rejected => match retrying("recording the rejection", API_ATTEMPTS, h, || api.record_rejection(id, h.attempt_id)).await {
+            Ok(Recorded::Yes) => {
+                info!("rejected: recorded, nothing executed");
+                Disposition::Delete
+            }
+            Ok(other) => {
+                error!(answer = ?other, "a rejection the API does not know as such; dropped");
+                Disposition::Delete
+            }
+            Err(e) => {
+                warn!(error = %chain(&e), "could not record the rejection; the message comes back");
+                later
+            }
+        },
+        Decision::Approved => approved(api, executor, id, h, later).await,
+    }
+}
+
+async fn approved<A: ApprovalApi, E: Executor>(api: &A, executor: &E, id: &str, h: &Handling<'_>, later: Disposition) -> Disposition {
+    let begin = match retrying("recording EXECUTING", API_ATTEMPTS, h, || api.begin(id, h.attempt_id)).await {
+        Ok(b) => b,
+        Err(e) => {
+            warn!(error = %chain(&e), "could not record EXECUTING; nothing run; the message comes back");
+            return later;
+        }
+    };
+    match begin {
+        Begin::Run(action) => {
+            info!(action = %action.action, "executing");
+            let result = executor.execute(&action, h.stop.clone()).await;
+            let outcome = if result.succeeded { Outcome::Executed } else { Outcome::Failed };
+            let recorded = retrying("recording the outcome", FINISH_ATTEMPTS, h, || {
+                api.finish(id, h.attempt_id, outcome, &result.output)
+            })
+            .await;
+            match recorded {
+                Ok(Recorded::Yes) => {
+                    info!(outcome = ?outcome, "outcome recorded");
+                    Disposition::Delete
+                }
+                Ok(other) => {
+                    error!(answer = ?other, outcome = ?outcome, "the API refused the outcome; dropped");
+                    Disposition::Delete
+                }
+                Err(e) => {
+                    // The redelivery finds EXECUTING under this attempt and reports it
+                    // interrupted: at most once, never twice.
+                    error!(error = %chain(&e), outcome = ?outcome, "the action ran but its outcome could not be recorded");
+                    later
+                }
+            }
+        }
+        Begin::Interrupted { attempt_id } => {
+            warn!(interrupted_attempt = %attempt_id, "an earlier attempt began and never reported; not running it again");
+            let output = format!(
+                "interrupted: attempt {attempt_id} recorded EXECUTING and never reported an outcome (the processor \
+                 stopped mid-action). The action may or may not have run; it was not run again (at-most-once). \
+                 Check the target system."
+            );
+            match retrying("recording the interruption", API_ATTEMPTS, h, || api.finish(id, &attempt_id, Outcome::Failed, &output)).await {
+                Ok(_) => Disposition::Delete,
+                Err(e) => {
+                    warn!(error = %chain(&e), "could not record the interruption; the message comes back");
+                    later
+                }
+            }
+        }
+        Begin::Finished { status } => {
+            info!(status = %status, "already finished: a redelivery; nothing run");
+            Disposition::Delete
+        }
+        Begin::NotApproved { status } => {
+            error!(status = %status, "a decision message for a request that is not approved; nothing run");
+            Disposition::Delete
+        }
+        Begin::NotFound => {
+            warn!("no such request (removed after its retention?); nothing run");
+            Disposition::Delete
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,239 @@
+//! The poll loop: long-poll for as many messages as there are free slots, handle
+//! each on its own task with a visibility heartbeat, settle it (delete, release or
+//! retry later). On shutdown: no new polls; an in-flight poll is allowed to return
+//! and what it returns is released at once; running actions get `grace` to finish,
+//! then are told to stop (they report FAILED "stopped") — either way every message
+//! is settled before the process exits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kit::error::chain;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn, Instrument};
+
+use crate::api::ApprovalApi;
+use crate::executor::Executor;
+use crate::process::{handle, Disposition, Handling};
+use crate::source::{DecisionSource, Received};
+
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub visibility: Duration,
+    pub wait: Duration,
+    pub max_in_flight: usize,
+    pub shutdown_grace: Duration,
+    /// Pause before retrying a failed API call within one attempt (doubles each time).
+    pub api_backoff: Duration,
+}
+
+fn secs(d: Duration) -> i32 {
+    i32::try_from(d.as_secs()).unwrap_or(i32::MAX)
+}
+
+/// Runs until `shutdown` fires, then settles everything in flight and returns.
+pub async fn run<Q, A, E>(source: Arc<Q>, api: Arc<A>, executor: Arc<E>, settings: RunSettings, shutdown: CancellationToken)
+where
+    Q: DecisionSource,
+    A: ApprovalApi,
+    E: Executor,
+{
+    let stop = CancellationToken::new();
+    let slots = Arc::new(Semaphore::new(settings.max_in_flight));
+    let mut tasks = JoinSet::new();
+    info!(max_in_flight = settings.max_in_flight, "polling for decisions");
+    loop {
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => break },
+            () = shutdown.cancelled() => break,
+        };
+        let mut permits = vec![first];
+        while let Ok(p) = slots.clone().try_acquire_owned() {
+            permits.push(p);
+        }
+        // Not raced against shutdown: a dropped poll could have taken messages with it.
+        let received = source.receive(permits.len(), secs(settings.wait), secs(settings.visibility)).await;
+        let messages = match received {
+            Ok(m) => m,
+            Err(e) => {
+                warn!(error = %chain(&e), "could not poll the decisions queue");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    () = shutdown.cancelled() => {}
+                }
+                continue;
+            }
+        };
+        for (msg, permit) in messages.into_iter().zip(permits) {
+            let (source, api, executor) = (source.clone(), api.clone(), executor.clone());
+            let (shutdown, stop, settings) = (shutdown.clone(), stop.clone(), settings.clone());
+            tasks.spawn(async move {
+                one(source.as_ref(), api.as_ref(), executor.as_ref(), msg, &settings, &shutdown, &stop).await;
+                drop(permit);
+            });
+        }
+        while tasks.try_join_next().is_some() {}
+    }
+
+    info!(in_flight = tasks.len(), "shutting down: no new polls");
+    let drained = tokio::time::timeout(settings.shutdown_grace, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!(in_flight = tasks.len(), "shutdown grace over: stopping the running actions");
+        stop.cancel();
+        while tasks.join_next().await.is_some() {}
+    }
+    info!("stopped");
+}
+
+/// Handles one message with a heartbeat keeping it invisible, then settles it.
+async fn one<Q: DecisionSource, A: ApprovalApi, E: Executor>(
+    source: &Q,
+    api: &A,
+    executor: &E,
+    msg: Received,
+    settings: &RunSettings,
+    shutdown: &CancellationToken,
+    stop: &CancellationToken,
+) {
+    // A fresh attempt id per receive: a redelivery is a new attempt, which is what
+    // lets the API tell "this attempt's answer was lost" from "an attempt died".
+    let attempt_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::error_span!("message", message_id = %msg.message_id, receive_count = msg.receive_count);
+    async {
+        let handling = Handling { attempt_id: &attempt_id, shutdown, stop, api_backoff: settings.api_backoff };
+        let beat = heartbeat(source, &msg.receipt, settings.visibility);
+        let disposition = tokio::select! {
+            d = handle(api, executor, &msg, &handling) => d,
+            () = beat => unreachable_heartbeat(),
+        };
+        settle(source, &msg, disposition).await;
+    }
+    .instrument(span)
+    .await
+}
+
+/// Renews the message's visibility every third of it, forever (dropped when done).
+async fn heartbeat<Q: DecisionSource>(source: &Q, receipt: &str, visibility: Duration) {
+    let every = (visibility / 3).max(Duration::from_millis(500));
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = source.set_visibility(receipt, secs(visibility)).await {
+            warn!(error = %chain(&e), "could not renew the message's visibility");
+        }
+    }
+}
+
+fn unreachable_heartbeat() -> Disposition {
+    // The heartbeat loops forever; if it ever returned, let the message come back.
+    Disposition::RetryIn(Duration::from_secs(30))
+}
+
+async fn settle<Q: DecisionSource>(source: &Q, msg: &Received, disposition: Disposition) {
+    let result = match &disposition {
+        Disposition::Delete => source.delete(&msg.receipt).await,
+        Disposition::Release => source.set_visibility(&msg.receipt, 0).await,
+        Disposition::RetryIn(after) => source.set_visibility(&msg.receipt, secs(*after)).await,
+    };
+    if let Err(e) = result {
+        // The message comes back after its visibility timeout; the next attempt finds
+        // the outcome recorded (or EXECUTING: interrupted) and does not run it twice.
+        warn!(message_id = %msg.message_id, error = %chain(&e), ?disposition, "could not settle the message");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::api::{Action, ApiCallError, Begin, Outcome, Recorded};
+    use crate::executor::Execution;
+    use crate::source::SourceError;
+
+    /// A queue holding one approved decision, recording what happens to it.
+    #[derive(Default)]
+    struct OneMessage {
+        handed_out: Mutex<bool>,
+        settled: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl DecisionSource for OneMessage {
+        async fn receive(&self, _max: usize, _wait: i32, _vis: i32) -> Result<Vec<Received>, SourceError> {
+            let first = !std::mem::replace(&mut *self.handed_out.lock().unwrap(), true);
+            if !first {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                return Ok(vec![]);
+            }
+            let body = serde_json::json!({
+                "type": "approval.decision", "version": 1, "id": "x", "workflow_id": "r1", "correlation_id": "c",
+                "occurred_at": "2024-06-01T12:00:00Z",
+                "payload": {"request_id": "r1", "decision": "APPROVED", "decided_at": "2024-06-01T12:00:00Z"},
+            });
+            Ok(vec![Received { message_id: "m1".into(), receipt: "rh".into(), body: body.to_string(), receive_count: 1 }])
+        }
+        async fn delete(&self, _r: &str) -> Result<(), SourceError> {
+            self.settled.lock().unwrap().push("deleted".into());
+            Ok(())
+        }
+        async fn set_visibility(&self, _r: &str, secs: i32) -> Result<(), SourceError> {
+            self.settled.lock().unwrap().push(format!("visibility {secs}"));
+            Ok(())
+        }
+    }
+
+    struct Api;
+
+    #[async_trait]
+    impl ApprovalApi for Api {
+        async fn begin(&self, id: &str, _a: &str) -> Result<Begin, ApiCallError> {
+            Ok(Begin::Run(Action { request_id: id.into(), issue_id: "I".into(), action: "a".into(), parameters: serde_json::json!({}) }))
+        }
+        async fn finish(&self, _: &str, _: &str, o: Outcome, out: &str) -> Result<Recorded, ApiCallError> {
+            assert_eq!(o, Outcome::Failed);
+            assert!(out.starts_with("stopped"), "{out}");
+            Ok(Recorded::Yes)
+        }
+        async fn record_rejection(&self, _: &str, _: &str) -> Result<Recorded, ApiCallError> {
+            Ok(Recorded::Yes)
+        }
+    }
+
+    /// Runs until told to stop.
+    struct Hangs;
+
+    #[async_trait]
+    impl Executor for Hangs {
+        async fn execute(&self, _a: &Action, stop: CancellationToken) -> Execution {
+            stop.cancelled().await;
+            Execution::new(false, "stopped: told to")
+        }
+    }
+
+    #[tokio::test]
+    async fn at_shutdown_a_running_action_gets_its_grace_then_is_stopped_reported_and_settled() {
+        let source = Arc::new(OneMessage::default());
+        let shutdown = CancellationToken::new();
+        let settings = RunSettings {
+            visibility: Duration::from_secs(3),
+            wait: Duration::ZERO,
+            max_in_flight: 2,
+            shutdown_grace: Duration::from_millis(200),
+            api_backoff: Duration::ZERO,
+        };
+        let runner = tokio::spawn(run(source.clone(), Arc::new(Api), Arc::new(Hangs), settings, shutdown.clone()));
+        while !*source.handed_out.lock().unwrap() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(5), runner).await.expect("stops within the grace").unwrap();
+        assert_eq!(source.settled.lock().unwrap().last().map(String::as_str), Some("deleted"));
+    }
+}
