@@ -44,8 +44,8 @@ pub use fault_proxy::{Fault, FaultInjector, RequestCounter};
 pub use http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest, DEFAULT_JWT_SECRET};
 pub use lambda::{InvokeError, InvokeOutcome, Invoker, Readiness};
 pub use options::{
-    find_workspace_root, EmulatorMode, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT,
-    CONTRACT_NOTIFY_PORT, CONTRACT_ZENDESK_PORT, DEFAULT_REGION, DEFAULT_STACK_NAME,
+    find_workspace_root, EmulatorMode, StackOptions, CONTRACT_CONNECT_PORT, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT,
+    CONTRACT_INVOKE_PORT, CONTRACT_NOTIFY_PORT, CONTRACT_ZENDESK_PORT, DEFAULT_REGION, DEFAULT_STACK_NAME,
 };
 pub use provision::{LookupError, PhysicalResource, Provisioned};
 pub use stack::{sdk_config, LocalStack, RouteInfo};

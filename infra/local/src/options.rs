@@ -14,6 +14,7 @@ pub const CONTRACT_HTTP_PORT: u16 = 3000;
 pub const CONTRACT_INVOKE_PORT: u16 = 3001;
 pub const CONTRACT_ZENDESK_PORT: u16 = 4571;
 pub const CONTRACT_NOTIFY_PORT: u16 = 4572;
+pub const CONTRACT_CONNECT_PORT: u16 = 4573;
 pub const DEFAULT_REGION: &str = "eu-west-2";
 pub const DEFAULT_STACK_NAME: &str = "local";
 
@@ -61,6 +62,8 @@ pub struct StackOptions {
     pub zendesk_addr: SocketAddr,
     /// GOV.UK Notify fake address; port 0 picks a free port.
     pub notify_addr: SocketAddr,
+    /// Amazon Connect fake address; port 0 picks a free port.
+    pub connect_addr: SocketAddr,
     /// Secrets Manager secrets to create (name → string value), after those
     /// the fakes need, so a name here wins.
     pub secrets: BTreeMap<String, String>,
@@ -108,6 +111,7 @@ impl StackOptions {
             fakes: true,
             zendesk_addr: ephemeral,
             notify_addr: ephemeral,
+            connect_addr: ephemeral,
             secrets: BTreeMap::new(),
             echo_function_logs: true,
             ready_timeout: Duration::from_secs(60),
@@ -116,13 +120,14 @@ impl StackOptions {
     }
 
     /// The developer contract: emulator on 4566, HTTP API on 3000, Invoke API
-    /// on 3001, Zendesk fake on 4571, Notify fake on 4572.
+    /// on 3001, Zendesk fake on 4571, Notify fake on 4572, Connect fake on 4573.
     pub fn on_contract_ports(mut self) -> Self {
         self.emulator = EmulatorMode::Spawn { port: Some(CONTRACT_EMULATOR_PORT) };
         self.http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_HTTP_PORT));
         self.invoke_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_INVOKE_PORT));
         self.zendesk_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_ZENDESK_PORT));
         self.notify_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_NOTIFY_PORT));
+        self.connect_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_CONNECT_PORT));
         self
     }
 
@@ -212,7 +217,12 @@ impl StackOptions {
         self
     }
 
-    /// No Zendesk or Notify fake, and the template's parameters keep their
+    pub fn with_connect_addr(mut self, addr: SocketAddr) -> Self {
+        self.connect_addr = addr;
+        self
+    }
+
+    /// No Zendesk, Notify or Connect fake, and the template's parameters keep their
     /// defaults (or your overrides).
     pub fn without_fakes(mut self) -> Self {
         self.fakes = false;

@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use crate::emulator::Emulator;
 use crate::error::StackError;
-use crate::fakes::{fake_parameters, fake_secrets};
+use crate::fakes::{connect_parameters, fake_parameters, fake_secrets};
 use crate::fault_proxy::{self, FaultInjector, RequestCounter};
 use crate::http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest};
 use crate::http_api::routes::{Route, RouteTable};
@@ -49,6 +49,7 @@ pub struct LocalStack {
     invoke_addr: SocketAddr,
     zendesk_addr: Option<SocketAddr>,
     notify_addr: Option<SocketAddr>,
+    connect_addr: Option<SocketAddr>,
     provisioned: Provisioned,
     invoker: Invoker,
     faults: FaultInjector,
@@ -100,6 +101,15 @@ impl LocalStack {
 
         // The fakes come first: their addresses are template parameters.
         let mut overrides = options.parameter_overrides.clone();
+        let connect_addr = if options.fakes {
+            let connect =
+                serve("Amazon Connect fake", options.connect_addr, fakes::connect::router(), cancel.clone()).await?;
+            overrides.extend(connect_parameters(&template, connect.addr, &options.parameter_overrides));
+            tasks.push(connect.task);
+            Some(connect.addr)
+        } else {
+            None
+        };
         let (zendesk_addr, notify_addr) = if options.fakes {
             let zendesk = serve("Zendesk fake", options.zendesk_addr, fakes::zendesk::router(), cancel.clone()).await?;
             let notify =
@@ -248,6 +258,7 @@ impl LocalStack {
             invoke_addr,
             zendesk_addr,
             notify_addr,
+            connect_addr,
             provisioned,
             invoker,
             faults,
@@ -290,6 +301,11 @@ impl LocalStack {
     /// The GOV.UK Notify fake's base URL (`NotifyBaseUrl`), if the fakes run.
     pub fn notify_url(&self) -> Option<String> {
         self.notify_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// The Amazon Connect fake's base URL (`ConnectEndpointUrl`), if the fakes run.
+    pub fn connect_url(&self) -> Option<String> {
+        self.connect_addr.map(|a| format!("http://{a}"))
     }
 
     /// AWS requests by `Service.Operation` since start (or the last reset):

@@ -19,6 +19,9 @@ pub struct StackState {
     pub zendesk: Option<String>,
     #[serde(default)]
     pub notify: Option<String>,
+    /// The Amazon Connect fake, when it runs.
+    #[serde(default)]
+    pub connect: Option<String>,
     pub region: String,
     pub stack_name: String,
     pub jwt: JwtSettings,

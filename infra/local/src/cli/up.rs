@@ -8,8 +8,8 @@ use anyhow::Context as _;
 use clap::Args;
 use local_stack::template::types;
 use local_stack::{
-    LocalStack, StackOptions, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT, CONTRACT_NOTIFY_PORT,
-    CONTRACT_ZENDESK_PORT, DEFAULT_REGION,
+    LocalStack, StackOptions, CONTRACT_CONNECT_PORT, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT,
+    CONTRACT_NOTIFY_PORT, CONTRACT_ZENDESK_PORT, DEFAULT_REGION,
 };
 
 use super::state::{self, StackState};
@@ -73,6 +73,7 @@ pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
             invoke: stack.invoke_url(),
             zendesk: stack.zendesk_url(),
             notify: stack.notify_url(),
+            connect: stack.connect_url(),
             region: stack.context().region.clone(),
             stack_name: stack.context().stack_name.clone(),
             jwt: stack.jwt_settings().clone(),
@@ -118,11 +119,17 @@ fn args_secret() -> String {
 /// The refusal message when a stack is already up, by pid file or by ports.
 fn already_running(workspace: &Path) -> Option<String> {
     let live_pid = state::recorded_pid(workspace).filter(|pid| state::is_alive(*pid) && *pid != std::process::id());
-    let busy: Vec<u16> =
-        [CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT, CONTRACT_INVOKE_PORT, CONTRACT_ZENDESK_PORT, CONTRACT_NOTIFY_PORT]
-            .into_iter()
-            .filter(|port| TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).is_err())
-            .collect();
+    let busy: Vec<u16> = [
+        CONTRACT_EMULATOR_PORT,
+        CONTRACT_HTTP_PORT,
+        CONTRACT_INVOKE_PORT,
+        CONTRACT_ZENDESK_PORT,
+        CONTRACT_NOTIFY_PORT,
+        CONTRACT_CONNECT_PORT,
+    ]
+    .into_iter()
+    .filter(|port| TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).is_err())
+    .collect();
     if live_pid.is_none() && busy.is_empty() {
         if state::recorded_pid(workspace).is_some() {
             // A stale pid file from a stack that was killed outright.
@@ -154,6 +161,9 @@ fn print_summary(stack: &LocalStack) {
     }
     if let Some(url) = stack.notify_url() {
         println!("  GOV.UK Notify {url}  (fake; template {}, POST /__faults)", local_stack::LOCAL_NOTIFY_TEMPLATE_ID);
+    }
+    if let Some(url) = stack.connect_url() {
+        println!("  Amazon Connect {url} (fake DescribeContact; POST /__contacts, POST /__faults)");
     }
     println!("Queues:");
     for q in p.of_kind(types::SQS_QUEUE) {

@@ -1,9 +1,10 @@
-//! Fakes of the third-party services functions call: Zendesk (tickets) and
-//! GOV.UK Notify (email). Each speaks the real API's paths, auth and error
+//! Fakes of the third-party services functions call: Zendesk (tickets),
+//! GOV.UK Notify (email) and Amazon Connect (DescribeContact). Each speaks the real API's paths, auth and error
 //! bodies closely enough that a function cannot tell, keeps what it was sent
 //! in memory (readable through the same API's GET endpoints), and fails on
 //! request (`POST /__faults`) the way the real service fails under load.
 
+pub mod connect;
 pub mod faults;
 pub mod notify;
 pub mod parameters;
@@ -20,7 +21,7 @@ use crate::error::StackError;
 use crate::server::serve;
 
 pub use faults::{FaultConfig, FaultKind};
-pub use parameters::{fake_parameters, fake_secrets};
+pub use parameters::{connect_parameters, fake_parameters, fake_secrets};
 
 /// The agent the functions authenticate to Zendesk as.
 pub const LOCAL_ZENDESK_EMAIL: &str = "agent@zendesk.local";
@@ -65,6 +66,11 @@ impl FakeServer {
     /// Serves the GOV.UK Notify fake on `addr` (port 0 picks a free port).
     pub async fn start_notify(addr: SocketAddr) -> Result<Self, StackError> {
         Self::start("GOV.UK Notify fake", addr, notify::router()).await
+    }
+
+    /// Serves the Amazon Connect fake on `addr` (port 0 picks a free port).
+    pub async fn start_connect(addr: SocketAddr) -> Result<Self, StackError> {
+        Self::start("Amazon Connect fake", addr, connect::router()).await
     }
 
     async fn start(what: &'static str, addr: SocketAddr, router: Router) -> Result<Self, StackError> {

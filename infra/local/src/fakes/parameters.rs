@@ -16,6 +16,8 @@ pub const NOTIFY_TEMPLATE_ID_PARAM: &str = "NotifyTemplateId";
 /// Parameters naming the secrets functions read the credentials from.
 pub const ZENDESK_TOKEN_SECRET_PARAM: &str = "ZendeskApiTokenSecretName";
 pub const NOTIFY_KEY_SECRET_PARAM: &str = "NotifyApiKeySecretName";
+/// The Connect endpoint functions use (`AWS_ENDPOINT_URL_CONNECT`; empty = the real service).
+pub const CONNECT_ENDPOINT_URL_PARAM: &str = "ConnectEndpointUrl";
 
 /// Overrides pointing the template at the fakes: only parameters the
 /// template declares, and none the caller already set.
@@ -35,6 +37,21 @@ pub fn fake_parameters(
     .filter(|(name, _)| template.parameters.contains_key(*name) && !caller.contains_key(*name))
     .map(|(name, value)| (name.to_owned(), value))
     .collect()
+}
+
+/// The override pointing the template at the Connect fake, if the template
+/// declares the parameter and the caller left it alone.
+pub fn connect_parameters(
+    template: &Template,
+    connect: SocketAddr,
+    caller: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let name = CONNECT_ENDPOINT_URL_PARAM;
+    if template.parameters.contains_key(name) && !caller.contains_key(name) {
+        BTreeMap::from([(name.to_owned(), format!("http://{connect}"))])
+    } else {
+        BTreeMap::new()
+    }
 }
 
 /// The secrets the fakes' credentials live in, named by the resolved values
@@ -71,6 +88,20 @@ Resources: {}
         let caller = BTreeMap::from([("NotifyTemplateId".to_owned(), "mine".to_owned())]);
         let got = fake_parameters(&template, z, n, &caller);
         assert_eq!(got, BTreeMap::from([("ZendeskBaseUrl".to_owned(), "http://127.0.0.1:4571".to_owned())]));
+    }
+
+    #[test]
+    fn the_connect_endpoint_is_overridden_only_when_declared_and_not_set() {
+        let connect = SocketAddr::from(([127, 0, 0, 1], 4573));
+        let declared =
+            Template::parse("Parameters:\n  ConnectEndpointUrl: {Type: String, Default: \"\"}\nResources: {}\n")
+                .expect("template");
+        let got = connect_parameters(&declared, connect, &BTreeMap::new());
+        assert_eq!(got[CONNECT_ENDPOINT_URL_PARAM], "http://127.0.0.1:4573");
+        let mine = BTreeMap::from([(CONNECT_ENDPOINT_URL_PARAM.to_owned(), "http://x".to_owned())]);
+        assert!(connect_parameters(&declared, connect, &mine).is_empty());
+        let undeclared = Template::parse(TEMPLATE).expect("template");
+        assert!(connect_parameters(&undeclared, connect, &BTreeMap::new()).is_empty());
     }
 
     #[test]

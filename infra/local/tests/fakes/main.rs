@@ -1,6 +1,7 @@
-//! The Zendesk and GOV.UK Notify fakes, each served in-process on a free port
+//! The Zendesk, GOV.UK Notify and Amazon Connect fakes, each served in-process on a free port
 //! and driven over HTTP as a function would drive the real service.
 
+mod connect;
 mod faults;
 mod notify;
 mod zendesk;
@@ -19,4 +20,8 @@ pub async fn zendesk() -> FakeServer {
 
 pub async fn notify() -> FakeServer {
     FakeServer::start_notify(any_port()).await.expect("notify fake starts")
+}
+
+pub async fn connect() -> FakeServer {
+    FakeServer::start_connect(any_port()).await.expect("connect fake starts")
 }
