@@ -4,6 +4,7 @@
 
 pub mod chaos;
 pub mod providers;
+pub mod workflows;
 
 use std::future::Future;
 use std::path::PathBuf;

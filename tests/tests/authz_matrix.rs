@@ -14,6 +14,10 @@ enum Policy {
     Public,
     /// The token's subject must be the `{user_id}` of the path.
     OwnUser,
+    /// The token's `roles` claim must name this role (seed 004's workflow and audit routes).
+    Role(&'static str),
+    /// Only the workflow's requester, approvers and auditors see it: an unknown id is 404 to everyone.
+    Participant,
 }
 
 /// The expected policy of each route key of the template.
@@ -22,12 +26,22 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("GET /users/{user_id}/services", Policy::OwnUser),
     ("GET /users/{user_id}/activity", Policy::OwnUser),
     ("GET /users/{user_id}/reports/{report_id}", Policy::OwnUser),
+    ("POST /workflows", Policy::Role("requester")),
+    ("GET /workflows/{workflow_id}", Policy::Participant),
+    ("POST /workflows/{workflow_id}/actions", Policy::Participant),
+    ("GET /audit", Policy::Role("auditor")),
+    ("GET /audit/verify", Policy::Role("auditor")),
+    ("GET /users/{user_id}/notifications", Policy::OwnUser),
+    ("POST /users/{user_id}/notifications/{notification_id}/read", Policy::OwnUser),
 ];
 
 const MARKER: &str = "A-private-service-name";
 
 fn fill(path: &str, user: &str) -> String {
-    path.replace("{user_id}", user).replace("{report_id}", &uuid::Uuid::new_v4().to_string())
+    path.replace("{user_id}", user)
+        .replace("{report_id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{workflow_id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{notification_id}", &uuid::Uuid::new_v4().to_string())
 }
 
 async fn call(d: &Driver, method: &str, path: &str, auth: Option<String>) -> (u16, String) {
@@ -74,13 +88,18 @@ async fn no_wrong_caller_reaches_any_route() {
         if policy == Policy::Public {
             continue;
         }
-        let wrong: Vec<(&str, Option<String>, &[u16])> = vec![
+        let mut wrong: Vec<(&str, Option<String>, &[u16])> = vec![
             ("no token", None, &[401]),
             ("expired token", Some(format!("Bearer {}", d.expired_token(&a))), &[401]),
             ("tampered token", Some(format!("Bearer {}", d.forged_token(&a))), &[401]),
             ("not a bearer token", Some("Basic YTpi".to_owned()), &[401]),
             ("another user's token", Some(format!("Bearer {}", d.token(&b))), &[403, 404]),
         ];
+        if let Policy::Role(role) = policy {
+            let other = if role == "auditor" { "requester" } else { "auditor" };
+            let token = d.token_with_roles(&a, &[other]);
+            wrong.push(("a token without the role", Some(format!("Bearer {token}")), &[403]));
+        }
         for (what, auth, expected) in wrong {
             let (status, body) = call(&d, method, &path, auth).await;
             checked += 1;
@@ -89,8 +108,14 @@ async fn no_wrong_caller_reaches_any_route() {
             }
         }
         // The right caller does get through (so the 401/403s above mean something).
-        let (status, _) = call(&d, method, &path, Some(format!("Bearer {}", d.token(&a)))).await;
-        assert!(status == 200 || status == 404, "{} as its owner: {status}", route.route_key);
+        let right = match policy {
+            Policy::Role(role) => d.token_with_roles(&a, &[role]),
+            _ => d.token(&a),
+        };
+        let (status, _) = call(&d, method, &path, Some(format!("Bearer {right}"))).await;
+        // A role route with no query or body is a 400: it got past authorisation.
+        let through = status == 200 || status == 404 || (matches!(policy, Policy::Role(_)) && status == 400);
+        assert!(through, "{} as its owner: {status}", route.route_key);
     }
     assert!(checked >= 15, "the matrix ran {checked} checks");
     assert!(leaks.is_empty(), "{} leak(s):\n  {}", leaks.len(), leaks.join("\n  "));

@@ -34,9 +34,9 @@ impl<L: AuditLog, C: Clock + 'static> Step<Envelope<WorkflowAction>> for CreateA
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::sqs::SqsEvent;
     use audit::record::verify_chain;
     use audit::testing::MemoryAudit;
+    use aws_lambda_events::sqs::SqsEvent;
     use kit::batch::{BatchRunner, RunnerConfig};
     use kit::clock::FixedClock;
     use kit::decode::EnvelopeBody;
@@ -52,9 +52,7 @@ mod tests {
             serde_json::from_str(include_str!("../../../events/create-audit-record/sqs-batch.json")).unwrap();
         let step = CreateAuditRecord::new(log, FixedClock::at("2024-06-01T12:00:10Z".parse().unwrap()));
         let runner = BatchRunner::new(RunnerConfig::new(STEP), queues);
-        async move {
-            runner.run(event, None, Arc::new(EnvelopeBody::<WorkflowAction>::default()), Arc::new(step)).await
-        }
+        async move { runner.run(event, None, Arc::new(EnvelopeBody::<WorkflowAction>::default()), Arc::new(step)).await }
     }
 
     #[tokio::test]

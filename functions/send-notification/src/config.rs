@@ -54,7 +54,9 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        for name in ["NOTIFICATIONS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "NOTIFICATION_TOPIC_PREFIX", "IOT_DATA_ENDPOINT"] {
+        for name in
+            ["NOTIFICATIONS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "NOTIFICATION_TOPIC_PREFIX", "IOT_DATA_ENDPOINT"]
+        {
             assert!(err.contains(name), "{err}");
         }
     }

@@ -38,8 +38,8 @@ impl<S: NotificationStore, R: RealtimeChannel, C: Clock + 'static> Step<Envelope
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::sqs::SqsEvent;
     use audit::testing::{MemoryNotifications, RecordingChannel};
+    use aws_lambda_events::sqs::SqsEvent;
     use kit::batch::{BatchRunner, RunnerConfig};
     use kit::clock::FixedClock;
     use kit::decode::EnvelopeBody;

@@ -36,7 +36,9 @@ mod tests {
     #[test]
     fn names_every_missing_variable() {
         let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
-        for name in ["WORKFLOWS_TABLE_NAME", "AUDIT_TABLE_NAME", "NOTIFICATIONS_TABLE_NAME", "WORKFLOW_ACTIONS_TOPIC_ARN"] {
+        for name in
+            ["WORKFLOWS_TABLE_NAME", "AUDIT_TABLE_NAME", "NOTIFICATIONS_TABLE_NAME", "WORKFLOW_ACTIONS_TOPIC_ARN"]
+        {
             assert!(err.contains(name), "{err}");
         }
     }

@@ -12,8 +12,6 @@ use serde_json::json;
 pub enum ApiError {
     #[error("missing or invalid credentials")]
     Unauthenticated,
-    #[error("{0}")]
-    BadRequest(String),
     #[error(transparent)]
     Audit(#[from] AuditError),
 }
@@ -28,7 +26,6 @@ impl kit::Classify for ApiError {
     fn kind(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => "unauthenticated",
-            ApiError::BadRequest(_) => "bad_request",
             ApiError::Audit(e) => e.kind(),
         }
     }
@@ -41,7 +38,6 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match &self {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", self.to_string()),
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
             ApiError::Audit(e) => match e {
                 AuditError::Invalid(m) => (StatusCode::BAD_REQUEST, "bad_request", m.to_string()),
                 AuditError::Refused(Refusal::Forbidden(m)) => (StatusCode::FORBIDDEN, "forbidden", m.clone()),

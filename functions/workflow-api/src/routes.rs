@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use ::audit::ports::{AuditReader, NotificationReader, WorkflowStore};
 use ::audit::usecases::RequestContext;
+use ::audit::InvalidInput;
 use axum::body::Bytes;
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -25,7 +26,6 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::auth::request_id;
-use crate::error::ApiError;
 
 /// What the routes work with. The stores are trait objects (an API request is not
 /// a hot loop); the publisher is generic (its `publish` is).
@@ -89,12 +89,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Correlation {
 }
 
 /// A JSON body, whatever its content type; parse errors never quote the input.
-fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+/// Handlers report these only after the caller is authorised.
+fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, InvalidInput> {
     if body.is_empty() {
-        return Err(ApiError::BadRequest("a JSON body is required".into()));
+        return Err(InvalidInput::new("a JSON body is required"));
     }
     serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid: {}", kit::decode::redacted(&e))))
+        .map_err(|e| InvalidInput::new(format!("the body is not valid: {}", kit::decode::redacted(&e))))
 }
 
 #[cfg(test)]

@@ -14,9 +14,9 @@ pub mod canonical;
 pub mod cursor;
 pub mod dynamo;
 pub mod error;
+pub mod ids;
 #[cfg(feature = "iot")]
 pub mod iot;
-pub mod ids;
 pub mod messages;
 pub mod notification;
 pub mod ports;

@@ -99,12 +99,8 @@ pub struct AuditPage {
 /// The auditors' view of the audit table.
 #[async_trait]
 pub trait AuditReader: Send + Sync + 'static {
-    async fn search(
-        &self,
-        query: &AuditQuery,
-        limit: u32,
-        after: Option<AuditCursor>,
-    ) -> Result<AuditPage, StoreError>;
+    async fn search(&self, query: &AuditQuery, limit: u32, after: Option<AuditCursor>)
+        -> Result<AuditPage, StoreError>;
     /// Every record of a workflow, in seq order (for the chain check).
     async fn chain(&self, workflow_id: &str) -> Result<Vec<AuditRecord>, StoreError>;
 }

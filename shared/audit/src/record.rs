@@ -221,7 +221,11 @@ mod tests {
     #[test]
     fn the_same_event_always_hashes_the_same_and_recorded_at_is_outside_the_hash() {
         let a = AuditRecord::from_event(&event(1, Some(json!({"b": 1, "a": [true]}))), GENESIS, Utc::now());
-        let b = AuditRecord::from_event(&event(1, Some(json!({"a": [true], "b": 1}))), GENESIS, "2030-01-01T00:00:00Z".parse().unwrap());
+        let b = AuditRecord::from_event(
+            &event(1, Some(json!({"a": [true], "b": 1}))),
+            GENESIS,
+            "2030-01-01T00:00:00Z".parse().unwrap(),
+        );
         assert_eq!(a.hash, b.hash);
         assert_eq!(a.dataset_id, dataset_id("wf-1", 1));
         assert_eq!(a.at, "2024-06-01T12:00:00.500000Z");

@@ -166,7 +166,8 @@ mod tests {
         assert!(ActionRequest::parse(unknown).is_err());
         let list = ActionBody { action: "save".into(), data: Some(json!([1])), comment: None };
         assert!(ActionRequest::parse(list).is_err(), "data is an object");
-        let huge = ActionBody { action: "save".into(), data: Some(json!({"x": "a".repeat(MAX_DATA_BYTES)})), comment: None };
+        let huge =
+            ActionBody { action: "save".into(), data: Some(json!({"x": "a".repeat(MAX_DATA_BYTES)})), comment: None };
         assert!(ActionRequest::parse(huge).is_err());
     }
 

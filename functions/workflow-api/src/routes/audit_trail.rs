@@ -34,6 +34,5 @@ pub(super) async fn verify<P: EventPublisher>(
     Authenticated(caller): Authenticated,
     Query(params): Query<VerifyParams>,
 ) -> Result<Json<ChainCheck>, ApiError> {
-    let id = params.workflow_id.ok_or_else(|| ApiError::BadRequest("workflow_id is required".into()))?;
-    Ok(Json(usecases::verify(app.audit.as_ref(), &caller, &id).await?))
+    Ok(Json(usecases::verify(app.audit.as_ref(), &caller, params.workflow_id.as_deref()).await?))
 }

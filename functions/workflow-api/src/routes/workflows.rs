@@ -2,6 +2,8 @@
 
 use ::audit::request::{ActionBody, NewWorkflowBody};
 use ::audit::usecases;
+use ::audit::workflow::may_create;
+use ::audit::AuditError;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -27,7 +29,9 @@ pub(super) async fn create<P: EventPublisher>(
     Correlation(correlation_id): Correlation,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body: NewWorkflowBody = json_body(&body)?;
+    // Who before what: a caller without the role learns nothing about their body.
+    may_create(&caller).map_err(AuditError::from)?;
+    let body: NewWorkflowBody = json_body(&body).map_err(AuditError::from)?;
     let ctx = app.context(correlation_id);
     let done = usecases::create_workflow(app.workflows.as_ref(), &app.publisher, &caller, body, &ctx).await?;
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
@@ -50,7 +54,7 @@ pub(super) async fn act<P: EventPublisher>(
     Path(workflow_id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let body: ActionBody = json_body(&body)?;
+    let body = json_body::<ActionBody>(&body);
     let ctx = app.context(correlation_id);
     let done = usecases::act(app.workflows.as_ref(), &app.publisher, &caller, &workflow_id, body, &ctx).await?;
     Ok(Json(accepted(&done)))

@@ -45,12 +45,8 @@ struct WorkflowItem {
 }
 
 fn to_item(wf: &Workflow) -> Result<Item, StoreError> {
-    let last_event = wf
-        .last_event
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| malformed("workflow event", e))?;
+    let last_event =
+        wf.last_event.as_ref().map(serde_json::to_string).transpose().map_err(|e| malformed("workflow event", e))?;
     let item = WorkflowItem {
         workflow_id: wf.workflow_id.clone(),
         scheme: wf.scheme.clone(),

@@ -122,9 +122,13 @@ pub async fn search<R: AuditReader + ?Sized>(
 }
 
 /// `GET /audit/verify?workflow_id=`: recomputes the workflow's chain.
-pub async fn verify<R: AuditReader + ?Sized>(reader: &R, caller: &Caller, workflow_id: &str) -> Result<ChainCheck, AuditError> {
+pub async fn verify<R: AuditReader + ?Sized>(
+    reader: &R,
+    caller: &Caller,
+    workflow_id: Option<&str>,
+) -> Result<ChainCheck, AuditError> {
     auditor(caller)?;
-    let id = WorkflowId::parse(workflow_id)?;
+    let id = WorkflowId::parse(workflow_id.ok_or_else(|| InvalidInput::new("workflow_id is required"))?)?;
     let records = reader.chain(id.as_str()).await?;
     Ok(verify_chain(id.as_str(), &records))
 }

@@ -67,15 +67,11 @@ impl World {
 
     async fn act(&self, caller: &Caller, id: &str, action: &str, data: Option<Value>) -> Result<Accepted, AuditError> {
         let body = ActionBody { action: action.into(), data, comment: Some(format!("{action} it")) };
-        act(&self.workflows, &self.publisher, caller, id, body, &self.ctx()).await
+        act(&self.workflows, &self.publisher, caller, id, Ok(body), &self.ctx()).await
     }
 
     fn events(&self) -> Vec<Envelope<WorkflowAction>> {
-        self.publisher
-            .of_type("workflow.action")
-            .into_iter()
-            .map(|v| serde_json::from_value(v).unwrap())
-            .collect()
+        self.publisher.of_type("workflow.action").into_iter().map(|v| serde_json::from_value(v).unwrap()).collect()
     }
 
     /// Delivers every published event to both steps (as the two subscriptions would).
@@ -107,7 +103,7 @@ async fn draft_to_approved_yields_one_record_and_one_notification_per_recipient_
     assert_eq!(records[3].actor, "bob");
     assert_eq!(records[3].step_id, "approval");
     assert_eq!(records[1].data_value(), json!({"amount": 1500}));
-    assert!(verify(&w.audit, &auditor(), "wf-1").await.unwrap().valid);
+    assert!(verify(&w.audit, &auditor(), Some("wf-1")).await.unwrap().valid);
 
     // save, save: alice; request, approve: alice, bob, carol.
     assert_eq!(w.notifications.of("alice").len(), 4);
@@ -131,6 +127,13 @@ async fn refused_actions_change_nothing_and_publish_nothing() {
         (bob(), "save", |e| matches!(e, AuditError::Refused(Refusal::Forbidden(_)))),
         (who("mallory", &[Role::Requester]), "save", |e| matches!(e, AuditError::NotFound)),
     ];
+    // A stranger's bad body is still "not found": nothing is validated for them.
+    let bad = Err(crate::InvalidInput::new("not JSON"));
+    let stranger = who("mallory", &[Role::Requester]);
+    assert!(matches!(
+        act(&w.workflows, &w.publisher, &stranger, "wf-1", bad, &w.ctx()).await,
+        Err(AuditError::NotFound)
+    ));
     for (caller, action, expected) in cases {
         let err = w.act(&caller, "wf-1", action, None).await.unwrap_err();
         assert!(expected(&err), "{} {action}: {err:?}", caller.user);
@@ -237,10 +240,12 @@ async fn tampering_is_detected_by_the_chain_check() {
     w.act(&bob(), "wf-1", "reject", None).await.unwrap();
     w.deliver_all().await;
     w.audit.tamper("wf-1", 2, |r| r.comment = Some("never said this".into()));
-    let check = verify(&w.audit, &auditor(), "wf-1").await.unwrap();
+    let check = verify(&w.audit, &auditor(), Some("wf-1")).await.unwrap();
     assert!(!check.valid);
     assert_eq!(check.broken_at, Some(2));
-    assert!(matches!(verify(&w.audit, &alice(), "wf-1").await, Err(AuditError::Refused(Refusal::Forbidden(_)))));
+    assert!(matches!(verify(&w.audit, &alice(), Some("wf-1")).await, Err(AuditError::Refused(Refusal::Forbidden(_)))));
+    assert!(matches!(verify(&w.audit, &alice(), None).await, Err(AuditError::Refused(_))), "who before what");
+    assert!(matches!(verify(&w.audit, &auditor(), None).await, Err(AuditError::Invalid(_))));
 }
 
 #[tokio::test]
@@ -292,7 +297,12 @@ async fn searches_are_for_auditors_with_exactly_one_criterion_and_their_own_curs
         SearchParams::default(),
         SearchParams { actor: Some("bob".into()), scheme: Some("grants".into()), ..Default::default() },
         SearchParams { actor: Some("bob".into()), from: Some("2024-01-01T00:00:00Z".into()), ..Default::default() },
-        SearchParams { scheme: Some("g".into()), from: Some("2025-01-01T00:00:00Z".into()), to: Some("2024-01-01T00:00:00Z".into()), ..Default::default() },
+        SearchParams {
+            scheme: Some("g".into()),
+            from: Some("2025-01-01T00:00:00Z".into()),
+            to: Some("2024-01-01T00:00:00Z".into()),
+            ..Default::default()
+        },
         SearchParams { scheme: Some("g".into()), from: Some("last week".into()), ..Default::default() },
         SearchParams { actor: Some("bob".into()), limit: Some("0".into()), ..Default::default() },
         SearchParams { actor: Some("bob".into()), next: Some("garbage".into()), ..Default::default() },
@@ -340,7 +350,10 @@ async fn a_failed_realtime_publish_is_retried_without_storing_twice() {
     let request = w.events().remove(1);
     w.channel.fail_next(2);
     // alice's publish fails; the retry stores nothing new and publishes alice's, then fails bob's.
-    assert_eq!(notify(&w.notifications, &w.channel, PREFIX, &request, t0()).await.unwrap_err().class(), ErrorClass::Retryable);
+    assert_eq!(
+        notify(&w.notifications, &w.channel, PREFIX, &request, t0()).await.unwrap_err().class(),
+        ErrorClass::Retryable
+    );
     assert!(notify(&w.notifications, &w.channel, PREFIX, &request, t0()).await.is_err());
     assert_eq!(notify(&w.notifications, &w.channel, PREFIX, &request, t0()).await.unwrap(), Outcome::Done);
     assert_eq!(notify(&w.notifications, &w.channel, PREFIX, &request, t0()).await.unwrap(), Outcome::Duplicate);

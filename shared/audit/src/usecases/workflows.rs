@@ -15,7 +15,7 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::canonical;
-use crate::error::AuditError;
+use crate::error::{AuditError, InvalidInput};
 use crate::ids::WorkflowId;
 use crate::messages::{event_id, WorkflowAction};
 use crate::ports::WorkflowStore;
@@ -64,7 +64,8 @@ fn event_for(wf: &Workflow, facts: ActionFacts<'_>, correlation_id: &str) -> Env
         comment: facts.comment,
         data: facts.data,
     };
-    let mut event = Envelope::new(wf.workflow_id.clone(), correlation_id, payload).with_id(event_id(&wf.workflow_id, wf.seq));
+    let mut event =
+        Envelope::new(wf.workflow_id.clone(), correlation_id, payload).with_id(event_id(&wf.workflow_id, wf.seq));
     event.occurred_at = wf.updated_at;
     event
 }
@@ -79,7 +80,11 @@ async fn announce<S: WorkflowStore + ?Sized, P: EventPublisher>(
         return Ok(());
     }
     let Some(event) = &wf.last_event else {
-        return Err(crate::ports::StoreError::Malformed(format!("workflow {} has no event for seq {}", wf.workflow_id, wf.seq)).into());
+        return Err(crate::ports::StoreError::Malformed(format!(
+            "workflow {} has no event for seq {}",
+            wf.workflow_id, wf.seq
+        ))
+        .into());
     };
     publisher.publish(event).await.map_err(|source| AuditError::NotAnnounced {
         workflow_id: wf.workflow_id.clone(),
@@ -97,7 +102,13 @@ async fn announce<S: WorkflowStore + ?Sized, P: EventPublisher>(
 }
 
 /// The caller's request is the workflow's last action (a client retrying).
-fn is_replay(wf: &Workflow, caller: &Caller, action: ActionKind, data: &Option<Value>, comment: &Option<String>) -> bool {
+fn is_replay(
+    wf: &Workflow,
+    caller: &Caller,
+    action: ActionKind,
+    data: &Option<Value>,
+    comment: &Option<String>,
+) -> bool {
     let Some(last) = wf.last_event.as_ref().map(|e| &e.payload) else {
         return false;
     };
@@ -107,7 +118,11 @@ fn is_replay(wf: &Workflow, caller: &Caller, action: ActionKind, data: &Option<V
         && last.data.as_ref().map(canonical::to_string) == data.as_ref().map(canonical::to_string)
 }
 
-async fn visible<S: WorkflowStore + ?Sized>(store: &S, caller: &Caller, workflow_id: &str) -> Result<Workflow, AuditError> {
+async fn visible<S: WorkflowStore + ?Sized>(
+    store: &S,
+    caller: &Caller,
+    workflow_id: &str,
+) -> Result<Workflow, AuditError> {
     let id = WorkflowId::parse(workflow_id)?;
     match store.get(id.as_str()).await? {
         Some(wf) if wf.visible_to(caller) => Ok(wf),
@@ -142,7 +157,13 @@ pub async fn create_workflow<S: WorkflowStore + ?Sized, P: EventPublisher>(
         created_at: now,
         updated_at: now,
     };
-    let facts = ActionFacts { action: ActionKind::Save, from: None, caller, comment: new.comment.clone(), data: new.data.clone() };
+    let facts = ActionFacts {
+        action: ActionKind::Save,
+        from: None,
+        caller,
+        comment: new.comment.clone(),
+        data: new.data.clone(),
+    };
     wf.last_event = Some(event_for(&wf, facts, &ctx.correlation_id));
 
     if !store.create(&wf).await? {
@@ -166,17 +187,19 @@ pub async fn create_workflow<S: WorkflowStore + ?Sized, P: EventPublisher>(
     Ok(Accepted { workflow: wf, replayed: false })
 }
 
-/// `POST /workflows/{id}/actions`.
+/// `POST /workflows/{id}/actions`. The body comes as parsed by the caller: its
+/// errors are reported only to someone who may see the workflow (a stranger learns
+/// nothing, not even that the body was wrong).
 pub async fn act<S: WorkflowStore + ?Sized, P: EventPublisher>(
     store: &S,
     publisher: &P,
     caller: &Caller,
     workflow_id: &str,
-    body: ActionBody,
+    body: Result<ActionBody, InvalidInput>,
     ctx: &RequestContext,
 ) -> Result<Accepted, AuditError> {
-    let request = ActionRequest::parse(body)?;
     let mut wf = visible(store, caller, workflow_id).await?;
+    let request = ActionRequest::parse(body?)?;
     if !wf.is_announced() {
         // The last request's publish failed: announce it now, and if this is that
         // request again, answer it as it would have been.

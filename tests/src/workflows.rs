@@ -1,0 +1,80 @@
+//! Seed 004 helpers: tokens carrying role claims (as Cognito groups would), JSON
+//! calls with them, and a raw-delivery queue on a template topic to capture events.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use local_stack::{mint_token, TokenRequest};
+use serde_json::Value;
+
+use crate::Driver;
+
+impl Driver {
+    /// A valid token for `user` with `roles` as a space-separated `roles` claim.
+    pub fn token_with_roles(&self, user: &str, roles: &[&str]) -> String {
+        let settings = self.stack().jwt_settings();
+        let secret = std::env::var("LOCAL_JWT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| local_stack::DEFAULT_JWT_SECRET.to_owned());
+        let claims =
+            if roles.is_empty() { BTreeMap::new() } else { BTreeMap::from([("roles".to_owned(), roles.join(" "))]) };
+        mint_token(
+            &secret,
+            &TokenRequest {
+                subject: user.to_owned(),
+                issuer: settings.issuer.clone(),
+                audience: settings.audience.clone(),
+                ttl: Duration::from_secs(600),
+                claims,
+            },
+        )
+        .expect("mint")
+    }
+
+    /// `method path` on the HTTP API as `user` with `roles`: (status, JSON body).
+    pub async fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        user: &str,
+        roles: &[&str],
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.stack().http_url());
+        let client = reqwest::Client::new();
+        let mut req = match method {
+            "GET" => client.get(url),
+            "POST" => client.post(url),
+            other => panic!("no method {other}"),
+        };
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.bearer_auth(self.token_with_roles(user, roles)).send().await.expect("HTTP API request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A new queue subscribed with raw delivery to the template topic `topic`: every
+    /// event published from now on, exactly as the step queues receive it.
+    pub async fn capture_topic(&self, topic: &str) -> String {
+        let topic_arn =
+            self.stack().provisioned().topic_arn(topic).map(str::to_owned).unwrap_or_else(|e| panic!("{e}"));
+        let name = format!("capture-{}", uuid::Uuid::new_v4().simple());
+        let url = self.sqs().create_queue().queue_name(&name).send().await.expect("CreateQueue");
+        let url = url.queue_url().unwrap_or_default().to_owned();
+        let ctx = self.stack().context();
+        let arn = format!("arn:aws:sqs:{}:{}:{name}", ctx.region, ctx.account_id);
+        self.sns()
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol("sqs")
+            .endpoint(arn)
+            .attributes("RawMessageDelivery", "true")
+            .send()
+            .await
+            .expect("Subscribe");
+        url
+    }
+}
