@@ -7,6 +7,8 @@ VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 AWS_REGION ?= eu-west-2
 LOCAL_JWT_SECRET ?= local-dev-secret-change-me
+# Seed 003: how long after a call its recording may still arrive (the demo waits it out).
+RECORDING_GRACE_SECONDS ?= 20
 CARGO ?= cargo
 export AWS_REGION LOCAL_JWT_SECRET
 
@@ -30,7 +32,7 @@ build: ## Build every binary (debug)
 	$(CARGO) build --workspace --bins
 
 run: venv build ## Start the local stack, play the sample events, serve until Ctrl-C
-	$(LOCAL_STACK) up --demo events/demo.json
+	$(LOCAL_STACK) up --demo events/demo.json --param RecordingGraceSeconds=$(RECORDING_GRACE_SECONDS)
 
 stop: ## Stop a local stack started elsewhere
 	@$(LOCAL_STACK) stop

@@ -26,6 +26,8 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("GET /users/{user_id}/services", Policy::OwnUser),
     ("GET /users/{user_id}/activity", Policy::OwnUser),
     ("GET /users/{user_id}/reports/{report_id}", Policy::OwnUser),
+    ("GET /contacts/{contact_id}", Policy::Role("ops")),
+    ("GET /contacts", Policy::Role("ops")),
     ("POST /workflows", Policy::Role("requester")),
     ("GET /workflows/{workflow_id}", Policy::Participant),
     ("POST /workflows/{workflow_id}/actions", Policy::Participant),
@@ -40,6 +42,7 @@ const MARKER: &str = "A-private-service-name";
 fn fill(path: &str, user: &str) -> String {
     path.replace("{user_id}", user)
         .replace("{report_id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{contact_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{workflow_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{notification_id}", &uuid::Uuid::new_v4().to_string())
 }

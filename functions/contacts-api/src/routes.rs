@@ -1,5 +1,5 @@
 //! Routes: `GET /contacts/{contact_id}` and
-//! `GET /contacts?recording_state=CALL_RECORDED_FAILURE&from=…[&to=…][&limit=…][&next=…]`.
+//! `GET /contacts[?recording_state=CALL_RECORDED_FAILURE][&from=…][&to=…][&limit=…][&next=…]`.
 
 use std::sync::Arc;
 
@@ -89,15 +89,20 @@ struct ListQuery {
     next: Option<String>,
 }
 
-/// Checked calls with this recording state, oldest check first; `from` defaults to a day ago.
+/// Checked calls with this recording state (default CALL_RECORDED_FAILURE), oldest
+/// check first; `from` defaults to a day ago, `to` to now.
 async fn list<R: ContactReader>(
     State(state): State<Arc<AppState<R>>>,
     operator: Operator,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let recording_state = q.recording_state.as_deref().and_then(RecordingState::parse).ok_or_else(|| {
-        ApiError::BadRequest("recording_state must be CALL_RECORDED_SUCCESS or CALL_RECORDED_FAILURE".into())
-    })?;
+    // The question the operations team asks most: which calls were not recorded.
+    let recording_state = match q.recording_state.as_deref().filter(|s| !s.is_empty()) {
+        None => RecordingState::Missing,
+        Some(raw) => RecordingState::parse(raw).ok_or_else(|| {
+            ApiError::BadRequest("recording_state must be CALL_RECORDED_SUCCESS or CALL_RECORDED_FAILURE".into())
+        })?,
+    };
     let time = |name: &str, raw: Option<&str>, default| match raw.filter(|s| !s.is_empty()) {
         None => Ok(default),
         Some(text) => parse(text).ok_or_else(|| ApiError::BadRequest(format!("{name} must be an RFC 3339 time"))),

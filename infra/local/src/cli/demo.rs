@@ -13,6 +13,7 @@ use local_stack::{mint_token, sdk_config, TokenRequest, DEFAULT_JWT_SECRET};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::demo_steps;
 use super::state::{self, StackState};
 
 #[derive(Debug, Args)]
@@ -48,6 +49,9 @@ enum Step {
         path: String,
         as_user: Option<String>,
         title: Option<String>,
+        /// Extra claims of the user's token (e.g. `{"roles": "ops"}`).
+        #[serde(default)]
+        claims: BTreeMap<String, String>,
     },
     Print(String),
     /// GET a path as a user until the JSON value at `pointer` equals `equals`.
@@ -76,6 +80,12 @@ enum Step {
         #[serde(default)]
         attributes: Vec<String>,
     },
+    /// Invoke a function through the Invoke API (see `demo_steps`).
+    Invoke(demo_steps::Invoke),
+    /// POST to a fake's control endpoint.
+    FakePost(demo_steps::FakePost),
+    /// Put an object in a template bucket.
+    PutObject(demo_steps::PutObject),
 }
 
 fn default_timeout() -> u64 {
@@ -97,8 +107,8 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
             Step::WaitDrained { queues, timeout_secs } => {
                 wait_drained(&sqs, &stack, queues, Duration::from_secs(*timeout_secs)).await?;
             }
-            Step::Get { path, as_user, title } => {
-                get(&http, &stack, &args.secret, path, as_user.as_deref(), title.as_deref()).await?;
+            Step::Get { path, as_user, title, claims } => {
+                get(&http, &stack, &args.secret, path, as_user.as_deref(), title.as_deref(), claims).await?;
             }
             Step::Print(text) => println!("{text}"),
             Step::WaitFor { path, as_user, pointer, equals, timeout_secs } => {
@@ -112,6 +122,9 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
             Step::Peek { queue, title, attributes } => {
                 peek(&sqs, &stack, queue, title.as_deref(), attributes).await?;
             }
+            Step::Invoke(step) => demo_steps::invoke(&http, &stack, workspace, &args.secret, step).await?,
+            Step::FakePost(step) => demo_steps::fake_post(&http, &stack, workspace, step).await?,
+            Step::PutObject(step) => demo_steps::put_object(&http, &stack, step).await?,
         }
         tracing::debug!(step = n, "demo step done");
     }
@@ -162,7 +175,7 @@ async fn peek(
     Ok(())
 }
 
-fn resolve(workspace: &Path, file: &Path) -> PathBuf {
+pub(super) fn resolve(workspace: &Path, file: &Path) -> PathBuf {
     if file.is_absolute() || file.exists() {
         file.to_path_buf()
     } else {
@@ -323,8 +336,10 @@ async fn get_json(
     path: &str,
     as_user: Option<&str>,
 ) -> anyhow::Result<(reqwest::StatusCode, Value)> {
-    let response =
-        authorised_get(http, stack, secret, path, as_user)?.send().await.with_context(|| format!("GET {path}"))?;
+    let response = authorised_get(http, stack, secret, path, as_user, &BTreeMap::new())?
+        .send()
+        .await
+        .with_context(|| format!("GET {path}"))?;
     let status = response.status();
     let body = response.json::<Value>().await.unwrap_or(Value::Null);
     Ok((status, body))
@@ -336,6 +351,7 @@ fn authorised_get(
     secret: &str,
     path: &str,
     as_user: Option<&str>,
+    claims: &BTreeMap<String, String>,
 ) -> anyhow::Result<reqwest::RequestBuilder> {
     let mut request = http.get(format!("{}{path}", stack.http));
     if let Some(user) = as_user {
@@ -346,7 +362,7 @@ fn authorised_get(
                 issuer: stack.jwt.issuer.clone(),
                 audience: stack.jwt.audience.clone(),
                 ttl: Duration::from_secs(600),
-                claims: BTreeMap::new(),
+                claims: claims.clone(),
             },
         )?;
         request = request.bearer_auth(token);
@@ -361,8 +377,9 @@ async fn get(
     path: &str,
     as_user: Option<&str>,
     title: Option<&str>,
+    claims: &BTreeMap<String, String>,
 ) -> anyhow::Result<()> {
-    let request = authorised_get(http, stack, secret, path, as_user)?;
+    let request = authorised_get(http, stack, secret, path, as_user, claims)?;
     let response = request.send().await.with_context(|| format!("GET {path}"))?;
     let status = response.status();
     let text = response.text().await?;
