@@ -80,6 +80,8 @@ enum Step {
         #[serde(default)]
         attributes: Vec<String>,
     },
+    /// An HTTP API request as a user with role claims, GET or POST (see `demo_call`).
+    Call(super::demo_call::Call),
     /// Invoke a function through the Invoke API (see `demo_steps`).
     Invoke(demo_steps::Invoke),
     /// POST to a fake's control endpoint.
@@ -122,6 +124,7 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
             Step::Peek { queue, title, attributes } => {
                 peek(&sqs, &stack, queue, title.as_deref(), attributes).await?;
             }
+            Step::Call(step) => super::demo_call::call(&http, &stack, &args.secret, step).await?,
             Step::Invoke(step) => demo_steps::invoke(&http, &stack, workspace, &args.secret, step).await?,
             Step::FakePost(step) => demo_steps::fake_post(&http, &stack, workspace, step).await?,
             Step::PutObject(step) => demo_steps::put_object(&http, &stack, step).await?,

@@ -1,0 +1,115 @@
+//! `{"call": {...}}`: one HTTP API request as a user whose token carries role
+//! claims (seed 004's workflow actions and audit reads need them, and POST), then
+//! its status and JSON — whole, as chosen values, or as rows of an array.
+//!
+//! ```json
+//! {"call": {"method": "POST", "path": "/workflows", "as_user": "u1", "roles": ["requester"],
+//!           "body": {...}, "expect": 201, "show": ["/workflow/state"]}}
+//! {"call": {"path": "/audit?workflow_id=w", "as_user": "a1", "roles": ["auditor"],
+//!           "rows": "/items", "columns": ["seq", "action", "actor", "at"]}}
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use local_stack::{mint_token, TokenRequest};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::state::StackState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// `GET` (default) or `POST`.
+    #[serde(default = "get")]
+    method: String,
+    path: String,
+    as_user: String,
+    /// Put in the token's `roles` claim, space-separated (as `[a b]` groups would be).
+    #[serde(default)]
+    roles: Vec<String>,
+    body: Option<Value>,
+    title: Option<String>,
+    /// Stop the demo unless the answer has this status.
+    expect: Option<u16>,
+    /// Print only the values at these JSON pointers.
+    #[serde(default)]
+    show: Vec<String>,
+    /// Print the array at this pointer one element a line, with `columns`.
+    rows: Option<String>,
+    #[serde(default)]
+    columns: Vec<String>,
+}
+
+fn get() -> String {
+    "GET".to_owned()
+}
+
+pub async fn call(http: &reqwest::Client, stack: &StackState, secret: &str, step: &Call) -> anyhow::Result<()> {
+    let mut claims = BTreeMap::new();
+    if !step.roles.is_empty() {
+        claims.insert("roles".to_owned(), step.roles.join(" "));
+    }
+    let token = mint_token(
+        secret,
+        &TokenRequest {
+            subject: step.as_user.clone(),
+            issuer: stack.jwt.issuer.clone(),
+            audience: stack.jwt.audience.clone(),
+            ttl: Duration::from_secs(600),
+            claims,
+        },
+    )?;
+    let url = format!("{}{}", stack.http, step.path);
+    let mut request = match step.method.to_ascii_uppercase().as_str() {
+        "GET" => http.get(url),
+        "POST" => http.post(url),
+        other => bail!("call: method {other} is not supported (GET or POST)"),
+    };
+    if let Some(body) = &step.body {
+        request = request.json(body);
+    }
+    let what = format!("{} {}", step.method.to_ascii_uppercase(), step.path);
+    let response = request.bearer_auth(token).send().await.with_context(|| what.clone())?;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    println!();
+    println!("== {}", step.title.as_deref().unwrap_or(&what));
+    let roles = if step.roles.is_empty() { String::new() } else { format!(" [{}]", step.roles.join(" ")) };
+    println!("{what} as {}{roles} -> {status}", step.as_user);
+    print_body(&body, step)?;
+    match step.expect {
+        Some(expected) if expected != status => bail!("{what}: expected {expected}, got {status}: {body}"),
+        _ => Ok(()),
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn print_body(body: &Value, step: &Call) -> anyhow::Result<()> {
+    for pointer in &step.show {
+        println!("  {pointer:<20} {}", text(body.pointer(pointer).unwrap_or(&Value::Null)));
+    }
+    if let Some(rows) = &step.rows {
+        let items = body.pointer(rows).and_then(Value::as_array).cloned().unwrap_or_default();
+        if items.is_empty() {
+            println!("  (none)");
+        }
+        for item in items {
+            let cells: Vec<String> = step.columns.iter().map(|c| text(item.get(c).unwrap_or(&Value::Null))).collect();
+            println!("  {}", cells.join("  "));
+        }
+    }
+    if step.show.is_empty() && step.rows.is_none() {
+        println!("{}", serde_json::to_string_pretty(body)?);
+    }
+    Ok(())
+}
