@@ -121,7 +121,8 @@ async fn refused_actions_change_nothing_and_publish_nothing() {
     w.create("wf-1", "grants").await.unwrap();
     let before = w.publisher.published().len();
     let self_approver = who("alice", &[Role::Requester, Role::Approver]);
-    let cases: Vec<(Caller, &str, fn(&AuditError) -> bool)> = vec![
+    type Expect = fn(&AuditError) -> bool;
+    let cases: Vec<(Caller, &str, Expect)> = vec![
         (bob(), "approve", |e| matches!(e, AuditError::Refused(Refusal::InvalidTransition(_)))),
         (self_approver, "approve", |e| matches!(e, AuditError::Refused(Refusal::Forbidden(_)))),
         (bob(), "save", |e| matches!(e, AuditError::Refused(Refusal::Forbidden(_)))),
