@@ -32,14 +32,19 @@ mod tests {
 
     #[tokio::test]
     async fn each_announcement_goes_to_its_topic() {
-        let by = ByType { requested: Arc::new(RecordingPublisher::default()), decided: Arc::new(RecordingPublisher::default()) };
+        let by = ByType {
+            requested: Arc::new(RecordingPublisher::default()),
+            decided: Arc::new(RecordingPublisher::default()),
+        };
         let decided = approvals::messages::envelope(
             "r1",
             "c",
             ApprovalDecided { request_id: "r1".into(), decision: approvals::Decision::Approved },
         );
         by.publish(&decided).await.unwrap();
-        by.publish(&approvals::messages::envelope("r1", "c", ApprovalRequested { request_id: "r1".into() })).await.unwrap();
+        by.publish(&approvals::messages::envelope("r1", "c", ApprovalRequested { request_id: "r1".into() }))
+            .await
+            .unwrap();
         assert_eq!(by.decided.of_type("approval.decided").len(), 1);
         assert_eq!(by.requested.of_type("approval.requested").len(), 1);
         assert!(by.decided.of_type("approval.requested").is_empty());

@@ -37,7 +37,8 @@ mod tests {
         for name in ["APPROVALS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "DECISIONS_QUEUE_URL"] {
             assert!(err.contains(name), "{err}");
         }
-        let vars = [("APPROVALS_TABLE_NAME", "t"), ("DEAD_LETTER_QUEUE_URL", "d"), ("DECISIONS_QUEUE_URL", "http://q/plain")];
+        let vars =
+            [("APPROVALS_TABLE_NAME", "t"), ("DEAD_LETTER_QUEUE_URL", "d"), ("DECISIONS_QUEUE_URL", "http://q/plain")];
         let env = Env::from_map(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
         assert!(Config::read(env).err().unwrap().to_string().contains("FIFO"));
     }

@@ -61,9 +61,16 @@ mod tests {
         }))
         .unwrap();
         let publisher = RecordingPublisher::default();
-        approvals::usecases::create_request(store.as_ref(), &publisher, submission, "c", now, chrono::Duration::minutes(2))
-            .await
-            .unwrap();
+        approvals::usecases::create_request(
+            store.as_ref(),
+            &publisher,
+            submission,
+            "c",
+            now,
+            chrono::Duration::minutes(2),
+        )
+        .await
+        .unwrap();
         store.edit("demo-restart-1", |r| {
             r.status = Status::Approved;
             r.decision =

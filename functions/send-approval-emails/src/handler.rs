@@ -36,7 +36,8 @@ where
 
     async fn handle(&self, ctx: &RecordContext, input: Envelope<ApprovalRequested>) -> Result<Outcome, ApprovalError> {
         let effect = EffectContext { record: ctx, now: self.clock.now() };
-        send_approval_emails(self.store.as_ref(), self.mailer.as_ref(), &self.link_base_url, input.payload, effect).await
+        send_approval_emails(self.store.as_ref(), self.mailer.as_ref(), &self.link_base_url, input.payload, effect)
+            .await
     }
 }
 
@@ -68,7 +69,8 @@ mod tests {
             serde_json::from_str(include_str!("../../../events/send-approval-emails/sqs-batch.json")).unwrap();
         let mailer = Arc::new(FakeMailer::default());
         let queues = Arc::new(FakeQueues::default());
-        let step = SendApprovalEmails::new(store.clone(), mailer.clone(), "https://api.example".into(), FixedClock::at(now));
+        let step =
+            SendApprovalEmails::new(store.clone(), mailer.clone(), "https://api.example".into(), FixedClock::at(now));
         // One record at a time: the duplicate is a redelivery, not a twin (twins are retried).
         let mut config = RunnerConfig::new(STEP);
         config.concurrency = 1;

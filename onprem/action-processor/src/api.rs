@@ -26,11 +26,17 @@ pub enum Begin {
     /// EXECUTING is recorded for this attempt: run it.
     Run(Action),
     /// An earlier attempt began and never reported: it crashed mid-action.
-    Interrupted { attempt_id: String },
+    Interrupted {
+        attempt_id: String,
+    },
     /// EXECUTED or FAILED already: a redelivery.
-    Finished { status: String },
+    Finished {
+        status: String,
+    },
     /// Not approved (rejected, or pending): nothing to run.
-    NotApproved { status: String },
+    NotApproved {
+        status: String,
+    },
     NotFound,
 }
 
@@ -39,7 +45,9 @@ pub enum Begin {
 pub enum Recorded {
     Yes,
     /// The request is in another state; `status` says which.
-    Conflict { status: String },
+    Conflict {
+        status: String,
+    },
     NotFound,
 }
 
@@ -120,8 +128,14 @@ enum Auth {
 }
 
 impl HttpApprovalApi {
-    pub fn new(base_url: &str, auth: &ApiAuth, sdk: &aws_config::SdkConfig, timeout: Duration) -> Result<Self, ApiCallError> {
-        let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| ApiCallError::Transport(e.to_string()))?;
+    pub fn new(
+        base_url: &str,
+        auth: &ApiAuth,
+        sdk: &aws_config::SdkConfig,
+        timeout: Duration,
+    ) -> Result<Self, ApiCallError> {
+        let http =
+            reqwest::Client::builder().timeout(timeout).build().map_err(|e| ApiCallError::Transport(e.to_string()))?;
         let auth = match auth {
             ApiAuth::Bearer(token) => Auth::Bearer(token.clone()),
             ApiAuth::SigV4 { region } => Auth::SigV4(Signer::new(sdk, region)?),

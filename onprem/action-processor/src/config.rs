@@ -54,7 +54,8 @@ pub struct Config {
 
 fn url(env: &mut Env, name: &str) -> String {
     let value = env.required(name);
-    if !value.is_empty() && !(value.starts_with("http://") || value.starts_with("https://")) {
+    let http = value.starts_with("http://") || value.starts_with("https://");
+    if !value.is_empty() && !http {
         env.reject(name, "must be an http(s) URL");
     }
     value.trim_end_matches('/').to_owned()
@@ -83,7 +84,10 @@ impl Config {
             "log" => ExecutorKind::Log,
             "command" => ExecutorKind::Command {
                 program: env.required("EXECUTOR_COMMAND"),
-                args: env.optional("EXECUTOR_ARGS").map(|a| a.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+                args: env
+                    .optional("EXECUTOR_ARGS")
+                    .map(|a| a.split_whitespace().map(str::to_owned).collect())
+                    .unwrap_or_default(),
             },
             "webhook" => ExecutorKind::Webhook { url: url(&mut env, "EXECUTOR_WEBHOOK_URL") },
             "" => ExecutorKind::Log,
@@ -130,7 +134,9 @@ mod tests {
     #[test]
     fn every_missing_and_invalid_variable_is_named() {
         let err = Config::read(env(&[("EXECUTOR", "command"), ("MAX_IN_FLIGHT", "50")])).unwrap_err().to_string();
-        for name in ["DECISIONS_QUEUE_URL", "APPROVAL_API_URL", "APPROVAL_API_TOKEN", "EXECUTOR_COMMAND", "MAX_IN_FLIGHT"] {
+        for name in
+            ["DECISIONS_QUEUE_URL", "APPROVAL_API_URL", "APPROVAL_API_TOKEN", "EXECUTOR_COMMAND", "MAX_IN_FLIGHT"]
+        {
             assert!(err.contains(name), "{name}: {err}");
         }
     }
@@ -147,7 +153,13 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.api_url, "https://api.example");
-        assert_eq!(c.executor, ExecutorKind::Command { program: "/opt/actions/run".into(), args: vec!["--dry-run".into(), "--verbose".into()] });
+        assert_eq!(
+            c.executor,
+            ExecutorKind::Command {
+                program: "/opt/actions/run".into(),
+                args: vec!["--dry-run".into(), "--verbose".into()]
+            }
+        );
         assert!(!format!("{c:?}").contains("secret-token"));
     }
 

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use action_processor::api::HttpApprovalApi;
 use action_processor::config::Config;
+use action_processor::executor;
 use action_processor::run::{run, RunSettings};
 use action_processor::source::SqsSource;
-use action_processor::executor;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]

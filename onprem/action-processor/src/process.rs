@@ -102,7 +102,12 @@ where
     }
 }
 
-pub async fn handle<A: ApprovalApi, E: Executor>(api: &A, executor: &E, msg: &Received, h: &Handling<'_>) -> Disposition {
+pub async fn handle<A: ApprovalApi, E: Executor>(
+    api: &A,
+    executor: &E,
+    msg: &Received,
+    h: &Handling<'_>,
+) -> Disposition {
     let later = Disposition::RetryIn(retry_delay(msg.receive_count));
     let envelope = match decode(&msg.body) {
         Ok(e) => e,
@@ -129,25 +134,34 @@ async fn decided<A: ApprovalApi, E: Executor>(
         return Disposition::Release;
     }
     match envelope.payload.decision {
-        Decision::Rejected => match retrying("recording the rejection", API_ATTEMPTS, h, || api.record_rejection(id, h.attempt_id)).await {
-            Ok(Recorded::Yes) => {
-                info!("rejected: recorded, nothing executed");
-                Disposition::Delete
+        Decision::Rejected => {
+            match retrying("recording the rejection", API_ATTEMPTS, h, || api.record_rejection(id, h.attempt_id)).await
+            {
+                Ok(Recorded::Yes) => {
+                    info!("rejected: recorded, nothing executed");
+                    Disposition::Delete
+                }
+                Ok(other) => {
+                    error!(answer = ?other, "a rejection the API does not know as such; dropped");
+                    Disposition::Delete
+                }
+                Err(e) => {
+                    warn!(error = %chain(&e), "could not record the rejection; the message comes back");
+                    later
+                }
             }
-            Ok(other) => {
-                error!(answer = ?other, "a rejection the API does not know as such; dropped");
-                Disposition::Delete
-            }
-            Err(e) => {
-                warn!(error = %chain(&e), "could not record the rejection; the message comes back");
-                later
-            }
-        },
+        }
         Decision::Approved => approved(api, executor, id, h, later).await,
     }
 }
 
-async fn approved<A: ApprovalApi, E: Executor>(api: &A, executor: &E, id: &str, h: &Handling<'_>, later: Disposition) -> Disposition {
+async fn approved<A: ApprovalApi, E: Executor>(
+    api: &A,
+    executor: &E,
+    id: &str,
+    h: &Handling<'_>,
+    later: Disposition,
+) -> Disposition {
     let begin = match retrying("recording EXECUTING", API_ATTEMPTS, h, || api.begin(id, h.attempt_id)).await {
         Ok(b) => b,
         Err(e) => {
@@ -188,7 +202,11 @@ async fn approved<A: ApprovalApi, E: Executor>(api: &A, executor: &E, id: &str, 
                  stopped mid-action). The action may or may not have run; it was not run again (at-most-once). \
                  Check the target system."
             );
-            match retrying("recording the interruption", API_ATTEMPTS, h, || api.finish(id, &attempt_id, Outcome::Failed, &output)).await {
+            match retrying("recording the interruption", API_ATTEMPTS, h, || {
+                api.finish(id, &attempt_id, Outcome::Failed, &output)
+            })
+            .await
+            {
                 Ok(_) => Disposition::Delete,
                 Err(e) => {
                     warn!(error = %chain(&e), "could not record the interruption; the message comes back");

@@ -34,8 +34,13 @@ fn secs(d: Duration) -> i32 {
 }
 
 /// Runs until `shutdown` fires, then settles everything in flight and returns.
-pub async fn run<Q, A, E>(source: Arc<Q>, api: Arc<A>, executor: Arc<E>, settings: RunSettings, shutdown: CancellationToken)
-where
+pub async fn run<Q, A, E>(
+    source: Arc<Q>,
+    api: Arc<A>,
+    executor: Arc<E>,
+    settings: RunSettings,
+    shutdown: CancellationToken,
+) where
     Q: DecisionSource,
     A: ApprovalApi,
     E: Executor,
@@ -78,10 +83,8 @@ where
     }
 
     info!(in_flight = tasks.len(), "shutting down: no new polls");
-    let drained = tokio::time::timeout(settings.shutdown_grace, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let drained =
+        tokio::time::timeout(settings.shutdown_grace, async { while tasks.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         warn!(in_flight = tasks.len(), "shutdown grace over: stopping the running actions");
         stop.cancel();
@@ -177,7 +180,12 @@ mod tests {
                 "occurred_at": "2024-06-01T12:00:00Z",
                 "payload": {"request_id": "r1", "decision": "APPROVED", "decided_at": "2024-06-01T12:00:00Z"},
             });
-            Ok(vec![Received { message_id: "m1".into(), receipt: "rh".into(), body: body.to_string(), receive_count: 1 }])
+            Ok(vec![Received {
+                message_id: "m1".into(),
+                receipt: "rh".into(),
+                body: body.to_string(),
+                receive_count: 1,
+            }])
         }
         async fn delete(&self, _r: &str) -> Result<(), SourceError> {
             self.settled.lock().unwrap().push("deleted".into());
@@ -194,7 +202,12 @@ mod tests {
     #[async_trait]
     impl ApprovalApi for Api {
         async fn begin(&self, id: &str, _a: &str) -> Result<Begin, ApiCallError> {
-            Ok(Begin::Run(Action { request_id: id.into(), issue_id: "I".into(), action: "a".into(), parameters: serde_json::json!({}) }))
+            Ok(Begin::Run(Action {
+                request_id: id.into(),
+                issue_id: "I".into(),
+                action: "a".into(),
+                parameters: serde_json::json!({}),
+            }))
         }
         async fn finish(&self, _: &str, _: &str, o: Outcome, out: &str) -> Result<Recorded, ApiCallError> {
             assert_eq!(o, Outcome::Failed);

@@ -68,8 +68,13 @@ mod tests {
             )))
             .build();
         let signer = Signer::new(&sdk, "eu-west-2").unwrap();
-        let request =
-            signer.signed_post("https://abc.execute-api.eu-west-2.amazonaws.com/approval-requests/r1/execution", b"{}".to_vec()).await.unwrap();
+        let request = signer
+            .signed_post(
+                "https://abc.execute-api.eu-west-2.amazonaws.com/approval-requests/r1/execution",
+                b"{}".to_vec(),
+            )
+            .await
+            .unwrap();
         let auth = request.headers()["authorization"].to_str().unwrap();
         assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
         assert!(auth.contains("/eu-west-2/execute-api/aws4_request"), "{auth}");

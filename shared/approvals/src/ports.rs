@@ -66,12 +66,22 @@ pub struct DecisionWrite<'a> {
     pub outbox_due: DateTime<Utc>,
 }
 
+/// What the decision write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecisionWritten {
+    /// This write decided the request.
+    Won,
+    /// The condition failed; nothing was written. The item as it was (DynamoDB
+    /// returns it with the failure), so the caller can say why without a re-read;
+    /// `None` if there is no item, or the store did not return it.
+    Lost(Option<Box<ApprovalRequest>>),
+}
+
 #[async_trait]
 pub trait DecisionStore: Send + Sync + 'static {
     /// One conditional write: `status = PENDING AND this approver's hash = token_hash
-    /// AND not revoked AND now < expires_at`. False if the condition failed (the
-    /// caller re-reads to say why); nothing is written then.
-    async fn decide(&self, write: &DecisionWrite<'_>) -> Result<bool, StoreError>;
+    /// AND not revoked AND now < expires_at`.
+    async fn decide(&self, write: &DecisionWrite<'_>) -> Result<DecisionWritten, StoreError>;
 }
 
 /// A side effect run under a claim on the request item.
@@ -118,7 +128,9 @@ pub trait EffectStore: Send + Sync + 'static {
     async fn mark_notified(&self, request_id: &str, approver: usize, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// The effect is done: its time recorded, its claim dropped, its history entry.
     async fn finish(&self, request_id: &str, effect: Effect, now: DateTime<Utc>) -> Result<(), StoreError>;
-    /// `decision_enqueued_at`, first time only. True if this call recorded it.
+    /// `decision_enqueued_at`, first time only, and the `approval.decided` outbox
+    /// entry dropped in the same write (after a decision it is the only one left).
+    /// True if this call recorded it.
     async fn mark_enqueued(&self, request_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 

@@ -150,7 +150,8 @@ impl NewRequest {
         let Some(request_id) = request_id.filter(|_| problems.is_empty()) else {
             return Err(InvalidRequest(problems));
         };
-        let content_hash = content_hash(&sub.issue_id, &sub.action, &action_parameters, &approvers, sub.reveal_approver);
+        let content_hash =
+            content_hash(&sub.issue_id, &sub.action, &action_parameters, &approvers, sub.reveal_approver);
         Ok(Self {
             request_id,
             issue_id: sub.issue_id,

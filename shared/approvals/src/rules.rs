@@ -186,7 +186,10 @@ mod tests {
         let (req, tokens) = request(false);
         let at_expiry = req.expires_at;
         assert_eq!(check_link(&req, &tokens[0].hash(), at_expiry), LinkCheck::Expired);
-        assert!(matches!(check_link(&req, &tokens[0].hash(), at_expiry - Duration::seconds(1)), LinkCheck::Valid { .. }));
+        assert!(matches!(
+            check_link(&req, &tokens[0].hash(), at_expiry - Duration::seconds(1)),
+            LinkCheck::Valid { .. }
+        ));
         assert_eq!(shown_status(&req, at_expiry), "EXPIRED");
     }
 
@@ -202,7 +205,9 @@ mod tests {
         }
         let (mut req, tokens) = request(true);
         decide(&mut req, 1);
-        assert!(matches!(check_link(&req, &tokens[0].hash(), now()), LinkCheck::Decided { by: Some(b), .. } if b == "b@x.org"));
+        assert!(
+            matches!(check_link(&req, &tokens[0].hash(), now()), LinkCheck::Decided { by: Some(b), .. } if b == "b@x.org")
+        );
     }
 
     #[test]
@@ -219,8 +224,7 @@ mod tests {
         decide(&mut req, 0);
         assert_eq!(check_begin(&req, "a1"), BeginCheck::Begin);
         req.status = Status::Executing;
-        req.execution =
-            Some(Execution { attempt_id: "a1".into(), started_at: now(), finished_at: None, output: None });
+        req.execution = Some(Execution { attempt_id: "a1".into(), started_at: now(), finished_at: None, output: None });
         assert_eq!(check_begin(&req, "a1"), BeginCheck::AlreadyBegun);
         assert!(matches!(check_begin(&req, "a2"), BeginCheck::Interrupted { attempt_id, .. } if attempt_id == "a1"));
         assert_eq!(check_finish(&req, "a1", ExecutionOutcome::Executed), FinishCheck::Finish);

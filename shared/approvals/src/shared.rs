@@ -25,7 +25,7 @@ impl<T: RequestStore> RequestStore for Arc<T> {
 
 #[async_trait]
 impl<T: DecisionStore> DecisionStore for Arc<T> {
-    async fn decide(&self, write: &DecisionWrite<'_>) -> Result<bool, StoreError> {
+    async fn decide(&self, write: &DecisionWrite<'_>) -> Result<DecisionWritten, StoreError> {
         (**self).decide(write).await
     }
 }

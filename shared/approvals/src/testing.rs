@@ -13,8 +13,8 @@ use kit::Envelope;
 use crate::dynamo::keys::MAX_OUTPUT_BYTES;
 use crate::messages::DecisionMade;
 use crate::ports::{
-    Created, DecisionQueue, DecisionStore, DecisionWrite, Effect, EffectStore, EnqueueError, ExecutionStore,
-    MailError, Mailer, Outbox, OutgoingEmail, RequestStore, StoreError,
+    Created, DecisionQueue, DecisionStore, DecisionWrite, DecisionWritten, Effect, EffectStore, EnqueueError,
+    ExecutionStore, MailError, Mailer, Outbox, OutgoingEmail, RequestStore, StoreError,
 };
 use crate::rules::ExecutionOutcome;
 use crate::state::{ApprovalRequest, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status};
@@ -91,7 +91,7 @@ impl RequestStore for MemoryApprovalStore {
 
 #[async_trait]
 impl DecisionStore for MemoryApprovalStore {
-    async fn decide(&self, w: &DecisionWrite<'_>) -> Result<bool, StoreError> {
+    async fn decide(&self, w: &DecisionWrite<'_>) -> Result<DecisionWritten, StoreError> {
         let hook = lock(&self.before_decide).take();
         Ok(self
             .with_row(w.request_id, |row| {
@@ -103,7 +103,7 @@ impl DecisionStore for MemoryApprovalStore {
                     a.token_hash.as_deref() == Some(w.token_hash.to_hex().as_str()) && a.revoked_at.is_none()
                 });
                 if r.status != Status::Pending || !holds || w.now >= r.expires_at {
-                    return false;
+                    return DecisionWritten::Lost(Some(Box::new(r.clone())));
                 }
                 r.status = w.decision.status();
                 r.decision = Some(DecisionRecord { decision: w.decision, decided_at: w.now, decided_by: w.approver });
@@ -120,9 +120,9 @@ impl DecisionStore for MemoryApprovalStore {
                     w.decision.status().as_str(),
                     Some(format!("approver #{}", w.approver)),
                 ));
-                true
+                DecisionWritten::Won
             })
-            .unwrap_or(false))
+            .unwrap_or(DecisionWritten::Lost(None)))
     }
 }
 
@@ -228,6 +228,8 @@ impl EffectStore for MemoryApprovalStore {
                     return false;
                 }
                 row.req.decision_enqueued_at = Some(now);
+                row.req.outbox = None;
+                row.outbox_due = None;
                 row.req.history.push(HistoryEntry::new(now, "decision_enqueued", None));
                 true
             })
@@ -244,8 +246,12 @@ impl ExecutionStore for MemoryApprovalStore {
                     return false;
                 }
                 row.req.status = Status::Executing;
-                row.req.execution =
-                    Some(Execution { attempt_id: attempt_id.to_owned(), started_at: now, finished_at: None, output: None });
+                row.req.execution = Some(Execution {
+                    attempt_id: attempt_id.to_owned(),
+                    started_at: now,
+                    finished_at: None,
+                    output: None,
+                });
                 row.req.history.push(HistoryEntry::new(now, "EXECUTING", Some(format!("attempt {attempt_id}"))));
                 true
             })

@@ -48,9 +48,11 @@ pub fn router<S: Store, P: EventPublisher, C: Clock + 'static>(app: App<S, P, C>
 /// Every line a request logs carries its correlation id and the route template —
 /// never the path or query, which hold request ids and tokens.
 async fn in_span(request: Request, next: Next) -> Response {
-    let correlation_id = crate::auth::correlation_id(request.extensions().get::<lambda_http::request::RequestContext>());
+    let correlation_id =
+        crate::auth::correlation_id(request.extensions().get::<lambda_http::request::RequestContext>());
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    let span = tracing::error_span!("request", correlation_id = %correlation_id, route = %route, method = %request.method());
+    let span =
+        tracing::error_span!("request", correlation_id = %correlation_id, route = %route, method = %request.method());
     let response = next.run(request).instrument(span).await;
     // One EMF document per invocation, as for the SQS steps.
     kit::metrics::flush();

@@ -96,11 +96,13 @@ pub async fn execution<S: Store, P: EventPublisher, C: Clock>(
     let view = |req: &approvals::ApprovalRequest| serde_json::to_value(RequestView::of(req, now)).unwrap_or_default();
     let internal = |e: approvals::ApprovalError| ApiError::Internal(e);
     match report.state.as_str() {
-        "EXECUTING" => match usecases::begin_execution(&app.store, id, attempt(&report)?, now).await.map_err(internal)? {
-            BeginAnswer::Begun(req) => Ok(Json(view(&req))),
-            BeginAnswer::NotFound => Err(ApiError::NotFound),
-            BeginAnswer::Refused(check) => Err(ApiError::Conflict(begin_conflict(&check))),
-        },
+        "EXECUTING" => {
+            match usecases::begin_execution(&app.store, id, attempt(&report)?, now).await.map_err(internal)? {
+                BeginAnswer::Begun(req) => Ok(Json(view(&req))),
+                BeginAnswer::NotFound => Err(ApiError::NotFound),
+                BeginAnswer::Refused(check) => Err(ApiError::Conflict(begin_conflict(&check))),
+            }
+        }
         state @ ("EXECUTED" | "FAILED") => {
             let outcome = if state == "EXECUTED" { ExecutionOutcome::Executed } else { ExecutionOutcome::Failed };
             let attempt = attempt(&report)?;

@@ -83,9 +83,15 @@ impl Harness {
         assert_eq!(status, 201);
         let ctx = record_context();
         let event = ApprovalRequested { request_id: ID.into() };
-        send_approval_emails(self.store.as_ref(), &self.mailer, "https://x", event, EffectContext { record: &ctx, now: now() })
-            .await
-            .unwrap();
+        send_approval_emails(
+            self.store.as_ref(),
+            &self.mailer,
+            "https://x",
+            event,
+            EffectContext { record: &ctx, now: now() },
+        )
+        .await
+        .unwrap();
     }
 
     fn token(&self, approver: usize) -> String {
@@ -129,10 +135,8 @@ fn link(method: &str, query: &str, form: Option<&str>) -> lambda_http::Request {
     e["requestContext"]["http"]["method"] = method.into();
     e["routeKey"] = format!("{method} /approvals/{{request_id}}").into();
     e["rawQueryString"] = query.into();
-    let params: serde_json::Map<String, Value> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    let params: serde_json::Map<String, Value> =
+        form_urlencoded::parse(query.as_bytes()).into_owned().map(|(k, v)| (k, Value::String(v))).collect();
     e["queryStringParameters"] = if params.is_empty() { Value::Null } else { Value::Object(params) };
     if let Some(body) = form {
         e["body"] = body.into();

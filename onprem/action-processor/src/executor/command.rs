@@ -108,7 +108,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_non_zero_exit_is_a_failure_with_its_stderr() {
-        let out = sh("echo broken >&2; exit 3", Duration::from_secs(10)).execute(&action(), CancellationToken::new()).await;
+        let out =
+            sh("echo broken >&2; exit 3", Duration::from_secs(10)).execute(&action(), CancellationToken::new()).await;
         assert!(!out.succeeded);
         assert!(out.output.contains("broken") && out.output.contains("exit status: 3"), "{}", out.output);
     }

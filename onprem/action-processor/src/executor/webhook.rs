@@ -84,7 +84,8 @@ mod tests {
             action: "restart".into(),
             parameters: json!({"n": 1}),
         };
-        let out = WebhookExecutor::new(url, Duration::from_secs(5)).unwrap().execute(&action, CancellationToken::new()).await;
+        let out =
+            WebhookExecutor::new(url, Duration::from_secs(5)).unwrap().execute(&action, CancellationToken::new()).await;
         assert!(out.succeeded, "{out:?}");
         let request = received.await.unwrap().to_ascii_lowercase();
         assert!(request.starts_with("post /hook"), "{request}");
@@ -95,8 +96,10 @@ mod tests {
     #[tokio::test]
     async fn a_non_2xx_answer_is_a_failure() {
         let (url, _received) = server(500).await;
-        let action = Action { request_id: "r1".into(), issue_id: "I".into(), action: "a".into(), parameters: json!({}) };
-        let out = WebhookExecutor::new(url, Duration::from_secs(5)).unwrap().execute(&action, CancellationToken::new()).await;
+        let action =
+            Action { request_id: "r1".into(), issue_id: "I".into(), action: "a".into(), parameters: json!({}) };
+        let out =
+            WebhookExecutor::new(url, Duration::from_secs(5)).unwrap().execute(&action, CancellationToken::new()).await;
         assert!(!out.succeeded);
         assert!(out.output.starts_with("HTTP 500"), "{}", out.output);
     }

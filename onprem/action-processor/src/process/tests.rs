@@ -55,7 +55,13 @@ impl ApprovalApi for FakeApi {
             (other, _) => Begin::NotApproved { status: other.into() },
         })
     }
-    async fn finish(&self, _: &str, attempt_id: &str, outcome: Outcome, output: &str) -> Result<Recorded, ApiCallError> {
+    async fn finish(
+        &self,
+        _: &str,
+        attempt_id: &str,
+        outcome: Outcome,
+        output: &str,
+    ) -> Result<Recorded, ApiCallError> {
         self.down()?;
         let mut s = self.state.lock().unwrap();
         if s.0 != "EXECUTING" || s.1.as_deref() != Some(attempt_id) {

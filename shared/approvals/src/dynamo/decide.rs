@@ -7,10 +7,13 @@
 
 use async_trait::async_trait;
 
-use super::item::history_entry;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+
+use super::item::{from_item, history_entry};
 use super::keys::{approver, *};
-use super::{conditional, ms, n, s, ts, DynamoApprovalStore};
-use crate::ports::{DecisionStore, DecisionWrite, StoreError};
+use super::{ms, n, s, sdk_err, ts, DynamoApprovalStore};
+use crate::ports::{DecisionStore, DecisionWrite, DecisionWritten, StoreError};
 use crate::state::{HistoryEntry, OutboxEvent, Status};
 
 /// The update expression for a decision by `approver`, revoking `revoke`.
@@ -36,7 +39,7 @@ pub(crate) const DECISION_CONDITION: &str =
 
 #[async_trait]
 impl DecisionStore for DynamoApprovalStore {
-    async fn decide(&self, w: &DecisionWrite<'_>) -> Result<bool, StoreError> {
+    async fn decide(&self, w: &DecisionWrite<'_>) -> Result<DecisionWritten, StoreError> {
         let entry = HistoryEntry::new(w.now, w.decision.status().as_str(), Some(format!("approver #{}", w.approver)));
         let mut update = self
             .update(w.request_id)
@@ -67,7 +70,18 @@ impl DecisionStore for DynamoApprovalStore {
         for (k, other) in w.revoke.iter().enumerate() {
             update = update.expression_attribute_names(format!("#r{k}"), other.to_string());
         }
-        conditional(update).await
+        // A lost race answers with the item that won it: no second read to say why.
+        let update = update.return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match update.send().await {
+            Ok(_) => Ok(DecisionWritten::Won),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let current = failed.item.clone().map(from_item).transpose()?;
+                    Ok(DecisionWritten::Lost(current.map(Box::new)))
+                }
+                _ => Err(sdk_err("UpdateItem", &err)),
+            },
+        }
     }
 }
 

@@ -143,11 +143,13 @@ impl EffectStore for DynamoApprovalStore {
         let entry = HistoryEntry::new(now, "decision_enqueued", None);
         let update = self
             .update(request_id)
-            .update_expression("SET #enq = :now, #hist = list_append(#hist, :entry)")
+            .update_expression("SET #enq = :now, #hist = list_append(#hist, :entry) REMOVE #ob, #obd")
             .condition_expression("attribute_exists(#rid) AND attribute_not_exists(#enq)")
             .expression_attribute_names("#rid", REQUEST_ID)
             .expression_attribute_names("#enq", DECISION_ENQUEUED_AT)
             .expression_attribute_names("#hist", HISTORY)
+            .expression_attribute_names("#ob", OUTBOX)
+            .expression_attribute_names("#obd", OUTBOX_DUE)
             .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":entry", history_entry(&entry));
         conditional(update).await

@@ -9,9 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ports::StoreError;
-use crate::state::{
-    ApprovalRequest, Approver, Decision, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status,
-};
+use crate::state::{ApprovalRequest, Approver, Decision, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -89,7 +87,11 @@ struct RequestItem {
 }
 
 /// The new request's item; `outbox_due` schedules the sweep's re-announcement.
-pub fn to_item(req: &ApprovalRequest, retention: chrono::Duration, outbox_due: DateTime<Utc>) -> Result<Item, StoreError> {
+pub fn to_item(
+    req: &ApprovalRequest,
+    retention: chrono::Duration,
+    outbox_due: DateTime<Utc>,
+) -> Result<Item, StoreError> {
     let approvers = req
         .approvers
         .iter()
@@ -240,7 +242,10 @@ mod tests {
         assert!(!approvers["0"].as_m().unwrap().contains_key("token_hash"));
         assert!(!item.contains_key("decision"));
         assert_eq!(item["outbox"].as_s().unwrap(), "approval.requested");
-        assert_eq!(item["expires_ttl"].as_n().unwrap(), &(req.expires_at + chrono::Duration::days(30)).timestamp().to_string());
+        assert_eq!(
+            item["expires_ttl"].as_n().unwrap(),
+            &(req.expires_at + chrono::Duration::days(30)).timestamp().to_string()
+        );
         assert_eq!(from_item(item).unwrap(), req);
     }
 }

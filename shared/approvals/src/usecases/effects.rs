@@ -34,7 +34,13 @@ async fn read<S: RequestStore>(store: &S, request_id: &str) -> Result<ApprovalRe
 
 /// Runs `work` under the effect's claim; `done` says whether the effect finished
 /// (Ok(true)) or stopped early for a good reason (Ok(false): claim released).
-async fn claimed<S, F, Fut>(store: &S, request_id: &str, effect: Effect, ctx: &EffectContext<'_>, work: F) -> Result<Outcome, ApprovalError>
+async fn claimed<S, F, Fut>(
+    store: &S,
+    request_id: &str,
+    effect: Effect,
+    ctx: &EffectContext<'_>,
+    work: F,
+) -> Result<Outcome, ApprovalError>
 where
     S: RequestStore + EffectStore,
     F: FnOnce() -> Fut,
@@ -47,7 +53,11 @@ where
             Effect::Emails => req.emails_sent_at.is_some(),
             Effect::Notify => req.approvers_notified_at.is_some(),
         };
-        return if finished { Ok(Outcome::Duplicate) } else { Err(ApprovalError::ClaimBusy { effect: effect.as_str() }) };
+        return if finished {
+            Ok(Outcome::Duplicate)
+        } else {
+            Err(ApprovalError::ClaimBusy { effect: effect.as_str() })
+        };
     }
     match work().await {
         Ok(true) => {
@@ -185,10 +195,10 @@ where
         DecisionMade { request_id: id.to_owned(), decision: decision.decision, decided_at: decision.decided_at },
     );
     queue.send(&message).await?;
+    // Also drops the outbox entry: the announcement is confirmed.
     if !store.mark_enqueued(id, now).await? {
         info!(request_id = id, "a twin recorded the enqueue first; SQS deduplicated the send");
     }
-    store.clear(id, OutboxEvent::Decided).await?;
     info!(request_id = id, decision = decision.decision.as_str(), "decision on the FIFO queue");
     Ok(Outcome::Done)
 }

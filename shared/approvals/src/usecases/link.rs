@@ -7,7 +7,7 @@ use tracing::{info, warn};
 
 use super::announce;
 use crate::messages::ApprovalDecided;
-use crate::ports::{DecisionStore, DecisionWrite, RequestStore};
+use crate::ports::{DecisionStore, DecisionWrite, DecisionWritten, RequestStore};
 use crate::rules::{check_link, LinkCheck};
 use crate::state::{ApprovalRequest, Decision};
 use crate::token::Token;
@@ -74,7 +74,11 @@ pub async fn inspect_link<S: RequestStore>(
 #[derive(Debug, Clone, PartialEq)]
 pub enum DecideAnswer {
     /// This link's decision won.
-    Decided { request: Box<ApprovalRequest>, decision: Decision, decided_at: DateTime<Utc> },
+    Decided {
+        request: Box<ApprovalRequest>,
+        decision: Decision,
+        decided_at: DateTime<Utc>,
+    },
     Refused(Refusal),
 }
 
@@ -108,14 +112,18 @@ pub async fn decide<S: RequestStore + DecisionStore, P: EventPublisher>(
         now,
         outbox_due: now + outbox_delay,
     };
-    if store.decide(&write).await? {
-        info!(request_id = %link.request_id, decision = link.decision.as_str(), approver, "decision recorded");
-        let event = ApprovalDecided { request_id: link.request_id.clone(), decision: link.decision };
-        announce(publisher, &link.request_id, correlation_id, event).await;
-        return Ok(DecideAnswer::Decided { request: Box::new(request), decision: link.decision, decided_at: now });
-    }
+    let current = match store.decide(&write).await? {
+        DecisionWritten::Won => {
+            info!(request_id = %link.request_id, decision = link.decision.as_str(), approver, "decision recorded");
+            let event = ApprovalDecided { request_id: link.request_id.clone(), decision: link.decision };
+            announce(publisher, &link.request_id, correlation_id, event).await;
+            return Ok(DecideAnswer::Decided { request: Box::new(request), decision: link.decision, decided_at: now });
+        }
+        DecisionWritten::Lost(Some(current)) => Some(*current),
+        DecisionWritten::Lost(None) => store.get(&link.request_id).await?,
+    };
     // Lost: say why from what is there now.
-    let refusal = match store.get(&link.request_id).await? {
+    let refusal = match current {
         None => Refusal::Gone,
         Some(now_stored) => match verdict(check_link(&now_stored, &hash, now)) {
             Err(refusal) => refusal,

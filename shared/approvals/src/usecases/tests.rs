@@ -127,9 +127,10 @@ async fn a_request_is_stored_pending_without_tokens_and_announced_once_per_call(
 async fn a_retry_answers_the_stored_request_and_a_reused_id_is_refused() {
     let w = World::new();
     create_request(&w.store, &w.publisher, submission("r1", false), "c-1", t0(), DELAY).await.unwrap();
-    let again = create_request(&w.store, &w.publisher, submission("r1", false), "c-1", t0() + Duration::seconds(5), DELAY)
-        .await
-        .unwrap();
+    let again =
+        create_request(&w.store, &w.publisher, submission("r1", false), "c-1", t0() + Duration::seconds(5), DELAY)
+            .await
+            .unwrap();
     assert!(!again.created);
     assert_eq!(again.request.created_at, t0());
     assert_eq!(w.publisher.of_type("approval.requested").len(), 2, "announced again: the first may have been lost");
@@ -278,7 +279,8 @@ async fn foreign_unknown_and_missing_links_are_refused() {
     w.emails("r2").await.unwrap();
     let foreign = LinkRequest { request_id: "r2".into(), token: r1_token, decision: Decision::Approved };
     assert_eq!(w.decide(&foreign, t0()).await, DecideAnswer::Refused(Refusal::UnknownToken));
-    let made_up = LinkRequest { request_id: "r1".into(), token: Token::generate().unwrap(), decision: Decision::Approved };
+    let made_up =
+        LinkRequest { request_id: "r1".into(), token: Token::generate().unwrap(), decision: Decision::Approved };
     assert_eq!(w.decide(&made_up, t0()).await, DecideAnswer::Refused(Refusal::UnknownToken));
     let missing = LinkRequest { request_id: "nope".into(), token: w.token(0), decision: Decision::Approved };
     assert_eq!(w.decide(&missing, t0()).await, DecideAnswer::Refused(Refusal::Gone));
@@ -376,7 +378,10 @@ async fn a_notice_that_failed_half_way_sends_only_what_is_missing() {
     let flaky = SecondFails(FakeMailer::default(), Default::default());
     assert!(notify_approvers(store, &flaky, event.clone(), EffectContext { record: &c, now: t0() }).await.is_err());
     assert_eq!(flaky.0.sent().len(), 1);
-    assert_eq!(notify_approvers(store, &w.mailer, event, EffectContext { record: &c, now: t0() }).await.unwrap(), Outcome::Done);
+    assert_eq!(
+        notify_approvers(store, &w.mailer, event, EffectContext { record: &c, now: t0() }).await.unwrap(),
+        Outcome::Done
+    );
     assert_eq!(w.mailer.sent().len() - before, 1, "only the approver not told yet");
 }
 
