@@ -113,3 +113,31 @@ fn print_body(body: &Value, step: &Call) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_call_step_of_the_demo_parses() {
+        let demo: Value = serde_json::from_str(include_str!("../../../../events/demo.json")).unwrap();
+        let calls: Vec<&Value> = demo["steps"].as_array().unwrap().iter().filter_map(|s| s.get("call")).collect();
+        assert!(!calls.is_empty());
+        for c in calls {
+            let call: Call = serde_json::from_value(c.clone()).unwrap_or_else(|e| panic!("{c}: {e}"));
+            assert!(["GET", "POST"].contains(&call.method.to_ascii_uppercase().as_str()));
+        }
+    }
+
+    #[test]
+    fn rows_print_the_chosen_columns() {
+        let step: Call = serde_json::from_value(serde_json::json!({
+            "path": "/x", "as_user": "u", "rows": "/items", "columns": ["a", "b"]
+        }))
+        .unwrap();
+        let body = serde_json::json!({"items": [{"a": 1, "b": "two"}, {"a": null}]});
+        assert!(print_body(&body, &step).is_ok());
+        assert_eq!(text(&serde_json::json!("s")), "s");
+        assert_eq!(text(&Value::Null), "-");
+    }
+}
