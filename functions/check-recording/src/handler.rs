@@ -102,4 +102,24 @@ mod tests {
         let stored = store.contact(&ContactId::parse(ID).unwrap()).unwrap();
         assert_eq!(stored.recording_state, Some(RecordingState::Missing));
     }
+
+    #[tokio::test]
+    async fn the_sample_batch_decodes_and_settles() {
+        use kit::batch::{BatchRunner, RunnerConfig};
+        use kit::decode::EnvelopeBody;
+        let event: aws_lambda_events::sqs::SqsEvent =
+            serde_json::from_str(include_str!("../../../events/check-recording/sqs-batch.json")).unwrap();
+        let queues = Arc::new(kit::testing::FakeQueues::default());
+        let runner = BatchRunner::new(RunnerConfig::new(STEP), queues.clone());
+        let settings = CheckSettings { key_prefix: "p".into(), grace: std::time::Duration::from_secs(60) };
+        let step = Arc::new(Check::new(
+            Arc::new(MemoryContactStore::default()),
+            Arc::new(MemoryArchive::default()),
+            Arc::new(RecordingPublisher::default()),
+            settings,
+            kit::clock::SystemClock,
+        ));
+        let response = runner.run(event, None, Arc::new(EnvelopeBody::<CheckRecording>::default()), step).await;
+        assert!(response.batch_item_failures.is_empty() && queues.dead_letters().is_empty());
+    }
 }

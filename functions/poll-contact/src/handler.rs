@@ -114,4 +114,18 @@ mod tests {
         assert_eq!(letters[0].kind, "connect_throttled");
         assert!(letters[0].reason.starts_with("gave up after 5 receives"), "{}", letters[0].reason);
     }
+
+    #[tokio::test]
+    async fn the_sample_batch_decodes_and_settles() {
+        let event: SqsEvent =
+            serde_json::from_str(include_str!("../../../events/poll-contact/sqs-batch.json")).unwrap();
+        let (store, directory) = world();
+        let queues = Arc::new(FakeQueues::default());
+        let runner = BatchRunner::new(RunnerConfig::new(STEP), queues.clone());
+        let step = Arc::new(Poll::new(store.clone(), directory, SystemClock));
+        let response = runner.run(event, None, Arc::new(EnvelopeBody::<PollContact>::default()), step).await;
+        assert!(response.batch_item_failures.is_empty() && queues.dead_letters().is_empty());
+        let id = ContactId::parse(ID).unwrap();
+        assert_eq!(store.contact(&id).unwrap().state, ContactState::InProgressAgent);
+    }
 }

@@ -91,7 +91,9 @@ mod tests {
         };
         store.put(Contact::initialised(requested, Utc::now()));
         let parts = Parts { store, poll_queue: RecordingQueue::default(), check_queue: RecordingQueue::default() };
-        let event = LambdaEvent::new(json!({"time": "2026-01-01T10:05:00Z"}), lambda_runtime::Context::default());
+        let scheduled: Value =
+            serde_json::from_str(include_str!("../../../events/recording-sweep/scheduled-event.json")).unwrap();
+        let event = LambdaEvent::new(scheduled, lambda_runtime::Context::default());
         let summary = handle(&parts, event).await.unwrap();
         assert_eq!(summary.to_poll, 1);
         let sent = parts.poll_queue.sent();

@@ -52,7 +52,7 @@ async fn an_operator_reads_a_contact() {
 
 #[tokio::test]
 async fn a_caller_without_the_ops_role_is_refused() {
-    let (status, body) = call(include_str!("../../../../events/contacts-api/get-contact-not-ops.json")).await;
+    let (status, body) = call(include_str!("../../../../events/contacts-api/unauthorised-get-contact.json")).await;
     assert_eq!(status, 403, "{body}");
 }
 
