@@ -35,11 +35,15 @@ fn uid() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// Quick retries, one SDK attempt per call (an injected fault is one failed call),
+/// and announcements due for the sweep one second after their write.
 async fn start() -> Driver {
     let options = StackOptions::default()
         .with_bin_dir(bin_dir())
         .with_env("RETRY_BASE_SECONDS", "1")
         .with_env("RETRY_MAX_SECONDS", "2")
+        .with_env("AWS_MAX_ATTEMPTS", "1")
+        .with_env("OUTBOX_DELAY_SECONDS", "1")
         .quiet();
     Driver::start_with(options).await
 }
@@ -453,6 +457,26 @@ async fn requests_are_emailed_decided_once_over_http_queued_once_and_the_others_
     let view = api.view(&expiring).await;
     assert_eq!(view["status"], "EXPIRED", "the item still exists, shown as expired");
     assert!(view.get("decision").is_none());
+
+    // The API's publish fails right after its decision write (SNS down, or the API
+    // crashed there): the decision stands, and the sweep announces it later.
+    let people = approvers(2);
+    let lost = api.request(&format!("lost-{}", uid()), &people).await;
+    let t = api.tokens(&lost, &people).await;
+    secrets.extend(t.values().cloned());
+    secrets.extend(people.iter().cloned());
+    d.inject_fault("Publish", 1, 500, "InternalError").await;
+    let (status, page) = api.answer(&lost, &t[&people[0]], "approve").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(d.remaining_faults().await, 0, "the announcement was lost");
+    assert!(api.view(&lost).await["decision_enqueued_at"].is_null());
+    eventually("the sweep repaired the lost announcement", WAIT, || async {
+        let swept = d.stack().invoke("ApprovalSweeper", json!({})).await;
+        assert!(swept.is_ok_and(|o| o.is_ok()), "the sweep ran");
+        api.view(&lost).await["decision_enqueued_at"].is_string().then_some(())
+    })
+    .await;
+    assert_eq!(drain_decisions(&d).await.get(&lost).map(Vec::len), Some(1), "one FIFO message");
 
     // Nothing any approval function logged holds a token or an address.
     let logs: Vec<String> = FUNCTIONS.iter().flat_map(|f| d.function_logs(f)).collect();
