@@ -7,6 +7,7 @@ pub mod redact;
 pub mod sqs;
 pub mod stack;
 pub mod stuck;
+pub mod systems;
 pub mod workflow;
 
 mod print;
@@ -71,12 +72,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Workflow { id } => {
-            let report_id = uuid::Uuid::parse_str(&id).context("workflow ids are report UUIDs")?;
-            let store = reports_store()?;
-            let report = reports::ports::ReportReader::get(&store, &report_id)
-                .await?
-                .with_context(|| format!("no workflow {id}"))?;
-            print::timeline(&workflow::report_timeline(&report));
+            let ddb = aws_sdk_dynamodb::Client::new(&aws);
+            let found = find_workflow(&ddb, &map, &id).await?;
+            if found.is_empty() {
+                anyhow::bail!("no report, approval request, contact or audited workflow has the id {id}");
+            }
+            for t in &found {
+                print::timeline(t);
+            }
         }
         Command::Stuck { older_than } => {
             let stuck = stuck::stuck_reports(&reports_store()?, older_than).await?;
@@ -87,4 +90,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every system's workflow with this id (ids are unique within a system, so
+/// usually one). A system whose table is not in the template is skipped.
+pub async fn find_workflow(
+    ddb: &aws_sdk_dynamodb::Client,
+    map: &stack::StackMap,
+    id: &str,
+) -> anyhow::Result<Vec<workflow::Timeline>> {
+    let mut out = Vec::new();
+    if let (Ok(report_id), Ok(reports_table), Ok(activity)) =
+        (uuid::Uuid::parse_str(id), map.table("ReportsTable"), map.table("ActivityTable"))
+    {
+        let store = reports::dynamo::DynamoReportStore::new(ddb.clone(), reports_table, activity);
+        if let Some(r) = reports::ports::ReportReader::get(&store, &report_id).await? {
+            out.push(workflow::report_timeline(&r));
+        }
+    }
+    if let Ok(table) = map.table("ApprovalsTable") {
+        let store = approvals::dynamo::DynamoApprovalStore::new(ddb.clone(), table);
+        if let Some(r) = approvals::ports::RequestStore::get(&store, id).await? {
+            out.push(systems::approval_timeline(&r));
+        }
+    }
+    if let (Ok(table), Ok(contact_id)) = (map.table("ContactsTable"), contacts::ContactId::parse(id)) {
+        let store = contacts::dynamo::DynamoContactStore::new(ddb.clone(), table);
+        if let Some(c) = contacts::ports::ContactReader::get(&store, &contact_id).await? {
+            out.push(systems::contact_timeline(&c));
+        }
+    }
+    if let (Ok(workflows), Ok(audit_table)) = (map.table("WorkflowsTable"), map.table("AuditTable")) {
+        let store = audit::dynamo::DynamoWorkflows::new(ddb.clone(), workflows);
+        if let Some(w) = audit::ports::WorkflowStore::get(&store, id).await? {
+            let log = audit::dynamo::DynamoAudit::new(ddb.clone(), audit_table);
+            let records = audit::ports::AuditReader::chain(&log, id).await?;
+            let check = audit::record::verify_chain(id, &records);
+            out.push(systems::audit_timeline(&w, &records, &check));
+        }
+    }
+    Ok(out)
 }

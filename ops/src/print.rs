@@ -88,7 +88,7 @@ pub fn timeline(t: &Timeline) {
     for p in &t.points {
         table.add_row(vec![
             p.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            p.step.to_owned(),
+            p.step.clone(),
             p.detail.clone(),
         ]);
     }

@@ -7,7 +7,7 @@ use reports::{Report, ReportStatus};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Point {
     pub at: chrono::DateTime<chrono::Utc>,
-    pub step: &'static str,
+    pub step: String,
     pub detail: String,
 }
 
@@ -24,16 +24,20 @@ pub struct Timeline {
 /// A report's timeline (seed 000).
 pub fn report_timeline(r: &Report) -> Timeline {
     let mut points = vec![
-        Point { at: r.reported_at, step: "reported by the user", detail: format!("{} event(s)", r.event_ids.len()) },
+        Point {
+            at: r.reported_at,
+            step: "reported by the user".into(),
+            detail: format!("{} event(s)", r.event_ids.len()),
+        },
         Point {
             at: r.requested_at,
-            step: if r.status == ReportStatus::Rejected { "mark-reported: rejected" } else { "mark-reported" },
+            step: if r.status == ReportStatus::Rejected { "mark-reported: rejected" } else { "mark-reported" }.into(),
             detail: r.rejection_reason.clone().unwrap_or_else(|| "events marked".to_owned()),
         },
     ];
     let mut add = |at: Option<chrono::DateTime<chrono::Utc>>, step: &'static str, detail: String| {
         if let Some(at) = at {
-            points.push(Point { at, step, detail });
+            points.push(Point { at, step: step.to_owned(), detail });
         }
     };
     add(r.ticket_created_at, "create-zendesk-ticket", r.ticket_id.map(|t| format!("ticket {t}")).unwrap_or_default());
@@ -96,7 +100,7 @@ mod tests {
     #[test]
     fn a_timeline_lists_the_steps_in_order_and_says_what_is_missing() {
         let t = report_timeline(&report());
-        let steps: Vec<&str> = t.points.iter().map(|p| p.step).collect();
+        let steps: Vec<&str> = t.points.iter().map(|p| p.step.as_str()).collect();
         assert_eq!(steps, ["reported by the user", "mark-reported", "create-zendesk-ticket", "send-txma-event"]);
         assert_eq!(t.waiting_for.as_deref(), Some("send-notify-email"));
         assert_eq!(t.points[2].detail, "ticket 7");

@@ -1,0 +1,111 @@
+//! The other systems' timelines for `ops workflow <id>`: an approval request
+//! (seed 002), a contact (seed 003), an audited workflow (seed 004). Each from its
+//! own progress fields; the id says which system holds it (or several are tried).
+
+use approvals::{ApprovalRequest, Status};
+use audit::{AuditRecord, ChainCheck, Workflow, WorkflowState};
+use chrono::{DateTime, Utc};
+use contacts::{Contact, ContactState};
+
+use crate::redact::redact;
+use crate::workflow::{Point, Timeline};
+
+fn point(at: DateTime<Utc>, step: impl Into<String>, detail: impl Into<String>) -> Point {
+    Point { at, step: step.into(), detail: detail.into() }
+}
+
+pub fn approval_timeline(r: &ApprovalRequest) -> Timeline {
+    let mut points: Vec<Point> = r
+        .history
+        .iter()
+        .map(|h| point(h.at, h.event.clone(), h.detail.as_deref().map(redact).unwrap_or_default()))
+        .collect();
+    points.sort_by(|a, b| a.at.cmp(&b.at));
+    let waiting_for = match r.status {
+        Status::Pending if r.emails_sent_at.is_none() => Some("send-approval-emails".to_owned()),
+        Status::Pending => Some(format!("an approver's decision (links expire {})", r.expires_at.to_rfc3339())),
+        Status::Approved if r.decision_enqueued_at.is_none() => {
+            Some("enqueue-decision (the FIFO approval-decisions queue)".to_owned())
+        }
+        Status::Approved => Some("the on-prem action-processor to pick the decision up".to_owned()),
+        Status::Executing => Some(format!(
+            "the action-processor to report back (EXECUTING since {})",
+            r.execution.as_ref().map(|e| e.started_at.to_rfc3339()).unwrap_or_default()
+        )),
+        Status::Rejected | Status::Executed | Status::Failed => None,
+    };
+    Timeline { system: "approval", id: r.request_id.clone(), status: r.status.as_str().to_owned(), points, waiting_for }
+}
+
+pub fn contact_timeline(c: &Contact) -> Timeline {
+    let mut points = vec![point(c.initialised_at, "ingest-connect-logs", "INITIALISED")];
+    let mut add = |at: Option<DateTime<Utc>>, step: &str, detail: String| {
+        if let Some(at) = at {
+            points.push(point(at, step, detail));
+        }
+    };
+    add(c.initiated_at, "call started", String::new());
+    add(c.agent_connected_at, "agent connected", String::new());
+    add(c.disconnected_at, "disconnected", String::new());
+    add(c.polled_at, "poll-contact (last)", c.state.to_string());
+    add(
+        c.recording_checked_at,
+        "check-recording",
+        c.recording_state.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+    );
+    add(c.alert_sent_at, "recording-missing alert", String::new());
+    points.sort_by(|a, b| a.at.cmp(&b.at));
+    let status = match (&c.recording_state, &c.closed_reason) {
+        (Some(r), _) => r.as_str().to_owned(),
+        (None, Some(reason)) => format!("{} (closed: {})", c.state, redact(reason)),
+        (None, None) => c.state.to_string(),
+    };
+    let waiting_for = if c.recording_state.is_some() || c.closed_reason.is_some() {
+        None
+    } else if c.state == ContactState::CompletedAgent {
+        Some("check-recording (the recording arrives minutes after the call)".to_owned())
+    } else {
+        Some("poll-contact, on the next 5-minute sweep".to_owned())
+    };
+    Timeline { system: "contact", id: c.contact_id.to_string(), status, points, waiting_for }
+}
+
+pub fn audit_timeline(w: &Workflow, records: &[AuditRecord], check: &ChainCheck) -> Timeline {
+    let mut points: Vec<Point> = records
+        .iter()
+        .map(|r| {
+            let at = r.at.parse().unwrap_or_default();
+            let from = r.from_state.as_deref().unwrap_or("-");
+            point(at, format!("#{} {}", r.seq, r.action), format!("{from} → {} by {}", r.to_state, r.actor))
+        })
+        .collect();
+    points.sort_by(|a, b| a.at.cmp(&b.at));
+    let chain = if check.valid {
+        format!("chain of {} record(s) intact", check.records)
+    } else {
+        format!(
+            "CHAIN BROKEN at record {}: {}",
+            check.broken_at.map(|s| s.to_string()).unwrap_or_default(),
+            check.reason.clone().unwrap_or_default()
+        )
+    };
+    let mut waiting = Vec::new();
+    if w.announced_seq < w.seq {
+        waiting.push(format!("the announcement of action {} (workflow-actions topic)", w.seq));
+    }
+    if (records.len() as u64) < w.announced_seq {
+        waiting.push(format!("create-audit-record for {} action(s)", w.announced_seq - records.len() as u64));
+    }
+    match w.state {
+        WorkflowState::Draft => waiting.push("the requester to request approval".to_owned()),
+        WorkflowState::Requested => waiting.push("an approver's decision".to_owned()),
+        WorkflowState::Approved | WorkflowState::Rejected => {}
+    }
+    Timeline {
+        system: "audited workflow",
+        id: w.workflow_id.clone(),
+        status: format!("{} · {chain}", w.state.as_str()),
+        points,
+        waiting_for: (!waiting.is_empty()).then(|| waiting.join("; ")),
+    }
+}
