@@ -82,9 +82,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Stuck { older_than } => {
-            let stuck = stuck::stuck_reports(&reports_store()?, older_than).await?;
-            print::stuck("report", &stuck);
-            if !stuck.is_empty() {
+            let ddb = aws_sdk_dynamodb::Client::new(&aws);
+            let mut any = false;
+            let reports = stuck::stuck_reports(&reports_store()?, older_than).await?;
+            print::stuck("report", &reports);
+            any |= !reports.is_empty();
+            if let Ok(table) = map.table("ApprovalsTable") {
+                let store = approvals::dynamo::DynamoApprovalStore::new(ddb.clone(), table);
+                let list = stuck::stuck_approvals(&store, older_than).await?;
+                print::stuck("approval", &list);
+                any |= !list.is_empty();
+            }
+            if let Ok(table) = map.table("ContactsTable") {
+                let store = contacts::dynamo::DynamoContactStore::new(ddb.clone(), table);
+                let list = stuck::stuck_contacts(&store, older_than).await?;
+                print::stuck("contact", &list);
+                any |= !list.is_empty();
+            }
+            if any {
                 return Ok(ExitCode::from(3));
             }
         }
