@@ -16,6 +16,8 @@ const STEP_QUEUES: [&str; 2] = ["CreateAuditRecordQueue", "SendNotificationQueue
 const REQUESTER: &[&str] = &["requester"];
 const APPROVER: &[&str] = &["approver"];
 const AUDITOR: &[&str] = &["auditor"];
+/// Workflow data that must reach the audit record and never a log line.
+const PRIVATE: &str = "Private-Roofing-Ltd";
 
 /// Users of one test: unique ids, so nothing is shared by accident.
 struct People {
@@ -39,7 +41,8 @@ impl People {
 }
 
 async fn create(d: &Driver, who: &str, scheme: &str, approvers: &[&str]) -> String {
-    let body = json!({"scheme": scheme, "title": "Roof repair", "approvers": approvers, "data": {"amount": 1200}});
+    let body =
+        json!({"scheme": scheme, "title": "Roof repair", "approvers": approvers, "data": {"contractor": PRIVATE}});
     let (status, body) = d.call_as("POST", "/workflows", who, REQUESTER, Some(&body)).await;
     assert_eq!(status, 201, "{body}");
     body["workflow"]["workflow_id"].as_str().expect("an id").to_owned()
@@ -128,6 +131,14 @@ async fn every_accepted_action_yields_one_record_and_one_notification_per_recipi
     assert_eq!(records[3]["actor"], p.approver.as_str());
     assert_eq!(records[3]["step_id"], "approval");
     assert_eq!(records[1]["prev_hash"], records[0]["hash"]);
+    assert_eq!(records[0]["data"]["contractor"], PRIVATE);
+    // One correlation id from the API request through both steps' log lines; no token, no data.
+    let correlation = records[3]["correlation_id"].as_str().expect("a correlation id").to_owned();
+    for f in ["workflow-api", "create-audit-record", "send-notification"] {
+        let logs = d.function_logs(f);
+        assert!(logs.iter().any(|l| l.contains(&correlation)), "{f} logs the correlation id");
+        assert!(!logs.iter().any(|l| l.contains("eyJ") || l.contains(PRIVATE)), "{f} logged a token or data");
+    }
 
     // Saves tell the requester; the request and the approval tell all three.
     let expected = HashMap::from([(p.requester.clone(), 4), (p.approver.clone(), 2), (p.approver_2.clone(), 2)]);
