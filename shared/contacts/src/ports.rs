@@ -66,6 +66,11 @@ pub trait ContactStore: Send + Sync + 'static {
         key: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Claims the right to send a missing recording's alert until `until`, unless it
+    /// was sent or another attempt holds an unexpired claim. True if this call holds it.
+    async fn claim_alert(&self, id: &ContactId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Gives a claim up after a failed publish, so the retry need not wait for it to expire.
+    async fn release_alert(&self, id: &ContactId) -> Result<(), StoreError>;
     /// Notes the alert as sent (and takes the contact off the sweep). True if this call did.
     async fn mark_alerted(&self, id: &ContactId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 }

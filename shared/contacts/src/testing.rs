@@ -23,6 +23,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Default)]
 pub struct MemoryContactStore {
     contacts: Mutex<BTreeMap<ContactId, Contact>>,
+    alert_claims: Mutex<HashMap<ContactId, DateTime<Utc>>>,
     /// Writes that fail (retryable) before the next succeeds.
     failures_left: Mutex<u32>,
 }
@@ -119,8 +120,27 @@ impl ContactStore for MemoryContactStore {
         Ok(true)
     }
 
+    async fn claim_alert(&self, id: &ContactId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        let contacts = lock(&self.contacts);
+        let due = contacts
+            .get(id)
+            .is_some_and(|c| c.recording_state == Some(RecordingState::Missing) && c.alert_sent_at.is_none());
+        let mut claims = lock(&self.alert_claims);
+        if !due || claims.get(id).is_some_and(|held| *held >= now) {
+            return Ok(false);
+        }
+        claims.insert(id.clone(), until);
+        Ok(true)
+    }
+
+    async fn release_alert(&self, id: &ContactId) -> Result<(), StoreError> {
+        lock(&self.alert_claims).remove(id);
+        Ok(())
+    }
+
     async fn mark_alerted(&self, id: &ContactId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         self.injected()?;
+        lock(&self.alert_claims).remove(id);
         let mut contacts = lock(&self.contacts);
         let Some(c) = contacts
             .get_mut(id)

@@ -30,6 +30,8 @@ pub mod attr {
     pub const RECORDING_CHECKED_AT: &str = "recording_checked_at";
     pub const RECORDING_KEY: &str = "recording_key";
     pub const ALERT_SENT_AT: &str = "alert_sent_at";
+    /// Until when one attempt may send the alert (two at once would send two).
+    pub const ALERT_CLAIM_UNTIL: &str = "alert_claim_until";
     pub const CLOSED_REASON: &str = "closed_reason";
     pub const UPDATED_AT: &str = "updated_at";
     /// TTL (epoch seconds): contacts are kept for `RETENTION_DAYS`.

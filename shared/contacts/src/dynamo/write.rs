@@ -151,12 +151,32 @@ impl ContactStore for DynamoContactStore {
         self.update(id, update, &condition, values).await
     }
 
+    async fn claim_alert(&self, id: &ContactId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        let update = format!("SET {} = :until", attr::ALERT_CLAIM_UNTIL);
+        let condition = format!(
+            "{rs} = :missing AND attribute_not_exists({sent}) AND (attribute_not_exists({claim}) OR {claim} < :now)",
+            rs = attr::RECORDING_STATE,
+            sent = attr::ALERT_SENT_AT,
+            claim = attr::ALERT_CLAIM_UNTIL,
+        );
+        let values = vec![(":missing", s(RecordingState::Missing.as_str())), (":now", ts(now)), (":until", ts(until))];
+        self.update(id, update, &condition, values).await
+    }
+
+    async fn release_alert(&self, id: &ContactId) -> Result<(), StoreError> {
+        let update = format!("REMOVE {}", attr::ALERT_CLAIM_UNTIL);
+        // attribute_exists: an update of a missing key would create a bare item.
+        let condition = format!("attribute_exists(#id) AND attribute_not_exists({})", attr::ALERT_SENT_AT);
+        self.update(id, update, &condition, Vec::new()).await.map(|_| ())
+    }
+
     async fn mark_alerted(&self, id: &ContactId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let update = format!(
-            "SET {alert} = :now, {updated} = :now REMOVE {sweep}",
+            "SET {alert} = :now, {updated} = :now REMOVE {sweep}, {claim}",
             alert = attr::ALERT_SENT_AT,
             updated = attr::UPDATED_AT,
             sweep = attr::SWEEP_STATE,
+            claim = attr::ALERT_CLAIM_UNTIL,
         );
         let condition =
             format!("{} = :missing AND attribute_not_exists({})", attr::RECORDING_STATE, attr::ALERT_SENT_AT);

@@ -80,8 +80,13 @@ pub async fn check_recording<S: ContactStore, A: RecordingArchive, P: EventPubli
     }
 }
 
-/// Publishes the alert (its id is fixed per contact), then notes it as sent. A crash
-/// in between sends it again on the retry: at least once, and once in practice.
+/// How long one attempt holds the right to send an alert: well past the function's
+/// timeout, so a crashed attempt's claim expires before the next sweep.
+const ALERT_CLAIM: chrono::Duration = chrono::Duration::seconds(120);
+
+/// Claims the alert (two attempts at once would send two), publishes it (its id is
+/// fixed per contact), then notes it as sent. A crash between the publish and the
+/// note sends it again once the claim expires: at least once, once in practice.
 async fn alert<S: ContactStore, P: EventPublisher>(
     store: &S,
     alerts: &P,
@@ -89,6 +94,10 @@ async fn alert<S: ContactStore, P: EventPublisher>(
     looked_under: Vec<String>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ContactError> {
+    if !store.claim_alert(&contact.contact_id, now, now + ALERT_CLAIM).await? {
+        // Sent already, or another attempt is sending it now.
+        return Ok(Outcome::Duplicate);
+    }
     let payload = RecordingMissing {
         contact_id: contact.contact_id.to_string(),
         instance_id: contact.instance_id.to_string(),
@@ -97,7 +106,11 @@ async fn alert<S: ContactStore, P: EventPublisher>(
         checked_at: render(contact.recording_checked_at.unwrap_or(now)),
         looked_under,
     };
-    alerts.publish(&envelope(&contact.contact_id, "alert", payload)).await?;
+    if let Err(e) = alerts.publish(&envelope(&contact.contact_id, "alert", payload)).await {
+        // Best effort: an unreleased claim only delays the retry until it expires.
+        let _ = store.release_alert(&contact.contact_id).await;
+        return Err(e.into());
+    }
     store.mark_alerted(&contact.contact_id, now).await?;
     warn!("call recording missing after the grace period: alert published");
     Ok(Outcome::Done)

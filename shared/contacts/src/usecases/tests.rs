@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::*;
 use crate::messages::{CheckRecording, PollContact};
+use crate::ports::ContactStore;
 use crate::ports::Described;
 use crate::recording::recording_key;
 use crate::subscription::encode;
@@ -274,4 +275,28 @@ async fn repeated_sweeps_send_the_same_work_with_the_same_ids() {
     let second: Vec<_> = w.polls.sent()[150..].iter().map(|m| m["id"].clone()).collect();
     assert_eq!(first, second);
     assert_eq!(w.store.all().len(), 150, "a sweep writes nothing");
+}
+
+#[tokio::test]
+async fn twin_checks_at_once_send_one_alert() {
+    let w = World::new();
+    let id = contact_id(1);
+    ingest(&w.store, &delivery(&[recording_line(&id)]), t(30, 0)).await.unwrap();
+    w.connect.script(&id, vec![found(Some(t(31, 0)), Some(t(33, 0)))]);
+    w.poll(&id, t(34, 0)).await.unwrap();
+    let (a, b) = tokio::join!(w.check(&id, t(50, 0)), w.check(&id, t(50, 0)));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(w.alerts.published().len(), 1);
+    // Another attempt while one holds the claim (it crashed after publishing) sends nothing...
+    let other = contact_id(2);
+    ingest(&w.store, &delivery(&[recording_line(&other)]), t(30, 0)).await.unwrap();
+    w.connect.script(&other, vec![found(Some(t(31, 0)), Some(t(33, 0)))]);
+    w.poll(&other, t(34, 0)).await.unwrap();
+    w.store.record_recording(&other, RecordingState::Missing, None, t(50, 0)).await.unwrap();
+    assert!(w.store.claim_alert(&other, t(50, 0), t(52, 0)).await.unwrap());
+    assert_eq!(w.check(&other, t(51, 0)).await.unwrap(), Outcome::Duplicate);
+    // ...until the claim has expired.
+    w.check(&other, t(53, 0)).await.unwrap();
+    assert_eq!(w.alerts.of_type("contact.recording-missing").len(), 2);
 }

@@ -1,0 +1,126 @@
+//! The contacts table's adapter against the emulator, with the table and its two
+//! indexes provisioned from the template (no functions running): every write's
+//! condition, the sweep's sparse index, paging, deletes, the API's index.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use contacts::dynamo::DynamoContactStore;
+use contacts::flow_log::RecordingRequested;
+use contacts::ports::{Cached, ContactReader, ContactStore, PendingContacts};
+use contacts::{Contact, ContactId, ContactState, ContactView, InstanceId, RecordingState};
+use integration_tests::Driver;
+
+fn at(min: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).single().expect("time") + Duration::minutes(min)
+}
+
+fn contact(n: u32) -> Contact {
+    let requested = RecordingRequested {
+        contact_id: ContactId::parse(&format!("00000000-0000-4000-8000-{n:012}")).expect("id"),
+        instance_id: InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").expect("instance"),
+        requested_at: Some(at(0)),
+        participants: vec!["Agent".into(), "Customer".into()],
+        analytics: true,
+    };
+    Contact::initialised(requested, at(0))
+}
+
+fn view(agent: bool, ended: bool) -> ContactView {
+    ContactView {
+        initiated_at: Some(at(0)),
+        agent_connected_at: agent.then(|| at(1)),
+        disconnected_at: ended.then(|| at(3)),
+    }
+}
+
+async fn all_pending(store: &DynamoContactStore, state: ContactState) -> Vec<ContactId> {
+    let (mut out, mut after) = (Vec::new(), None);
+    loop {
+        let page = store.pending(state, after, 7).await.expect("Query");
+        out.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_only_move_contacts_forward_and_the_indexes_follow() {
+    let d = Driver::start_resources_only().await;
+    let store = DynamoContactStore::new(d.dynamodb(), d.table("ContactsTable"));
+    let c = contact(1);
+    let id = c.contact_id.clone();
+
+    assert_eq!(store.initialise(&c).await.expect("put"), Cached::Created);
+    assert_eq!(store.initialise(&contact(1)).await.expect("put"), Cached::AlreadyCached);
+    assert_eq!(ContactStore::get(&store, &id).await.expect("get"), Some(c.clone()), "round trip");
+
+    assert!(store.advance(&id, ContactState::InProgressAgent, &view(true, false), at(2)).await.expect("update"));
+    assert!(!store.advance(&id, ContactState::InProgressQueue, &view(false, false), at(2)).await.expect("update"));
+    assert!(!store.advance(&id, ContactState::InProgressAgent, &view(true, false), at(2)).await.expect("update"));
+    assert!(store.advance(&id, ContactState::CompletedAgent, &view(true, true), at(4)).await.expect("update"));
+    assert!(!store.advance(&id, ContactState::CompletedQueue, &view(false, true), at(4)).await.expect("update"));
+    let missing = ContactId::parse("00000000-0000-4000-8000-999999999999").expect("id");
+    assert!(!store.advance(&missing, ContactState::InProgressQueue, &view(false, false), at(2)).await.expect("update"));
+    assert_eq!(ContactStore::get(&store, &missing).await.expect("get"), None, "no item created by a failed update");
+
+    let moved = ContactStore::get(&store, &id).await.expect("get").expect("contact");
+    assert_eq!(moved.state, ContactState::CompletedAgent);
+    assert_eq!((moved.agent_connected_at, moved.disconnected_at), (Some(at(1)), Some(at(3))));
+    assert_eq!(all_pending(&store, ContactState::CompletedAgent).await, vec![id.clone()]);
+    assert!(all_pending(&store, ContactState::Initialised).await.is_empty());
+
+    // The recording state is set once; a missing one stays swept until its alert is out.
+    assert!(store.record_recording(&id, RecordingState::Missing, None, at(20)).await.expect("update"));
+    assert!(!store.record_recording(&id, RecordingState::Recorded, Some("k"), at(21)).await.expect("update"));
+    assert_eq!(all_pending(&store, ContactState::CompletedAgent).await, vec![id.clone()]);
+    assert!(store.claim_alert(&id, at(20), at(22)).await.expect("claim"));
+    assert!(!store.claim_alert(&id, at(21), at(23)).await.expect("claim"), "held by the first");
+    store.release_alert(&id).await.expect("release");
+    assert!(store.claim_alert(&id, at(21), at(23)).await.expect("claim"), "released");
+    assert!(store.mark_alerted(&id, at(21)).await.expect("update"));
+    assert!(!store.mark_alerted(&id, at(22)).await.expect("update"));
+    assert!(!store.claim_alert(&id, at(30), at(32)).await.expect("claim"), "sent: never again");
+    assert!(all_pending(&store, ContactState::CompletedAgent).await.is_empty(), "off the sweep");
+
+    // Closing is forward-only too, and takes a contact off the sweep.
+    let other = contact(2);
+    store.initialise(&other).await.expect("put");
+    assert!(store.close(&other.contact_id, "gone", at(5)).await.expect("close"));
+    assert!(!store.close(&other.contact_id, "again", at(6)).await.expect("close"));
+    assert!(all_pending(&store, ContactState::Initialised).await.is_empty());
+
+    // The API's index: by recording state and check time.
+    let page = store.by_recording_state(RecordingState::Missing, at(0), at(60), 10, None).await.expect("Query");
+    assert_eq!(page.items.iter().map(|c| c.contact_id.clone()).collect::<Vec<_>>(), vec![id]);
+    assert!(store
+        .by_recording_state(RecordingState::Missing, at(30), at(60), 10, None)
+        .await
+        .expect("Query")
+        .items
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_pages_through_its_index_and_deletes_in_batches() {
+    let d = Driver::start_resources_only().await;
+    let store = DynamoContactStore::new(d.dynamodb(), d.table("ContactsTable"));
+    for n in 0..30 {
+        let c = contact(100 + n);
+        store.initialise(&c).await.expect("put");
+        if n % 2 == 0 {
+            store
+                .advance(&c.contact_id, ContactState::CompletedQueue, &view(false, true), at(4))
+                .await
+                .expect("update");
+        }
+    }
+    let pending = all_pending(&store, ContactState::Initialised).await;
+    assert_eq!(pending.len(), 15, "pages of 7, every one found once");
+    let done = all_pending(&store, ContactState::CompletedQueue).await;
+    assert_eq!(done.len(), 15);
+    store.delete(&done).await.expect("BatchWriteItem");
+    assert!(all_pending(&store, ContactState::CompletedQueue).await.is_empty());
+    assert_eq!(ContactStore::get(&store, &done[0]).await.expect("get"), None);
+    assert!(ContactStore::get(&store, &pending[0]).await.expect("get").is_some());
+}
