@@ -51,8 +51,10 @@ pub async fn run<Q, A, E>(
     info!(max_in_flight = settings.max_in_flight, "polling for decisions");
     loop {
         let first = tokio::select! {
-            permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => break },
+            // Shutdown first: a free slot is always ready too, and must not win the draw.
+            biased;
             () = shutdown.cancelled() => break,
+            permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => break },
         };
         let mut permits = vec![first];
         while let Ok(p) = slots.clone().try_acquire_owned() {

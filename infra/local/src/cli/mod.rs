@@ -1,6 +1,7 @@
 //! Command-line front end of the local stack.
 
 mod demo;
+mod demo_approvals;
 mod demo_call;
 mod demo_steps;
 mod state;
