@@ -20,7 +20,7 @@ pub fn approval_timeline(r: &ApprovalRequest) -> Timeline {
         .iter()
         .map(|h| point(h.at, h.event.clone(), h.detail.as_deref().map(redact).unwrap_or_default()))
         .collect();
-    points.sort_by(|a, b| a.at.cmp(&b.at));
+    points.sort_by_key(|p| p.at);
     let waiting_for = match r.status {
         Status::Pending if r.emails_sent_at.is_none() => Some("send-approval-emails".to_owned()),
         Status::Pending => Some(format!("an approver's decision (links expire {})", r.expires_at.to_rfc3339())),
@@ -54,7 +54,7 @@ pub fn contact_timeline(c: &Contact) -> Timeline {
         c.recording_state.map(|r| r.as_str().to_owned()).unwrap_or_default(),
     );
     add(c.alert_sent_at, "recording-missing alert", String::new());
-    points.sort_by(|a, b| a.at.cmp(&b.at));
+    points.sort_by_key(|p| p.at);
     let status = match (&c.recording_state, &c.closed_reason) {
         (Some(r), _) => r.as_str().to_owned(),
         (None, Some(reason)) => format!("{} (closed: {})", c.state, redact(reason)),
@@ -79,7 +79,7 @@ pub fn audit_timeline(w: &Workflow, records: &[AuditRecord], check: &ChainCheck)
             point(at, format!("#{} {}", r.seq, r.action), format!("{from} → {} by {}", r.to_state, r.actor))
         })
         .collect();
-    points.sort_by(|a, b| a.at.cmp(&b.at));
+    points.sort_by_key(|p| p.at);
     let chain = if check.valid {
         format!("chain of {} record(s) intact", check.records)
     } else {

@@ -51,7 +51,7 @@ pub fn report_timeline(r: &Report) -> Timeline {
     if let Some(f) = &r.failure {
         add(Some(f.at), "dead-lettered", format!("{}: {} ({})", f.step, crate::redact::redact(&f.reason), f.kind));
     }
-    points.sort_by(|a, b| a.at.cmp(&b.at));
+    points.sort_by_key(|p| p.at);
     Timeline {
         system: "report",
         id: r.report_id.clone(),
