@@ -37,6 +37,9 @@ pub fn filter_directive(lambda_level: Option<&str>, rust_log: Option<&str>) -> S
     rust_log.filter(|l| !l.is_empty()).unwrap_or("info").to_owned()
 }
 
+/// The most the Lambda runtime may log (its TRACE lines hold whole events).
+pub const RUNTIME_CAP: &str = "lambda_runtime=debug";
+
 /// Installs the global subscriber writing to stdout (what Lambda ships to CloudWatch).
 pub fn init() {
     init_with_writer(std::io::stdout);
@@ -50,7 +53,12 @@ where
 {
     let env = |k: &str| std::env::var(k).ok();
     let directive = filter_directive(env("AWS_LAMBDA_LOG_LEVEL").as_deref(), env("RUST_LOG").as_deref());
-    let filter = EnvFilter::try_new(&directive).unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_new(&directive).unwrap_or_else(|_| EnvFilter::new("info"));
+    // At TRACE the runtime logs every raw event (an approval link's token, a report's
+    // email address): whatever level is asked for, it stops at DEBUG.
+    if let Ok(cap) = RUNTIME_CAP.parse() {
+        filter = filter.add_directive(cap);
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_target(false);
     let result = match log_format(env("AWS_LAMBDA_LOG_FORMAT").as_deref()) {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).try_init(),
@@ -70,6 +78,11 @@ mod tests {
         assert_eq!(filter_directive(Some("FATAL"), None), "error");
         assert_eq!(filter_directive(None, Some("warn,kit=debug")), "warn,kit=debug");
         assert_eq!(filter_directive(None, None), "info");
+    }
+
+    #[test]
+    fn the_runtime_cap_is_a_valid_directive() {
+        assert!(RUNTIME_CAP.parse::<tracing_subscriber::filter::Directive>().is_ok());
     }
 
     #[test]
