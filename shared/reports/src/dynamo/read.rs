@@ -82,7 +82,11 @@ impl DynamoReportStore {
 
 impl DynamoReportStore {
     /// Reports still under way that were requested before `cutoff`, oldest first.
-    pub async fn open_before(&self, cutoff: chrono::DateTime<chrono::Utc>, limit: usize) -> Result<Vec<Report>, StoreError> {
+    pub async fn open_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Report>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
