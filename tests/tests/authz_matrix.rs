@@ -18,6 +18,9 @@ enum Policy {
     Role(&'static str),
     /// Only the workflow's requester, approvers and auditors see it: an unknown id is 404 to everyone.
     Participant,
+    /// The on-prem service: `AWS_IAM` in AWS (the IAM policy names the principal),
+    /// any valid local token locally. Unsigned or bad credentials never get through.
+    Service,
 }
 
 /// The expected policy of each route key of the template.
@@ -35,6 +38,12 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("GET /audit/verify", Policy::Role("auditor")),
     ("GET /users/{user_id}/notifications", Policy::OwnUser),
     ("POST /users/{user_id}/notifications/{notification_id}/read", Policy::OwnUser),
+    ("POST /approval-requests", Policy::Service),
+    ("GET /approval-requests/{request_id}", Policy::Service),
+    ("POST /approval-requests/{request_id}/execution", Policy::Service),
+    // Approvers' one-time links: the token in the link is the credential.
+    ("GET /approvals/{request_id}", Policy::Public),
+    ("POST /approvals/{request_id}", Policy::Public),
 ];
 
 const MARKER: &str = "A-private-service-name";
@@ -45,6 +54,7 @@ fn fill(path: &str, user: &str) -> String {
         .replace("{contact_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{workflow_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{notification_id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{request_id}", &uuid::Uuid::new_v4().to_string())
 }
 
 async fn call(d: &Driver, method: &str, path: &str, auth: Option<String>) -> (u16, String) {
@@ -91,13 +101,17 @@ async fn no_wrong_caller_reaches_any_route() {
         if policy == Policy::Public {
             continue;
         }
+        // API Gateway answers bad credentials 401 on JWT routes, 403 on IAM routes.
+        let refused: &[u16] = if policy == Policy::Service { &[401, 403] } else { &[401] };
         let mut wrong: Vec<(&str, Option<String>, &[u16])> = vec![
-            ("no token", None, &[401]),
-            ("expired token", Some(format!("Bearer {}", d.expired_token(&a))), &[401]),
-            ("tampered token", Some(format!("Bearer {}", d.forged_token(&a))), &[401]),
-            ("not a bearer token", Some("Basic YTpi".to_owned()), &[401]),
-            ("another user's token", Some(format!("Bearer {}", d.token(&b))), &[403, 404]),
+            ("no token", None, refused),
+            ("expired token", Some(format!("Bearer {}", d.expired_token(&a))), refused),
+            ("tampered token", Some(format!("Bearer {}", d.forged_token(&a))), refused),
+            ("not a bearer token", Some("Basic YTpi".to_owned()), refused),
         ];
+        if policy != Policy::Service {
+            wrong.push(("another user's token", Some(format!("Bearer {}", d.token(&b))), &[403, 404]));
+        }
         if let Policy::Role(role) = policy {
             let other = if role == "auditor" { "requester" } else { "auditor" };
             let token = d.token_with_roles(&a, &[other]);
@@ -117,7 +131,8 @@ async fn no_wrong_caller_reaches_any_route() {
         };
         let (status, _) = call(&d, method, &path, Some(format!("Bearer {right}"))).await;
         // A role route with no query or body is a 400: it got past authorisation.
-        let through = status == 200 || status == 404 || (matches!(policy, Policy::Role(_)) && status == 400);
+        let through =
+            status == 200 || status == 404 || (matches!(policy, Policy::Role(_) | Policy::Service) && status == 400);
         assert!(through, "{} as its owner: {status}", route.route_key);
     }
     assert!(checked >= 15, "the matrix ran {checked} checks");
