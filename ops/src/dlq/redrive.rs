@@ -135,6 +135,13 @@ pub async fn redrive(
         }
     }
     // What stays is made visible again now rather than after the hold.
-    let _ = release(sqs, &dlq_url, &held).await;
+    if let Err(e) = release(sqs, &dlq_url, &held).await {
+        // Not lost: they show again once their hold runs out.
+        eprintln!(
+            "ops: {} message(s) stay hidden until their hold ends: {}",
+            held.len(),
+            kit::error::chain(e.as_ref())
+        );
+    }
     Ok(report)
 }

@@ -108,7 +108,9 @@ async fn alert<S: ContactStore, P: EventPublisher>(
     };
     if let Err(e) = alerts.publish(&envelope(&contact.contact_id, "alert", payload)).await {
         // Best effort: an unreleased claim only delays the retry until it expires.
-        let _ = store.release_alert(&contact.contact_id).await;
+        if let Err(release) = store.release_alert(&contact.contact_id).await {
+            warn!(error = %kit::error::chain(&release), "could not release the alert claim; the retry waits for it to expire");
+        }
         return Err(e.into());
     }
     store.mark_alerted(&contact.contact_id, now).await?;

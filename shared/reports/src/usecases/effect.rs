@@ -81,7 +81,10 @@ where
     let report = match store.record_effect(&report_id, effect, &id, ctx.now).await {
         Ok(report) => report,
         Err(e) => {
-            let _ = store.release(&report_id, effect, true).await;
+            if let Err(release) = store.release(&report_id, effect, true).await {
+                // The claim then expires by itself and the retry treats it as unknown.
+                warn!(error = %chain(&release), "could not release the claim");
+            }
             return Err(e.into());
         }
     };
