@@ -6,6 +6,9 @@
 //! one receive, the fixable dead letters completed after a redrive, and no personal
 //! data or secret in any log line.
 //!
+//! Beside the reports run a tenth as many audited workflows (`audit`) and action
+//! approvals (`approvals`), through the same kills.
+//!
 //! The emulator and the fakes live outside the runner (they are AWS and the
 //! providers: they do not crash with our code), so they keep their state across kills.
 
@@ -25,6 +28,12 @@ use serde_json::{json, Value};
 
 use crate::providers::{notify_emails_at, set_faults_at, zendesk_tickets_at};
 
+mod approvals;
+mod audit;
+
+pub use approvals::ApprovalOutcome;
+pub use audit::AuditOutcome;
+
 #[derive(Debug, Clone)]
 pub struct ChaosConfig {
     pub workflows: usize,
@@ -35,6 +44,10 @@ pub struct ChaosConfig {
     /// Reports whose ticket step meets a Zendesk outage that refuses them (403):
     /// dead-lettered, then completed after the outage by a redrive.
     pub refused: usize,
+    /// Audited workflows (seed 004) beside the reports.
+    pub audits: usize,
+    /// Action approval requests (seed 002) beside the reports.
+    pub approvals: usize,
     pub deadline: Duration,
     pub bin_dir: std::path::PathBuf,
 }
@@ -47,6 +60,8 @@ impl ChaosConfig {
             copies: 3,
             error_rate: 0.3,
             refused: 3,
+            audits: 5,
+            approvals: 3,
             deadline: Duration::from_secs(600),
             bin_dir: crate::bin_dir(),
         }
@@ -76,6 +91,8 @@ pub struct ChaosOutcome {
     pub redriven: usize,
     pub log_lines: usize,
     pub log_leaks: Vec<String>,
+    pub audit: AuditOutcome,
+    pub approvals: ApprovalOutcome,
     pub elapsed: Duration,
 }
 
@@ -86,11 +103,16 @@ impl ChaosOutcome {
             && self.duplicate_txma_events == 0
             && self.poison_ok
             && self.log_leaks.is_empty()
+            && self.audit.completed == self.audit.workflows
+            && self.audit.duplicate_records == 0
+            && self.approvals.completed == self.approvals.requests
+            && self.approvals.double_decisions == 0
+            && self.approvals.duplicate_fifo_messages == 0
     }
 
     pub fn summary(&self) -> String {
         format!(
-            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); poison {}; redriven {}; log lines {} ({} leaks) => {}",
+            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); audited workflows {}/{} complete, records {} ({} duplicate), notifications {} ({} duplicate); approvals {}/{} complete, double decisions {}, FIFO decisions {} ({} duplicate), notices {} ({} duplicate); poison {}; redriven {}; log lines {} ({} leaks) => {}",
             self.workflows,
             self.kills,
             self.in_flight_at_kills,
@@ -104,6 +126,19 @@ impl ChaosOutcome {
             self.txma_redeliveries,
             self.emails,
             self.duplicate_emails,
+            self.audit.completed,
+            self.audit.workflows,
+            self.audit.records,
+            self.audit.duplicate_records,
+            self.audit.notifications,
+            self.audit.duplicate_notifications,
+            self.approvals.completed,
+            self.approvals.requests,
+            self.approvals.double_decisions,
+            self.approvals.fifo_messages,
+            self.approvals.duplicate_fifo_messages,
+            self.approvals.notices,
+            self.approvals.duplicate_notices,
             if self.poison_ok { "all dead-lettered with reasons after 1 receive" } else { "NOT all dead-lettered" },
             self.redriven,
             self.log_lines,
@@ -134,6 +169,8 @@ impl World {
             .with_parameter("MaxReceiveCount", "10")
             .with_env("RETRY_BASE_SECONDS", "1")
             .with_env("RETRY_MAX_SECONDS", "2")
+            // Approval announcements a kill cut off are re-sent by the sweep after 1 s.
+            .with_env("OUTBOX_DELAY_SECONDS", "1")
             .quiet()
     }
 
@@ -151,7 +188,21 @@ impl World {
     }
 }
 
-const FUNCTIONS: [&str; 4] = ["mark-reported", "create-zendesk-ticket", "send-txma-event", "send-notify-email"];
+/// Every function the run exercises, whose logs are scanned.
+const FUNCTIONS: [&str; 12] = [
+    "mark-reported",
+    "create-zendesk-ticket",
+    "send-txma-event",
+    "send-notify-email",
+    "workflow-api",
+    "create-audit-record",
+    "send-notification",
+    "approval-api",
+    "send-approval-emails",
+    "enqueue-decision",
+    "notify-approvers",
+    "approval-sweeper",
+];
 
 fn report_body(report_id: &str, user: &str, event: &str) -> String {
     json!({"report_id": report_id, "user_id": user, "email": format!("{user}@example.gov.uk"),
@@ -252,6 +303,10 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         workflows.push((user, event, uuid::Uuid::new_v4().to_string()));
     }
 
+    // The other systems' work, through the API before the kills.
+    let audits = audit::start(&runner, config.audits).await?;
+    let mut approvals = approvals::start(&runner, config.approvals).await?;
+
     // The refused ones go first, alone, into a Zendesk that answers 403.
     let refused: Vec<&(String, String, String)> = workflows.iter().take(config.refused).collect();
     set_faults_at(&world.zendesk.url(), json!({"error_rate": 1.0, "status": 403})).await;
@@ -270,6 +325,9 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     for _ in 0..config.copies {
         send_all(&sqs, &queue, &rest).await?;
     }
+    let audit_redelivered = audit::redeliver(&runner, &sqs, &audits, config.copies - 1).await?;
+    approvals::read_links(&world.emulator_endpoint, &mut approvals, Duration::from_secs(120)).await?;
+    approvals::race(&runner, &mut approvals).await?;
     // Kill the runner at random moments while the work is under way.
     let mut kills = 0;
     let mut in_flight_at_kills = Vec::new();
@@ -307,28 +365,21 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
 
-    // Poison: each in its DLQ with a reason, after one receive.
-    let mut poison_found: BTreeMap<String, usize> = BTreeMap::new();
-    let mut poison_ok = true;
-    let mut poison_total = 0;
-    for dlq in ["ReportSuspiciousActivityDlq", "CreateZendeskTicketDlq"] {
-        let url = p.queue_url(dlq)?.to_owned();
-        for (_, attrs) in peek_all(&sqs, &url).await? {
-            let kind = attrs.get("error_kind").cloned().unwrap_or_else(|| "(none)".to_owned());
-            if kind == "provider_auth_failed" {
-                continue; // the refused reports, redriven below
-            }
-            poison_total += 1;
-            let receives = attrs.get("receive_count").map(String::as_str);
-            if receives != Some("1") || attrs.get("error_reason").is_none_or(String::is_empty) {
-                poison_ok = false;
-            }
-            *poison_found.entry(kind).or_default() += 1;
+    // The other systems settle.
+    let mut audit_outcome = audit::settle(&runner, &audits, Duration::from_secs(180)).await?;
+    audit_outcome.redelivered = audit_redelivered;
+    let approval_outcome = approvals::settle(&runner, &sqs, &approvals, Duration::from_secs(180)).await?;
+
+    // Poison: each in its DLQ with a reason, after one receive (they may sit behind
+    // the last copies of the load, so this polls).
+    let poison_deadline = Instant::now() + Duration::from_secs(120);
+    let (poison_found, poison_ok) = loop {
+        let (found, ok) = poison_in_dlqs(&sqs, &p).await?;
+        if ok || Instant::now() > poison_deadline {
+            break (found, ok);
         }
-    }
-    if poison_total != poison().len() {
-        poison_ok = false;
-    }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
 
     // The outage is over: redrive the refused ones, only those (by reason).
     set_faults_at(&world.zendesk.url(), json!({"error_rate": 0})).await;
@@ -375,7 +426,9 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     let distinct = |v: &[String]| v.iter().collect::<BTreeSet<_>>().len();
 
     world.kill(runner);
-    let leaks = scan_logs(&world.logs);
+    let mut secrets = approvals::secrets(&approvals);
+    secrets.push(audit::PRIVATE.to_owned());
+    let leaks = scan_logs(&world.logs, &secrets);
     Ok(ChaosOutcome {
         workflows: config.workflows,
         completed,
@@ -394,11 +447,39 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         redriven,
         log_lines: world.logs.len(),
         log_leaks: leaks,
+        audit: audit_outcome,
+        approvals: approval_outcome,
         elapsed: started.elapsed(),
     })
 }
 
 type Attrs = BTreeMap<String, String>;
+
+/// The poison messages in the report DLQs by error kind, and whether every kind is
+/// there, each with a reason, after exactly one receive.
+async fn poison_in_dlqs(
+    sqs: &aws_sdk_sqs::Client,
+    p: &local_stack::Provisioned,
+) -> anyhow::Result<(BTreeMap<String, usize>, bool)> {
+    let mut found: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ok = true;
+    let mut total = 0;
+    for dlq in ["ReportSuspiciousActivityDlq", "CreateZendeskTicketDlq"] {
+        for (_, attrs) in peek_all(sqs, p.queue_url(dlq)?).await? {
+            let kind = attrs.get("error_kind").cloned().unwrap_or_else(|| "(none)".to_owned());
+            if kind == "provider_auth_failed" {
+                continue; // the refused reports, redriven later
+            }
+            total += 1;
+            let receives = attrs.get("receive_count").map(String::as_str);
+            if receives != Some("1") || attrs.get("error_reason").is_none_or(String::is_empty) {
+                ok = false;
+            }
+            *found.entry(kind).or_default() += 1;
+        }
+    }
+    Ok((found, ok && total == poison().len()))
+}
 
 async fn in_flight_of(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<u64> {
     let out = sqs
@@ -460,15 +541,21 @@ async fn drain_bodies(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<Ve
     }
 }
 
-/// Log lines carrying an email address, a provider secret or a bearer token.
-pub fn scan_logs(lines: &[String]) -> Vec<String> {
-    let secrets = [
+/// Log lines carrying an email address, a provider secret, a bearer token, or any
+/// of the run's own `secrets` (approval link tokens, approver addresses, workflow data).
+pub fn scan_logs(lines: &[String], secrets: &[String]) -> Vec<String> {
+    let fixed = [
         local_stack::LOCAL_ZENDESK_TOKEN,
         local_stack::LOCAL_NOTIFY_SECRET,
         "@example.gov.uk",
+        "@example.org",
         "Bearer ",
         "Basic ",
         "eyJ",
     ];
-    lines.iter().filter(|l| secrets.iter().any(|s| l.contains(s))).cloned().collect()
+    lines
+        .iter()
+        .filter(|l| fixed.iter().any(|s| l.contains(s)) || secrets.iter().any(|s| l.contains(s.as_str())))
+        .cloned()
+        .collect()
 }

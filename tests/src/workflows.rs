@@ -4,32 +4,38 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use local_stack::{mint_token, TokenRequest};
+use local_stack::{mint_token, LocalStack, TokenRequest};
 use serde_json::Value;
 
 use crate::Driver;
 
+/// A valid local token for `user` with `roles` as a space-separated `roles` claim
+/// (as Cognito groups would be), for the stack `stack`.
+pub fn token_with_roles(stack: &LocalStack, user: &str, roles: &[&str]) -> String {
+    let settings = stack.jwt_settings();
+    let secret = std::env::var("LOCAL_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| local_stack::DEFAULT_JWT_SECRET.to_owned());
+    let claims =
+        if roles.is_empty() { BTreeMap::new() } else { BTreeMap::from([("roles".to_owned(), roles.join(" "))]) };
+    mint_token(
+        &secret,
+        &TokenRequest {
+            subject: user.to_owned(),
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl: Duration::from_secs(600),
+            claims,
+        },
+    )
+    .expect("mint")
+}
+
 impl Driver {
     /// A valid token for `user` with `roles` as a space-separated `roles` claim.
     pub fn token_with_roles(&self, user: &str, roles: &[&str]) -> String {
-        let settings = self.stack().jwt_settings();
-        let secret = std::env::var("LOCAL_JWT_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| local_stack::DEFAULT_JWT_SECRET.to_owned());
-        let claims =
-            if roles.is_empty() { BTreeMap::new() } else { BTreeMap::from([("roles".to_owned(), roles.join(" "))]) };
-        mint_token(
-            &secret,
-            &TokenRequest {
-                subject: user.to_owned(),
-                issuer: settings.issuer.clone(),
-                audience: settings.audience.clone(),
-                ttl: Duration::from_secs(600),
-                claims,
-            },
-        )
-        .expect("mint")
+        token_with_roles(self.stack(), user, roles)
     }
 
     /// `method path` on the HTTP API as `user` with `roles`: (status, JSON body).
@@ -59,22 +65,26 @@ impl Driver {
     /// A new queue subscribed with raw delivery to the template topic `topic`: every
     /// event published from now on, exactly as the step queues receive it.
     pub async fn capture_topic(&self, topic: &str) -> String {
-        let topic_arn =
-            self.stack().provisioned().topic_arn(topic).map(str::to_owned).unwrap_or_else(|e| panic!("{e}"));
-        let name = format!("capture-{}", uuid::Uuid::new_v4().simple());
-        let url = self.sqs().create_queue().queue_name(&name).send().await.expect("CreateQueue");
-        let url = url.queue_url().unwrap_or_default().to_owned();
-        let ctx = self.stack().context();
-        let arn = format!("arn:aws:sqs:{}:{}:{name}", ctx.region, ctx.account_id);
-        self.sns()
-            .subscribe()
-            .topic_arn(topic_arn)
-            .protocol("sqs")
-            .endpoint(arn)
-            .attributes("RawMessageDelivery", "true")
-            .send()
-            .await
-            .expect("Subscribe");
-        url
+        capture_topic(self.stack(), topic).await.unwrap_or_else(|e| panic!("capture {topic}: {e:#}"))
     }
+}
+
+/// A new queue subscribed with raw delivery to the template topic `topic` of `stack`:
+/// every event published from now on, exactly as the step queues receive it.
+pub async fn capture_topic(stack: &LocalStack, topic: &str) -> anyhow::Result<String> {
+    let topic_arn = stack.provisioned().topic_arn(topic)?.to_owned();
+    let sqs = aws_sdk_sqs::Client::new(stack.sdk_config());
+    let sns = aws_sdk_sns::Client::new(stack.sdk_config());
+    let name = format!("capture-{}", uuid::Uuid::new_v4().simple());
+    let url = sqs.create_queue().queue_name(&name).send().await?.queue_url().unwrap_or_default().to_owned();
+    let ctx = stack.context();
+    let arn = format!("arn:aws:sqs:{}:{}:{name}", ctx.region, ctx.account_id);
+    sns.subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await?;
+    Ok(url)
 }

@@ -1,4 +1,5 @@
-//! The chaos suite's short version in `make test`: 50 workflows, one kill.
+//! The chaos suite's short version in `make test`: 50 report workflows (with 5
+//! audited workflows and 3 approval requests beside them), one kill.
 
 use integration_tests::chaos::{run, ChaosConfig};
 
@@ -13,5 +14,11 @@ async fn fifty_workflows_through_flaky_providers_and_a_killed_runner_lose_nothin
     assert_eq!(outcome.emails, outcome.workflows, "{}", outcome.summary());
     assert!(outcome.poison_ok, "poison: {:?}", outcome.poison);
     assert!(outcome.log_leaks.is_empty(), "leaks: {:?}", &outcome.log_leaks[..outcome.log_leaks.len().min(3)]);
+    assert_eq!(outcome.audit.completed, outcome.audit.workflows, "{}", outcome.summary());
+    assert_eq!(outcome.audit.duplicate_records, 0, "{}", outcome.summary());
+    assert_eq!(outcome.approvals.completed, outcome.approvals.requests, "{}", outcome.summary());
+    assert_eq!(outcome.approvals.double_decisions, 0, "{}", outcome.summary());
+    assert_eq!(outcome.approvals.duplicate_fifo_messages, 0, "{}", outcome.summary());
+    assert!(outcome.ok(), "{}", outcome.summary());
     assert_eq!(outcome.kills, 1);
 }

@@ -18,6 +18,9 @@ async fn main() -> ExitCode {
     config.workflows = arg("--workflows").and_then(|v| v.parse().ok()).unwrap_or(1000);
     config.kills = arg("--kills").and_then(|v| v.parse().ok()).unwrap_or(5);
     config.refused = arg("--refused").and_then(|v| v.parse().ok()).unwrap_or(10);
+    // A proportional mix of the other systems: a tenth as many of each.
+    config.audits = arg("--audits").and_then(|v| v.parse().ok()).unwrap_or(config.workflows / 10);
+    config.approvals = arg("--approvals").and_then(|v| v.parse().ok()).unwrap_or(config.workflows / 10);
     config.deadline = Duration::from_secs(arg("--deadline-secs").and_then(|v| v.parse().ok()).unwrap_or(3600));
     if let Some(dir) = arg("--bin-dir") {
         config.bin_dir = dir.into();
@@ -35,13 +38,17 @@ async fn main() -> ExitCode {
     let _ = writeln!(md, "# Reliability: the chaos suite\n");
     let _ = writeln!(
         md,
-        "Written by `make chaos` on {} UTC. {} report workflows, each message delivered {} times; Zendesk and Notify failing {:.0}% of requests (500s, 429s with `Retry-After`, slow answers); the local runner killed outright {} times at random moments (every function process SIGKILLed mid-batch, every poller dropped with messages in flight) and started again; {} reports refused by a Zendesk outage (403), then redriven with `ops dlq redrive --reason 403`; one poison message of each kind.\n",
+        "Written by `make chaos` on {} UTC. {} report workflows, each message delivered {} times; Zendesk and Notify failing {:.0}% of requests (500s, 429s with `Retry-After`, slow answers); the local runner killed outright {} times at random moments (every function process SIGKILLed mid-batch, every poller dropped with messages in flight) and started again; {} reports refused by a Zendesk outage (403), then redriven with `ops dlq redrive --reason 403`; one poison message of each kind. Beside them, {} audited workflows (created, requested and approved through the workflow API, every event delivered {} times to both step queues) and {} action approval requests ({} approvers each answering at once, the decisions flowing through the kills).\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),
         outcome.workflows,
         config.copies,
         config.error_rate * 100.0,
         outcome.kills,
         config.refused,
+        config.audits,
+        config.copies,
+        config.approvals,
+        3,
     );
     let _ = writeln!(md, "```\n{}\n```\n", outcome.summary());
     let _ = writeln!(md, "| measure | value |\n|---|---|");
@@ -59,6 +66,29 @@ async fn main() -> ExitCode {
         ("TxMA deliveries of an already-sent event id", outcome.txma_redeliveries.to_string()),
         ("emails (distinct references)", format!("{} ({} duplicate)", outcome.emails, outcome.duplicate_emails)),
         ("dead letters redriven and completed", outcome.redriven.to_string()),
+        ("audited workflows complete", format!("{} of {}", outcome.audit.completed, outcome.audit.workflows)),
+        (
+            "audit records (one per accepted action)",
+            format!("{} ({} duplicate)", outcome.audit.records, outcome.audit.duplicate_records),
+        ),
+        (
+            "workflow notifications (one per recipient and action)",
+            format!("{} ({} duplicate)", outcome.audit.notifications, outcome.audit.duplicate_notifications),
+        ),
+        ("extra deliveries of workflow events", outcome.audit.redelivered.to_string()),
+        (
+            "approval requests complete (one decision, one FIFO message, the others told)",
+            format!("{} of {}", outcome.approvals.completed, outcome.approvals.requests),
+        ),
+        ("approval requests decided twice", outcome.approvals.double_decisions.to_string()),
+        (
+            "FIFO decision messages",
+            format!("{} ({} duplicate)", outcome.approvals.fifo_messages, outcome.approvals.duplicate_fifo_messages),
+        ),
+        (
+            "decision notices to the other approvers",
+            format!("{} ({} duplicate)", outcome.approvals.notices, outcome.approvals.duplicate_notices),
+        ),
         ("log lines scanned / leaks", format!("{} / {}", outcome.log_lines, outcome.log_leaks.len())),
         ("elapsed", format!("{:.0} s", outcome.elapsed.as_secs_f64())),
     ] {
@@ -70,7 +100,7 @@ async fn main() -> ExitCode {
     }
     let _ = writeln!(
         md,
-        "\n## How to read it\n\n* **TxMA redeliveries** are the same event (same `event_id`) sent again after a kill landed between the send and its record; TxMA dedupes on `event_id`, so they are not duplicate events.\n* **Duplicate emails** can only come from Notify accepting an email whose lookup by `reference` then misses it; with the fake's consistent listing there are none, and the count stays in the summary so a regression shows.\n* A report naming another user's event is not poison: it is REJECTED with the reason (see the report pipeline tests).\n\nThe short version (50 workflows, one kill) runs in `make test` (`tests/tests/chaos_short.rs`).\n"
+        "\n## How to read it\n\n* **TxMA redeliveries** are the same event (same `event_id`) sent again after a kill landed between the send and its record; TxMA dedupes on `event_id`, so they are not duplicate events.\n* **Duplicate emails** can only come from Notify accepting an email whose lookup by `reference` then misses it; with the fake's consistent listing there are none, and the count stays in the summary so a regression shows.\n* **Duplicate notifications** cannot be stored: a notification's id is fixed by (workflow, record, recipient) and written once; the count checks it.\n* **Duplicate decision notices** would be an approver emailed twice about one decision: the notify step works under a claim on the request and marks each approver told right after their email, so only a kill (or an SES timeout) between SES accepting an email and that mark sends that one notice again; the count shows how often it happened.\n* A report naming another user's event is not poison: it is REJECTED with the reason (see the report pipeline tests).\n\nThe short version (50 workflows, one kill) runs in `make test` (`tests/tests/chaos_short.rs`).\n"
     );
     if let Err(e) = std::fs::write(&out, md) {
         eprintln!("chaos: could not write {out}: {e}");
