@@ -6,8 +6,8 @@
 //! one receive, the fixable dead letters completed after a redrive, and no personal
 //! data or secret in any log line.
 //!
-//! Beside the reports run a tenth as many audited workflows (`audit`) and action
-//! approvals (`approvals`), through the same kills.
+//! Beside the reports run a tenth as many audited workflows (`audit`), action
+//! approvals (`approvals`) and calls (`contacts`), through the same kills.
 //!
 //! The emulator and the fakes live outside the runner (they are AWS and the
 //! providers: they do not crash with our code), so they keep their state across kills.
@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use activity::dynamo::DynamoActivityStore;
 use activity::{LoginEvent, LoginRecorder, RawLoginEvent};
 use local_stack::fakes::parameters::{
-    NOTIFY_BASE_URL_PARAM, NOTIFY_TEMPLATE_ID_PARAM, ZENDESK_BASE_URL_PARAM, ZENDESK_EMAIL_PARAM,
+    CONNECT_ENDPOINT_URL_PARAM, NOTIFY_BASE_URL_PARAM, NOTIFY_TEMPLATE_ID_PARAM, ZENDESK_BASE_URL_PARAM,
+    ZENDESK_EMAIL_PARAM,
 };
 use local_stack::{Emulator, FakeServer, LocalStack, StackOptions, LOCAL_NOTIFY_TEMPLATE_ID, LOCAL_ZENDESK_EMAIL};
 use rand::Rng;
@@ -30,9 +31,11 @@ use crate::providers::{notify_emails_at, set_faults_at, zendesk_tickets_at};
 
 mod approvals;
 mod audit;
+mod contacts;
 
 pub use approvals::ApprovalOutcome;
 pub use audit::AuditOutcome;
+pub use contacts::ContactOutcome;
 
 #[derive(Debug, Clone)]
 pub struct ChaosConfig {
@@ -48,6 +51,8 @@ pub struct ChaosConfig {
     pub audits: usize,
     /// Action approval requests (seed 002) beside the reports.
     pub approvals: usize,
+    /// Calls (seed 003) beside the reports.
+    pub contacts: usize,
     pub deadline: Duration,
     pub bin_dir: std::path::PathBuf,
 }
@@ -62,6 +67,7 @@ impl ChaosConfig {
             refused: 3,
             audits: 5,
             approvals: 3,
+            contacts: 6,
             deadline: Duration::from_secs(600),
             bin_dir: crate::bin_dir(),
         }
@@ -93,6 +99,7 @@ pub struct ChaosOutcome {
     pub log_leaks: Vec<String>,
     pub audit: AuditOutcome,
     pub approvals: ApprovalOutcome,
+    pub contacts: ContactOutcome,
     pub elapsed: Duration,
 }
 
@@ -108,11 +115,14 @@ impl ChaosOutcome {
             && self.approvals.completed == self.approvals.requests
             && self.approvals.double_decisions == 0
             && self.approvals.duplicate_fifo_messages == 0
+            && self.contacts.completed == self.contacts.contacts
+            && self.contacts.duplicate_alerts == 0
+            && self.contacts.false_alerts == 0
     }
 
     pub fn summary(&self) -> String {
         format!(
-            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); audited workflows {}/{} complete, records {} ({} duplicate), notifications {} ({} duplicate); approvals {}/{} complete, double decisions {}, FIFO decisions {} ({} duplicate), notices {} ({} duplicate); poison {}; redriven {}; log lines {} ({} leaks) => {}",
+            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); audited workflows {}/{} complete, records {} ({} duplicate), notifications {} ({} duplicate); approvals {}/{} complete, double decisions {}, FIFO decisions {} ({} duplicate), notices {} ({} duplicate); calls {}/{} complete, alerts {} ({} duplicate, {} false); poison {}; redriven {}; log lines {} ({} leaks) => {}",
             self.workflows,
             self.kills,
             self.in_flight_at_kills,
@@ -139,6 +149,11 @@ impl ChaosOutcome {
             self.approvals.duplicate_fifo_messages,
             self.approvals.notices,
             self.approvals.duplicate_notices,
+            self.contacts.completed,
+            self.contacts.contacts,
+            self.contacts.alerts,
+            self.contacts.duplicate_alerts,
+            self.contacts.false_alerts,
             if self.poison_ok { "all dead-lettered with reasons after 1 receive" } else { "NOT all dead-lettered" },
             self.redriven,
             self.log_lines,
@@ -152,6 +167,7 @@ struct World {
     emulator_endpoint: String,
     zendesk: FakeServer,
     notify: FakeServer,
+    connect: FakeServer,
     config: ChaosConfig,
     logs: Vec<String>,
 }
@@ -166,6 +182,9 @@ impl World {
             .with_parameter(ZENDESK_EMAIL_PARAM, LOCAL_ZENDESK_EMAIL)
             .with_parameter(NOTIFY_BASE_URL_PARAM, self.notify.url())
             .with_parameter(NOTIFY_TEMPLATE_ID_PARAM, LOCAL_NOTIFY_TEMPLATE_ID)
+            .with_parameter(CONNECT_ENDPOINT_URL_PARAM, self.connect.url())
+            .with_parameter("RecordingKeyPrefix", contacts::PREFIX)
+            .with_parameter("RecordingGraceSeconds", "3")
             .with_parameter("MaxReceiveCount", "10")
             .with_env("RETRY_BASE_SECONDS", "1")
             .with_env("RETRY_MAX_SECONDS", "2")
@@ -189,7 +208,7 @@ impl World {
 }
 
 /// Every function the run exercises, whose logs are scanned.
-const FUNCTIONS: [&str; 12] = [
+const FUNCTIONS: [&str; 16] = [
     "mark-reported",
     "create-zendesk-ticket",
     "send-txma-event",
@@ -202,6 +221,10 @@ const FUNCTIONS: [&str; 12] = [
     "enqueue-decision",
     "notify-approvers",
     "approval-sweeper",
+    "ingest-connect-logs",
+    "recording-sweep",
+    "poll-contact",
+    "check-recording",
 ];
 
 fn report_body(report_id: &str, user: &str, event: &str) -> String {
@@ -275,6 +298,7 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         emulator_endpoint: emulator.endpoint().to_owned(),
         zendesk: FakeServer::start_zendesk(any).await?,
         notify: FakeServer::start_notify(any).await?,
+        connect: FakeServer::start_connect(any).await?,
         config: config.clone(),
         logs: Vec::new(),
     };
@@ -306,6 +330,7 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     // The other systems' work, through the API before the kills.
     let audits = audit::start(&runner, config.audits).await?;
     let mut approvals = approvals::start(&runner, config.approvals).await?;
+    let calls = contacts::start(&runner, &world.connect.url(), config.contacts, config.copies).await?;
 
     // The refused ones go first, alone, into a Zendesk that answers 403.
     let refused: Vec<&(String, String, String)> = workflows.iter().take(config.refused).collect();
@@ -333,6 +358,8 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     let mut in_flight_at_kills = Vec::new();
     let deadline = Instant::now() + config.deadline;
     while kills < config.kills {
+        // A sweep (as the schedule fires it) puts the calls' polls in flight too.
+        contacts::sweep(&runner).await;
         let wait = rand::rng().random_range(2_000..8_000);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         let mut in_flight = 0;
@@ -369,6 +396,7 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     let mut audit_outcome = audit::settle(&runner, &audits, Duration::from_secs(180)).await?;
     audit_outcome.redelivered = audit_redelivered;
     let approval_outcome = approvals::settle(&runner, &sqs, &approvals, Duration::from_secs(180)).await?;
+    let contact_outcome = contacts::settle(&runner, &sqs, &calls, Duration::from_secs(240)).await?;
 
     // Poison: each in its DLQ with a reason, after one receive (they may sit behind
     // the last copies of the load, so this polls).
@@ -428,6 +456,7 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     world.kill(runner);
     let mut secrets = approvals::secrets(&approvals);
     secrets.push(audit::PRIVATE.to_owned());
+    secrets.push(contacts::CUSTOMER_NUMBER.to_owned());
     let leaks = scan_logs(&world.logs, &secrets);
     Ok(ChaosOutcome {
         workflows: config.workflows,
@@ -449,6 +478,7 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         log_leaks: leaks,
         audit: audit_outcome,
         approvals: approval_outcome,
+        contacts: contact_outcome,
         elapsed: started.elapsed(),
     })
 }

@@ -1,5 +1,5 @@
 //! The chaos suite's short version in `make test`: 50 report workflows (with 5
-//! audited workflows and 3 approval requests beside them), one kill.
+//! audited workflows, 3 approval requests and 6 calls beside them), one kill.
 
 use integration_tests::chaos::{run, ChaosConfig};
 
@@ -19,6 +19,8 @@ async fn fifty_workflows_through_flaky_providers_and_a_killed_runner_lose_nothin
     assert_eq!(outcome.approvals.completed, outcome.approvals.requests, "{}", outcome.summary());
     assert_eq!(outcome.approvals.double_decisions, 0, "{}", outcome.summary());
     assert_eq!(outcome.approvals.duplicate_fifo_messages, 0, "{}", outcome.summary());
+    assert_eq!(outcome.contacts.completed, outcome.contacts.contacts, "{}", outcome.summary());
+    assert_eq!(outcome.contacts.duplicate_alerts + outcome.contacts.false_alerts, 0, "{}", outcome.summary());
     assert!(outcome.ok(), "{}", outcome.summary());
     assert_eq!(outcome.kills, 1);
 }

@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
     // A proportional mix of the other systems: a tenth as many of each.
     config.audits = arg("--audits").and_then(|v| v.parse().ok()).unwrap_or(config.workflows / 10);
     config.approvals = arg("--approvals").and_then(|v| v.parse().ok()).unwrap_or(config.workflows / 10);
+    config.contacts = arg("--contacts").and_then(|v| v.parse().ok()).unwrap_or(config.workflows / 10);
     config.deadline = Duration::from_secs(arg("--deadline-secs").and_then(|v| v.parse().ok()).unwrap_or(3600));
     if let Some(dir) = arg("--bin-dir") {
         config.bin_dir = dir.into();
@@ -38,7 +39,7 @@ async fn main() -> ExitCode {
     let _ = writeln!(md, "# Reliability: the chaos suite\n");
     let _ = writeln!(
         md,
-        "Written by `make chaos` on {} UTC. {} report workflows, each message delivered {} times; Zendesk and Notify failing {:.0}% of requests (500s, 429s with `Retry-After`, slow answers); the local runner killed outright {} times at random moments (every function process SIGKILLed mid-batch, every poller dropped with messages in flight) and started again; {} reports refused by a Zendesk outage (403), then redriven with `ops dlq redrive --reason 403`; one poison message of each kind. Beside them, {} audited workflows (created, requested and approved through the workflow API, every event delivered {} times to both step queues) and {} action approval requests ({} approvers each answering at once, the decisions flowing through the kills).\n",
+        "Written by `make chaos` on {} UTC. {} report workflows, each message delivered {} times; Zendesk and Notify failing {:.0}% of requests (500s, 429s with `Retry-After`, slow answers); the local runner killed outright {} times at random moments (every function process SIGKILLed mid-batch, every poller dropped with messages in flight) and started again; {} reports refused by a Zendesk outage (403), then redriven with `ops dlq redrive --reason 403`; one poison message of each kind. Beside them, {} audited workflows (created, requested and approved through the workflow API, every event delivered {} times to both step queues) and {} action approval requests ({} approvers each answering at once, the decisions flowing through the kills) and {} calls on the Connect fake (a third recorded, a third never recorded, a third abandoned; their flow logs delivered {} times; the sweep fired before every kill).\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),
         outcome.workflows,
         config.copies,
@@ -49,6 +50,8 @@ async fn main() -> ExitCode {
         config.copies,
         config.approvals,
         3,
+        config.contacts,
+        config.copies,
     );
     let _ = writeln!(md, "```\n{}\n```\n", outcome.summary());
     let _ = writeln!(md, "| measure | value |\n|---|---|");
@@ -88,6 +91,17 @@ async fn main() -> ExitCode {
         (
             "decision notices to the other approvers",
             format!("{} ({} duplicate)", outcome.approvals.notices, outcome.approvals.duplicate_notices),
+        ),
+        (
+            "calls ended as scripted (recorded found, unrecorded alerted, abandoned deleted)",
+            format!("{} of {}", outcome.contacts.completed, outcome.contacts.contacts),
+        ),
+        (
+            "recording-missing alerts",
+            format!(
+                "{} ({} duplicate, {} for a recorded or abandoned call)",
+                outcome.contacts.alerts, outcome.contacts.duplicate_alerts, outcome.contacts.false_alerts
+            ),
         ),
         ("log lines scanned / leaks", format!("{} / {}", outcome.log_lines, outcome.log_leaks.len())),
         ("elapsed", format!("{:.0} s", outcome.elapsed.as_secs_f64())),
