@@ -154,7 +154,11 @@ impl ChaosOutcome {
             self.contacts.alerts,
             self.contacts.duplicate_alerts,
             self.contacts.false_alerts,
-            if self.poison_ok { "all dead-lettered with reasons after 1 receive" } else { "NOT all dead-lettered" },
+            if self.poison_ok {
+                "all dead-lettered with reasons after 1 receive, the wrong-user report REJECTED with its reason"
+            } else {
+                "NOT all dead-lettered / rejected"
+            },
             self.redriven,
             self.log_lines,
             self.log_leaks.len(),
@@ -375,9 +379,15 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         runner = world.start_runner().await?;
     }
 
-    // Poison once the kills are over, so each is received exactly once.
+    // Poison once the kills are over, so each is received exactly once. Beside it, a
+    // report naming another user's event: not poison but a refusal the user sees
+    // (REJECTED with the reason), so it must neither dead-letter nor make a ticket.
     for (_, q, body) in poison() {
         send_all(&sqs, p.queue_url(q)?, std::slice::from_ref(&body)).await?;
+    }
+    let wrong_user_report = uuid::Uuid::new_v4().to_string();
+    if let (Some(a), Some(b)) = (workflows.first(), workflows.get(1)) {
+        send_all(&sqs, &queue, &[report_body(&wrong_user_report, &a.0, &b.1)]).await?;
     }
 
     // Wait for every non-refused workflow to finish (or the deadline).
@@ -403,8 +413,9 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     let poison_deadline = Instant::now() + Duration::from_secs(120);
     let (poison_found, poison_ok) = loop {
         let (found, ok) = poison_in_dlqs(&sqs, &p).await?;
-        if ok || Instant::now() > poison_deadline {
-            break (found, ok);
+        let rejected = config.workflows < 2 || rejected_with_reason(&ddb, &reports_table, &wrong_user_report).await?;
+        if (ok && rejected) || Instant::now() > poison_deadline {
+            break (found, ok && rejected);
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
@@ -484,6 +495,21 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
 }
 
 type Attrs = BTreeMap<String, String>;
+
+/// Whether report `id` is REJECTED with a reason.
+async fn rejected_with_reason(ddb: &aws_sdk_dynamodb::Client, table: &str, id: &str) -> anyhow::Result<bool> {
+    let item = ddb
+        .get_item()
+        .table_name(table)
+        .key(reports::dynamo::keys::REPORT_ID, aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item
+        .unwrap_or_default();
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    Ok(text(reports::dynamo::keys::STATUS) == "REJECTED" && !text(reports::dynamo::keys::REJECTION_REASON).is_empty())
+}
 
 /// The poison messages in the report DLQs by error kind, and whether every kind is
 /// there, each with a reason, after exactly one receive.

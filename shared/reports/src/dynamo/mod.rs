@@ -1,7 +1,7 @@
 //! The report workflow's state on DynamoDB: report items in the reports table,
 //! report marks on the activity table's event items.
 
-mod keys;
+pub mod keys;
 mod mark;
 mod progress;
 mod read;
