@@ -11,23 +11,7 @@ use lambda_http::request::RequestContext;
 use crate::error::ApiError;
 use crate::routes::AppState;
 
-/// The claim that carries roles, and the role this API requires.
-#[derive(Debug, Clone)]
-pub struct OpsRole {
-    pub claim: String,
-    pub role: String,
-}
-
-impl OpsRole {
-    /// API Gateway passes claims as strings; a list claim arrives as `[ops admin]`.
-    /// Plain, comma- or space-separated and JSON-array forms are all read.
-    pub fn granted_by(&self, value: &str) -> bool {
-        value
-            .split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
-            .map(|r| r.trim_matches('"'))
-            .any(|r| r == self.role)
-    }
-}
+pub use contacts::access::OpsRole;
 
 /// An authenticated member of the operations team (the token's `sub`, for logs).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,21 +37,5 @@ impl<R: Send + Sync + 'static> FromRequestParts<Arc<AppState<R>>> for Operator {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<R>>) -> Result<Self, Self::Rejection> {
         operator_from(parts.extensions.get::<RequestContext>(), &state.ops)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_forms_a_role_claim_arrives_in() {
-        let ops = OpsRole { claim: "roles".into(), role: "ops".into() };
-        for granted in ["ops", "[ops]", "[admin ops]", "admin,ops", r#"["admin","ops"]"#] {
-            assert!(ops.granted_by(granted), "{granted}");
-        }
-        for refused in ["", "[]", "operations", "devops", "[admin]"] {
-            assert!(!ops.granted_by(refused), "{refused}");
-        }
     }
 }

@@ -6,20 +6,16 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{Duration, Utc};
-use contacts::dynamo::Cursor;
+use chrono::Utc;
 use contacts::ports::ContactReader;
-use contacts::time::{parse, render};
+use contacts::query::{ListQuery, Listing};
+use contacts::time::render;
 use contacts::{Contact, ContactId, RecordingState};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::info;
 
 use crate::auth::{Operator, OpsRole};
 use crate::error::ApiError;
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 100;
 
 pub struct AppState<R> {
     pub reader: R,
@@ -80,15 +76,6 @@ async fn contact<R: ContactReader>(
     Ok(Json(view(&found)))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    recording_state: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<String>,
-    next: Option<String>,
-}
-
 /// Checked calls with this recording state (default CALL_RECORDED_FAILURE), oldest
 /// check first; `from` defaults to a day ago, `to` to now.
 async fn list<R: ContactReader>(
@@ -96,34 +83,8 @@ async fn list<R: ContactReader>(
     operator: Operator,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    // The question the operations team asks most: which calls were not recorded.
-    let recording_state = match q.recording_state.as_deref().filter(|s| !s.is_empty()) {
-        None => RecordingState::Missing,
-        Some(raw) => RecordingState::parse(raw).ok_or_else(|| {
-            ApiError::BadRequest("recording_state must be CALL_RECORDED_SUCCESS or CALL_RECORDED_FAILURE".into())
-        })?,
-    };
-    let time = |name: &str, raw: Option<&str>, default| match raw.filter(|s| !s.is_empty()) {
-        None => Ok(default),
-        Some(text) => parse(text).ok_or_else(|| ApiError::BadRequest(format!("{name} must be an RFC 3339 time"))),
-    };
-    let now = Utc::now();
-    let from = time("from", q.from.as_deref(), now - Duration::days(1))?;
-    let to = time("to", q.to.as_deref(), now)?;
-    if to < from {
-        return Err(ApiError::BadRequest("to must not be before from".into()));
-    }
-    let limit = match q.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
-        },
-    };
-    let after = match q.next.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(Cursor::decode(text).map_err(|e| ApiError::BadRequest(e.to_string()))?),
-    };
+    let Listing { recording_state, from, to, limit, after } =
+        q.parse(Utc::now()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     info!(operator = %operator.sub, recording_state = recording_state.as_str(), "contacts listed");
     let page = state.reader.by_recording_state(recording_state, from, to, limit, after).await?;
     Ok(Json(json!({

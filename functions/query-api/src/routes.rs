@@ -6,21 +6,18 @@ mod report;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use activity::cursor::Cursor;
 use activity::domain::render_time;
+use activity::page::{PageQuery, PageRequest};
 use activity::{ActivityReader, UserId};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use reports::ports::ReportReader;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-
-const DEFAULT_LIMIT: u32 = 20;
-const MAX_LIMIT: u32 = 100;
 
 /// What the routes read from.
 pub struct Stores<R, P> {
@@ -83,12 +80,6 @@ async fn services<R: ActivityReader, P: ReportReader>(
     Ok(Json(json!({ "user_id": user.as_str(), "services": services })))
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    limit: Option<String>,
-    next: Option<String>,
-}
-
 #[derive(Serialize)]
 struct ActivityView {
     event_id: String,
@@ -120,17 +111,7 @@ async fn activity<R: ActivityReader, P: ReportReader>(
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let user = user(&caller, &user_id)?;
-    let limit = match q.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
-        },
-    };
-    let after = match q.next.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(Cursor::decode(text).map_err(|e| ApiError::BadRequest(e.to_string()))?),
-    };
+    let PageRequest { limit, after } = q.parse().map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let page = stores.activity.activity(&user, limit, after).await?;
     // One batch read for the statuses of the reports on this page.
     let report_ids: Vec<String> = page.items.iter().filter_map(|i| i.report_id.clone()).collect();

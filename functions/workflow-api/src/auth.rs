@@ -3,27 +3,18 @@
 //! the dev server does the same with HS256 tokens. Only those claims are trusted,
 //! never a header. Roles: the `roles` claim and Cognito's `cognito:groups`.
 
-use audit::{Caller, Roles, UserId};
+use audit::Caller;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use lambda_http::request::RequestContext;
 
 use crate::error::ApiError;
 
-/// Claims whose values name roles (both are read and merged).
-pub const ROLE_CLAIMS: [&str; 2] = ["roles", "cognito:groups"];
-
 pub fn caller_from(context: Option<&RequestContext>) -> Option<Caller> {
     let RequestContext::ApiGatewayV2(ctx) = context? else {
         return None;
     };
-    let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
-    let user = UserId::parse(claims.get("sub")?).ok()?;
-    let roles = ROLE_CLAIMS
-        .iter()
-        .filter_map(|name| claims.get(*name))
-        .fold(Roles::default(), |acc, raw| acc.merge(Roles::from_claim(raw)));
-    Some(Caller { user, roles })
+    Caller::from_claims(&ctx.authorizer.as_ref()?.jwt.as_ref()?.claims)
 }
 
 /// The authenticated caller, as an axum extractor.

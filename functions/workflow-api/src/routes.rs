@@ -88,14 +88,10 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Correlation {
     }
 }
 
-/// A JSON body, whatever its content type; parse errors never quote the input.
-/// Handlers report these only after the caller is authorised.
+/// A JSON body; parse errors never quote the input. Handlers report these only
+/// after the caller is authorised.
 fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, InvalidInput> {
-    if body.is_empty() {
-        return Err(InvalidInput::new("a JSON body is required"));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| InvalidInput::new(format!("the body is not valid: {}", kit::decode::redacted(&e))))
+    ::audit::request::json_body(body)
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub fn decode(body: &str) -> Result<Envelope<DecisionMade>, String> {
     let raw: Envelope<Value> =
         serde_json::from_str(body).map_err(|e| format!("not an envelope: {}", kit::decode::redacted(&e)))?;
     if raw.kind != DecisionMade::TYPE || raw.version != DecisionMade::VERSION {
-        return Err(format!("unexpected message {} v{}", raw.kind, raw.version));
+        return Err(format!("unexpected message {} v{}", kit::decode::type_in_reason(&raw.kind), raw.version));
     }
     let payload: DecisionMade = serde_json::from_value(raw.payload.clone())
         .map_err(|e| format!("bad payload: {}", kit::decode::redacted(&e)))?;

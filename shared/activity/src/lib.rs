@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod domain;
 pub mod dynamo;
 pub mod keys;
+pub mod page;
 pub mod ports;
 pub mod record;
 

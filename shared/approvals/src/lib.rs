@@ -13,13 +13,16 @@
 //! the email step, stored only as SHA-256 hashes, compared in constant time, and
 //! checked against the request's expiry at every use.
 
+pub mod body;
 pub mod config;
 pub mod dynamo;
 pub mod email;
 pub mod error;
 pub mod fifo;
+pub mod link;
 pub mod messages;
 pub mod ports;
+pub mod report;
 pub mod request;
 pub mod rules;
 pub mod ses;

@@ -32,6 +32,9 @@ pub struct Submission {
 #[error("invalid request: {}", .0.join("; "))]
 pub struct InvalidRequest(pub Vec<String>);
 
+/// What a request id must be, as a refusal says it (never quoting the value).
+const REQUEST_ID_RULE: &str = "request_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'";
+
 /// `[A-Za-z0-9_-]{1,64}`: safe in paths, keys, FIFO group and deduplication ids.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(String);
@@ -44,6 +47,11 @@ impl RequestId {
         ok.then(|| Self(text.to_owned()))
     }
 
+    /// As [`RequestId::parse`], refused with the rule: for ids in messages, which
+    /// may hold anything (even an address), and must not reach a key or a reason.
+    pub fn checked(text: &str) -> Result<Self, InvalidRequest> {
+        Self::parse(text).ok_or_else(|| InvalidRequest(vec![REQUEST_ID_RULE.to_owned()]))
+    }
     pub fn random() -> Self {
         Self(uuid::Uuid::new_v4().to_string())
     }
@@ -107,7 +115,7 @@ impl NewRequest {
         let request_id = match sub.request_id.as_deref() {
             None => Some(RequestId::random()),
             Some(raw) => RequestId::parse(raw).or_else(|| {
-                problems.push("request_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'".to_owned());
+                problems.push(REQUEST_ID_RULE.to_owned());
                 None
             }),
         };

@@ -11,6 +11,7 @@
 //! event can never add a second one.
 
 pub mod canonical;
+pub mod claims;
 pub mod cursor;
 pub mod dynamo;
 pub mod error;

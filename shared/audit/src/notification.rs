@@ -5,6 +5,8 @@ use kit::Envelope;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::error::InvalidInput;
+use crate::ids::UserId;
 use crate::messages::WorkflowAction;
 use crate::time::render;
 use crate::workflow::ActionKind;
@@ -20,16 +22,23 @@ pub fn notification_id(workflow_id: &str, seq: u64, user: &str) -> String {
 /// Who is told: a save concerns its requester only (a draft is nobody else's
 /// business yet); a request, approval or rejection concerns the requester and
 /// every approver. The actor is told too: their other sessions update.
-pub fn recipients(action: &WorkflowAction) -> Vec<String> {
-    let mut out = vec![action.owner.clone()];
-    if action.action != ActionKind::Save {
-        for a in &action.approvers {
-            if !out.contains(a) {
-                out.push(a.clone());
-            }
+///
+/// Each recipient names an MQTT topic, so each must be a user id exactly as the
+/// API issues them: a `+`, `#` or `/` in a message must not pick the topics it is
+/// published to. A message naming anyone else was not written by the API and is
+/// refused whole (the reason does not quote the name).
+pub fn recipients(action: &WorkflowAction) -> Result<Vec<String>, InvalidInput> {
+    let approvers = if action.action == ActionKind::Save { &[][..] } else { &action.approvers[..] };
+    let mut out: Vec<String> = Vec::new();
+    for raw in std::iter::once(&action.owner).chain(approvers) {
+        if !UserId::parse(raw).is_ok_and(|u| u.as_str() == raw) {
+            return Err(InvalidInput::new("the action names a recipient that is not a user id"));
+        }
+        if !out.contains(raw) {
+            out.push(raw.clone());
         }
     }
-    out
+    Ok(out)
 }
 
 /// The user's topic: `{prefix}{user}` (`notifications-64ea…`, as in the seed).
@@ -143,8 +152,21 @@ mod tests {
 
     #[test]
     fn saves_tell_the_requester_and_decisions_tell_everyone_once() {
-        assert_eq!(recipients(&action(ActionKind::Save, 2)), vec!["alice"]);
-        assert_eq!(recipients(&action(ActionKind::Approve, 3)), vec!["alice", "bob", "carol"]);
+        assert_eq!(recipients(&action(ActionKind::Save, 2)).unwrap(), vec!["alice"]);
+        assert_eq!(recipients(&action(ActionKind::Approve, 3)).unwrap(), vec!["alice", "bob", "carol"]);
+    }
+
+    #[test]
+    fn a_recipient_that_is_no_user_id_is_refused_unquoted() {
+        for bad in ["+", "#", "alice/#", " bob", ""] {
+            let mut a = action(ActionKind::Approve, 3);
+            a.approvers.push(bad.into());
+            let err = recipients(&a).unwrap_err().to_string();
+            assert!(bad.trim().is_empty() || !err.contains(bad.trim()), "{err}");
+        }
+        let mut save = action(ActionKind::Save, 2);
+        save.owner = "alice+bob".into();
+        assert!(recipients(&save).is_err(), "the owner is checked too");
     }
 
     #[test]

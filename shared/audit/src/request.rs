@@ -1,6 +1,7 @@
 //! The API's request bodies, parsed into what the use cases accept. Unknown fields
 //! are refused: a typo (`comments`) should be a 400, not silently dropped.
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -53,6 +54,16 @@ pub struct ActionRequest {
     pub action: ActionKind,
     pub data: Option<Value>,
     pub comment: Option<String>,
+}
+
+/// A JSON body, whatever its content type. serde quotes offending values in its
+/// messages (a body may hold names and comments): the reason is redacted.
+pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, InvalidInput> {
+    if body.is_empty() {
+        return Err(InvalidInput::new("a JSON body is required"));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| InvalidInput::new(format!("the body is not valid: {}", kit::decode::redacted(&e))))
 }
 
 fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, InvalidInput> {
@@ -169,6 +180,13 @@ mod tests {
         let huge =
             ActionBody { action: "save".into(), data: Some(json!({"x": "a".repeat(MAX_DATA_BYTES)})), comment: None };
         assert!(ActionRequest::parse(huge).is_err());
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_refused_without_quoting_it() {
+        assert_eq!(json_body::<ActionBody>(b"").unwrap_err().to_string(), "a JSON body is required");
+        let err = json_body::<ActionBody>(br#"{"action": ["bob@example.org"]}"#).unwrap_err().to_string();
+        assert!(err.starts_with("the body is not valid") && !err.contains("bob@"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! change nothing; the sweep reads a sparse index holding only contacts with work
 //! left, so it never scans the table.
 
+pub mod access;
 pub mod config;
 #[cfg(feature = "connect")]
 pub mod connect;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod flow_log;
 pub mod messages;
 pub mod ports;
+pub mod query;
 pub mod recording;
 #[cfg(feature = "s3")]
 pub mod s3;

@@ -25,7 +25,8 @@ pub enum DecodeError {
     NotJson(String),
     #[error("body does not match the expected shape: {0}")]
     InvalidShape(String),
-    #[error("unexpected message type {found:?} (this step reads {expected:?})")]
+    /// `found` as [`type_in_reason`] renders it.
+    #[error("unexpected message type {found} (this step reads {expected:?})")]
     WrongType { expected: &'static str, found: String },
     #[error("unsupported version {found} of {kind:?} (this step reads version {supported})")]
     UnknownVersion { kind: &'static str, found: u32, supported: u32 },
@@ -73,6 +74,20 @@ pub fn redacted(err: &serde_json::Error) -> String {
         }
     }
     out
+}
+
+/// The `type` a message carried, as a reason may show it. Ours are names like
+/// `report.ticket-created` and are quoted; anything else is the sender's text (it
+/// could be an address) and is only described.
+pub fn type_in_reason(kind: &str) -> String {
+    let name = !kind.is_empty()
+        && kind.len() <= 64
+        && kind.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if name {
+        format!("{kind:?}")
+    } else {
+        "<not a type name>".to_owned()
+    }
 }
 
 fn shape(e: serde_json::Error) -> DecodeError {
@@ -134,7 +149,7 @@ impl<M: Message> Decode for EnvelopeBody<M> {
     fn decode(&self, msg: &SqsMessage) -> Result<Decoded<Envelope<M>>, DecodeError> {
         let raw: Envelope<serde_json::Value> = serde_json::from_str(body(msg)?).map_err(shape)?;
         if raw.kind != M::TYPE {
-            return Err(DecodeError::WrongType { expected: M::TYPE, found: raw.kind });
+            return Err(DecodeError::WrongType { expected: M::TYPE, found: type_in_reason(&raw.kind) });
         }
         if raw.version != M::VERSION {
             return Err(DecodeError::UnknownVersion { kind: M::TYPE, found: raw.version, supported: M::VERSION });
@@ -223,6 +238,18 @@ mod tests {
         assert_eq!(err.class(), ErrorClass::Permanent);
 
         let other = ok.replace("test.ping", "test.pong");
-        assert_eq!(dec.decode(&msg(&other)).unwrap_err().kind(), "wrong_type");
+        let err = dec.decode(&msg(&other)).unwrap_err();
+        assert_eq!(err.kind(), "wrong_type");
+        assert!(err.to_string().contains(r#""test.pong""#), "a type name is quoted: {err}");
+    }
+
+    #[test]
+    fn a_type_that_is_no_type_name_is_not_quoted() {
+        let dec = EnvelopeBody::<Ping>::default();
+        let body = r#"{"type":"bob@example.com","version":1,"id":"e1","workflow_id":"w","correlation_id":"c","occurred_at":"2024-01-01T00:00:00Z","payload":{"n":1}}"#;
+        let err = dec.decode(&msg(body)).unwrap_err();
+        assert_eq!((err.kind(), err.class()), ("wrong_type", ErrorClass::Permanent));
+        assert!(!err.to_string().contains("bob@"), "{err}");
+        assert_eq!(type_in_reason(&"a".repeat(65)), "<not a type name>");
     }
 }

@@ -51,9 +51,14 @@ pub struct ReportRequest {
     pub reported_at: DateTime<Utc>,
 }
 
+/// A report id, from a submission or a URL path: a UUID in any of its forms.
+pub fn parse_report_id(raw: &str) -> Result<Uuid, InvalidReport> {
+    Uuid::parse_str(raw).map_err(|_| InvalidReport::ReportId)
+}
+
 impl ReportRequest {
     pub fn parse(raw: ReportSubmission) -> Result<Self, InvalidReport> {
-        let report_id = Uuid::parse_str(&raw.report_id).map_err(|_| InvalidReport::ReportId)?;
+        let report_id = parse_report_id(&raw.report_id)?;
         let user_id = UserId::parse(&raw.user_id).map_err(|e| InvalidReport::UserId(e.to_string()))?;
         if !plausible_email(&raw.email) {
             return Err(InvalidReport::Email);

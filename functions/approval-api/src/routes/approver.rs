@@ -3,9 +3,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use approvals::request::RequestId;
-use approvals::state::Decision;
-use approvals::token::Token;
 use approvals::usecases::{self, DecideAnswer, LinkAnswer, LinkRequest};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -19,18 +16,6 @@ use super::{App, Store};
 use crate::auth::Correlation;
 use crate::pages;
 
-/// A link's parts, validated; the message says what was wrong, never echoing it.
-fn parse_link(raw_id: &str, fields: &HashMap<String, String>) -> Result<LinkRequest, &'static str> {
-    let request_id = RequestId::parse(raw_id).ok_or("The request id in this link is malformed.")?;
-    let token = Token::parse(fields.get("token").map(String::as_str).unwrap_or_default())
-        .map_err(|_| "The link has no token, or a damaged one.")?;
-    let decision = fields
-        .get("action")
-        .and_then(|a| Decision::from_link(a))
-        .ok_or("The link must say action=approve or action=reject.")?;
-    Ok(LinkRequest { request_id: request_id.as_str().to_owned(), token, decision })
-}
-
 /// `GET /approvals/{request_id}?token=…&action=…`: a confirmation page. Reads only,
 /// so a mail scanner fetching the link decides nothing.
 pub async fn open<S: Store, P: EventPublisher, C: Clock>(
@@ -38,9 +23,9 @@ pub async fn open<S: Store, P: EventPublisher, C: Clock>(
     Path(raw_id): Path<String>,
     Query(fields): Query<HashMap<String, String>>,
 ) -> Response {
-    let link = match parse_link(&raw_id, &fields) {
+    let link = match LinkRequest::parse(&raw_id, &fields) {
         Ok(l) => l,
-        Err(why) => return pages::malformed(why),
+        Err(why) => return pages::malformed(&why.to_string()),
     };
     match usecases::inspect_link(&app.store, &link, app.clock.now()).await {
         Ok(LinkAnswer::Confirm(req)) => pages::confirm(&req, &link.token.expose(), link.decision),
@@ -62,10 +47,9 @@ pub async fn answer<S: Store, P: EventPublisher, C: Clock>(
     Path(raw_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    let link = match parse_link(&raw_id, &fields) {
+    let link = match LinkRequest::from_form(&raw_id, &body) {
         Ok(l) => l,
-        Err(why) => return pages::malformed(why),
+        Err(why) => return pages::malformed(&why.to_string()),
     };
     let now = app.clock.now();
     match usecases::decide(&app.store, &app.decided, &link, &correlation_id, now, app.outbox_delay).await {

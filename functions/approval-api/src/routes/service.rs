@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use approvals::report::ExecutionReport;
 use approvals::request::RequestId;
-use approvals::rules::{BeginCheck, ExecutionOutcome};
+use approvals::rules::BeginCheck;
 use approvals::usecases::{self, BeginAnswer, FinishAnswer, RejectionAnswer};
 use approvals::view::RequestView;
 use approvals::Submission;
@@ -12,9 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kit::clock::Clock;
-use kit::decode::redacted;
 use kit::publisher::EventPublisher;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::info;
 
@@ -22,12 +21,8 @@ use super::{App, Store};
 use crate::auth::{Correlation, Service};
 use crate::error::{from_domain, ApiError};
 
-/// Largest executor output accepted (the stored copy is cut to 4 KB).
-const MAX_OUTPUT_CHARS: usize = 64 * 1024;
-
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    // serde quotes offending values in its messages; they may be addresses.
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {}", redacted(&e))))
+    approvals::body::json_body(body).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 fn request_id(raw: &str) -> Result<RequestId, ApiError> {
@@ -62,20 +57,6 @@ pub async fn show<S: Store, P: EventPublisher, C: Clock>(
     Ok(Json(RequestView::of(&req, app.clock.now())))
 }
 
-#[derive(Debug, Deserialize)]
-struct Report {
-    state: String,
-    attempt_id: Option<String>,
-    #[serde(default)]
-    output: String,
-}
-
-fn attempt(report: &Report) -> Result<&str, ApiError> {
-    report.attempt_id.as_deref().filter(|a| RequestId::parse(a).is_some()).ok_or_else(|| {
-        ApiError::BadRequest("attempt_id is required: 1-64 characters of A-Z, a-z, 0-9, '-' or '_'".into())
-    })
-}
-
 /// `POST /approval-requests/{request_id}/execution` with
 /// `{"state": "EXECUTING" | "EXECUTED" | "FAILED" | "REJECTION_RECORDED", "attempt_id", "output"?}`.
 /// EXECUTING answers the request (what to run) when this attempt may run it, 409 otherwise.
@@ -87,26 +68,21 @@ pub async fn execution<S: Store, P: EventPublisher, C: Clock>(
 ) -> Result<Json<Value>, ApiError> {
     let id = request_id(&raw_id)?;
     let id = id.as_str();
-    let report: Report = json_body(&body)?;
-    if report.output.chars().count() > MAX_OUTPUT_CHARS {
-        return Err(ApiError::BadRequest(format!("output is limited to {MAX_OUTPUT_CHARS} characters")));
-    }
+    let report = ExecutionReport::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let now = app.clock.now();
-    info!(request_id = id, caller = %service.principal, state = %report.state, "execution report");
+    info!(request_id = id, caller = %service.principal, state = report.state(), "execution report");
     let view = |req: &approvals::ApprovalRequest| serde_json::to_value(RequestView::of(req, now)).unwrap_or_default();
     let internal = |e: approvals::ApprovalError| ApiError::Internal(e);
-    match report.state.as_str() {
-        "EXECUTING" => {
-            match usecases::begin_execution(&app.store, id, attempt(&report)?, now).await.map_err(internal)? {
+    match report {
+        ExecutionReport::Executing { attempt_id } => {
+            match usecases::begin_execution(&app.store, id, &attempt_id, now).await.map_err(internal)? {
                 BeginAnswer::Begun(req) => Ok(Json(view(&req))),
                 BeginAnswer::NotFound => Err(ApiError::NotFound),
                 BeginAnswer::Refused(check) => Err(ApiError::Conflict(begin_conflict(&check))),
             }
         }
-        state @ ("EXECUTED" | "FAILED") => {
-            let outcome = if state == "EXECUTED" { ExecutionOutcome::Executed } else { ExecutionOutcome::Failed };
-            let attempt = attempt(&report)?;
-            match usecases::finish_execution(&app.store, id, attempt, outcome, &report.output, now)
+        ExecutionReport::Finished { attempt_id, outcome, output } => {
+            match usecases::finish_execution(&app.store, id, &attempt_id, outcome, &output, now)
                 .await
                 .map_err(internal)?
             {
@@ -119,16 +95,17 @@ pub async fn execution<S: Store, P: EventPublisher, C: Clock>(
                 }))),
             }
         }
-        "REJECTION_RECORDED" => match usecases::record_rejection(&app.store, id, now).await.map_err(internal)? {
-            RejectionAnswer::Recorded => Ok(Json(json!({"status": "REJECTED", "recorded": true}))),
-            RejectionAnswer::NotFound => Err(ApiError::NotFound),
-            RejectionAnswer::NotRejected(status) => Err(ApiError::Conflict(json!({
-                "error": "not_rejected",
-                "status": status.as_str(),
-                "message": "only a rejected request can have its rejection recorded",
-            }))),
-        },
-        _ => Err(ApiError::BadRequest("state must be EXECUTING, EXECUTED, FAILED or REJECTION_RECORDED".into())),
+        ExecutionReport::RejectionRecorded => {
+            match usecases::record_rejection(&app.store, id, now).await.map_err(internal)? {
+                RejectionAnswer::Recorded => Ok(Json(json!({"status": "REJECTED", "recorded": true}))),
+                RejectionAnswer::NotFound => Err(ApiError::NotFound),
+                RejectionAnswer::NotRejected(status) => Err(ApiError::Conflict(json!({
+                    "error": "not_rejected",
+                    "status": status.as_str(),
+                    "message": "only a rejected request can have its rejection recorded",
+                }))),
+            }
+        }
     }
 }
 

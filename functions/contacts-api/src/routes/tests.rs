@@ -2,9 +2,11 @@
 //! the real router, against the in-memory store.
 
 use axum::body::to_bytes;
+use chrono::Duration;
 use contacts::flow_log::RecordingRequested;
 use contacts::ports::ContactStore;
 use contacts::testing::MemoryContactStore;
+use contacts::time::parse;
 use contacts::{ContactState, InstanceId};
 use tower::ServiceExt;
 

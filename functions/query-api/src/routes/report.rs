@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use reports::ports::ReportReader;
+use reports::request::parse_report_id;
 use reports::Report;
 use serde::Serialize;
 
@@ -87,7 +88,7 @@ pub(super) async fn report<R: ActivityReader, P: ReportReader>(
     Path((user_id, report_id)): Path<(String, String)>,
 ) -> Result<Json<ReportView>, ApiError> {
     let user = user(&caller, &user_id)?;
-    let id = uuid::Uuid::parse_str(&report_id).map_err(|_| ApiError::BadRequest("report_id must be a UUID".into()))?;
+    let id = parse_report_id(&report_id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     match stores.reports.get(&id).await? {
         // Someone else's report is "not found", not "forbidden": ids are not confirmed.
         Some(r) if r.user_id == user.as_str() => Ok(Json(r.into())),

@@ -178,3 +178,15 @@ async fn a_message_received_as_shutdown_began_is_released_untouched() {
     assert_eq!(handle(&api, &exec, &message("APPROVED", 1), &h).await, Disposition::Release);
     assert_eq!(api.status().0, "APPROVED");
 }
+
+#[test]
+fn a_body_that_is_not_a_decision_is_refused_without_quoting_it() {
+    let body = json!({
+        "type": "someone@example.org", "version": 1, "id": "m", "workflow_id": "r1", "correlation_id": "c",
+        "occurred_at": "2024-06-01T12:00:00Z", "payload": {},
+    });
+    let reason = decode(&body.to_string()).unwrap_err();
+    assert!(reason.starts_with("unexpected message") && !reason.contains("someone@"), "{reason}");
+    let other = body.to_string().replace("someone@example.org", "approval.decided");
+    assert!(decode(&other).unwrap_err().contains(r#""approval.decided""#), "a type name is quoted");
+}

@@ -9,6 +9,7 @@ use tracing::{info, warn};
 use crate::email::{approval_email, decided_email};
 use crate::messages::{envelope, ApprovalDecided, ApprovalRequested, DecisionMade};
 use crate::ports::{DecisionQueue, Effect, EffectStore, Mailer, Outbox, RequestStore};
+use crate::request::RequestId;
 use crate::state::{ApprovalRequest, OutboxEvent, Status};
 use crate::token::Token;
 use crate::ApprovalError;
@@ -95,7 +96,9 @@ where
     S: RequestStore + EffectStore + Outbox,
     M: Mailer,
 {
-    let id = event.request_id.as_str();
+    // The id is checked before it keys a read: a bad one is refused for good, unquoted.
+    let id = RequestId::checked(&event.request_id)?;
+    let id = id.as_str();
     let req = read(store, id).await?;
     if req.emails_sent_at.is_some() || req.status != Status::Pending || req.is_expired(ctx.now) {
         store.clear(id, OutboxEvent::Requested).await?;
@@ -137,7 +140,9 @@ where
     S: RequestStore + EffectStore,
     M: Mailer,
 {
-    let id = event.request_id.as_str();
+    // The id is checked before it keys a read: a bad one is refused for good, unquoted.
+    let id = RequestId::checked(&event.request_id)?;
+    let id = id.as_str();
     let req = read(store, id).await?;
     let Some(decision) = req.decision.clone() else {
         return Err(ApprovalError::NotDecided { request_id: id.to_owned() });
@@ -180,7 +185,9 @@ where
     S: RequestStore + EffectStore + Outbox,
     Q: DecisionQueue,
 {
-    let id = event.request_id.as_str();
+    // The id is checked before it keys a read: a bad one is refused for good, unquoted.
+    let id = RequestId::checked(&event.request_id)?;
+    let id = id.as_str();
     let req = read(store, id).await?;
     let Some(decision) = req.decision else {
         return Err(ApprovalError::NotDecided { request_id: id.to_owned() });

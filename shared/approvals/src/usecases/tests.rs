@@ -335,6 +335,19 @@ async fn the_decision_goes_to_the_fifo_queue_once_however_often_it_is_announced(
 }
 
 #[tokio::test]
+async fn a_message_naming_no_possible_request_is_refused_for_good_without_quoting_it() {
+    let w = World::requested("r1", false).await;
+    for bad in ["someone@example.org", "", "r1/../r2", &"x".repeat(65)] {
+        for err in [w.emails(bad).await, w.enqueue(bad).await, w.notify(bad).await].map(Result::unwrap_err) {
+            assert!(matches!(err, ApprovalError::Invalid(_)), "{bad:?}: {err}");
+            assert_eq!(err.class(), kit::ErrorClass::Permanent);
+            assert!(bad.len() < 2 || !err.to_string().contains(bad), "{err}");
+        }
+    }
+    assert!(w.queue.sends().is_empty());
+}
+
+#[tokio::test]
 async fn an_undecided_request_is_never_enqueued() {
     let w = World::requested("r1", false).await;
     let err = w.enqueue("r1").await.unwrap_err();

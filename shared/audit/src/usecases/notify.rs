@@ -19,7 +19,8 @@ use crate::workflow::{Caller, Refusal};
 /// to `{prefix}{user}` and marked `published_at`. A redelivery finds each stored
 /// and, if marked, does not publish it again; a crash between publish and mark
 /// publishes it once more (at least once, like MQTT QoS 1 itself: subscribers
-/// dedupe by `notificationId`).
+/// dedupe by `notificationId`). A message naming a recipient that is no user id
+/// is refused before anything is stored or published.
 pub async fn notify<S: NotificationStore + ?Sized, C: RealtimeChannel + ?Sized>(
     store: &S,
     channel: &C,
@@ -28,7 +29,7 @@ pub async fn notify<S: NotificationStore + ?Sized, C: RealtimeChannel + ?Sized>(
     now: DateTime<Utc>,
 ) -> Result<Outcome, AuditError> {
     let mut acted = false;
-    for user in recipients(&event.payload) {
+    for user in recipients(&event.payload)? {
         let fresh = Notification::for_recipient(event, &user);
         let current = match store.put(&fresh).await? {
             None => {

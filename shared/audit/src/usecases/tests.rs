@@ -362,3 +362,17 @@ async fn a_failed_realtime_publish_is_retried_without_storing_twice() {
     let topics: Vec<String> = w.channel.published().into_iter().map(|(t, _)| t).collect();
     assert_eq!(topics, vec!["notifications-alice", "notifications-bob", "notifications-carol"]);
 }
+
+#[tokio::test]
+async fn an_action_naming_a_wildcard_recipient_is_refused_for_good_and_publishes_nothing() {
+    let w = World::default();
+    w.create("wf-1", "grants").await.unwrap();
+    w.act(&alice(), "wf-1", "request", None).await.unwrap();
+    let mut request = w.events().remove(1);
+    request.payload.approvers.push("+".into());
+    let err = notify(&w.notifications, &w.channel, PREFIX, &request, t0()).await.unwrap_err();
+    assert!(matches!(err, AuditError::Invalid(_)), "{err}");
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert!(w.notifications.all().is_empty());
+    assert!(w.channel.published().is_empty());
+}
