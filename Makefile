@@ -58,6 +58,7 @@ graph: ## Regenerate the README's topology diagram from the template
 
 test: venv ## Lint the template, build once, run every test, then clippy
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/python infra/local/check_moto_server.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
@@ -75,13 +76,13 @@ ARM64 := aarch64-unknown-linux-gnu
 ARM64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
 	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
 
-bench: venv ## Measure the kit, record-login, sizes and memory; writes docs/benchmarks.md
+bench: venv ## Measure the kit, the pipelines and every function; writes docs/benchmarks.md (BENCH_ARGS=--save-baseline at a release)
 	$(CARGO) build --release --workspace --bins
 	@if command -v aarch64-linux-gnu-gcc >/dev/null && rustup target list --installed 2>/dev/null | grep -q $(ARM64); then \
 	  $(MAKE) --no-print-directory arm64; \
 	else echo "bench: no arm64 cross toolchain; sizes are for the host only (see make arm64)"; fi
 	$(CARGO) build --workspace --bins
-	$(CARGO) run --release -p bench -- --out docs/benchmarks.md
+	$(CARGO) run --release -p bench -- --out docs/benchmarks.md $(BENCH_ARGS)
 
 arm64: ## Release function binaries for Lambda's arm64 (needs: rustup target add $(ARM64); apt install gcc-aarch64-linux-gnu)
 	$(ARM64_ENV) $(CARGO) build --release --target $(ARM64) $(foreach f,$(FUNCTIONS),-p $(f))
