@@ -100,6 +100,8 @@ pub struct ChaosOutcome {
     pub audit: AuditOutcome,
     pub approvals: ApprovalOutcome,
     pub contacts: ContactOutcome,
+    /// The emulator's peak resident memory over the run (VmHWM), in MiB.
+    pub emulator_peak_mib: Option<u64>,
     pub elapsed: Duration,
 }
 
@@ -490,11 +492,19 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         audit: audit_outcome,
         approvals: approval_outcome,
         contacts: contact_outcome,
+        emulator_peak_mib: emulator.pid().and_then(peak_rss_mib),
         elapsed: started.elapsed(),
     })
 }
 
 type Attrs = BTreeMap<String, String>;
+
+/// A process's peak resident memory (VmHWM) in MiB, from /proc.
+fn peak_rss_mib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib / 1024)
+}
 
 /// Whether report `id` is REJECTED with a reason.
 async fn rejected_with_reason(ddb: &aws_sdk_dynamodb::Client, table: &str, id: &str) -> anyhow::Result<bool> {

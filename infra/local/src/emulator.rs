@@ -141,6 +141,11 @@ impl Emulator {
         self.port
     }
 
+    /// The emulator's process id (while it runs), e.g. to read its memory from /proc.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
     /// Spawn → first answer.
     pub fn started_in(&self) -> Duration {
         self.started_in

@@ -54,6 +54,15 @@ async fn main() -> ExitCode {
         config.copies,
     );
     let _ = writeln!(md, "```\n{}\n```\n", outcome.summary());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let _ = writeln!(
+        md,
+        "Machine: {cores} cores, load average at the end {} (1, 5, 15 min; other builds share this machine). The emulator (moto, one process) peaked at {} MiB resident.\n",
+        load.join(" / "),
+        outcome.emulator_peak_mib.map_or_else(|| "?".to_owned(), |m| m.to_string()),
+    );
     let _ = writeln!(md, "| measure | value |\n|---|---|");
     for (k, v) in [
         ("workflows completed", format!("{} of {}", outcome.completed, outcome.workflows)),
@@ -114,7 +123,7 @@ async fn main() -> ExitCode {
     }
     let _ = writeln!(
         md,
-        "\n## How to read it\n\n* **TxMA redeliveries** are the same event (same `event_id`) sent again after a kill landed between the send and its record; TxMA dedupes on `event_id`, so they are not duplicate events.\n* **Duplicate emails** can only come from Notify accepting an email whose lookup by `reference` then misses it; with the fake's consistent listing there are none, and the count stays in the summary so a regression shows.\n* **Duplicate notifications** cannot be stored: a notification's id is fixed by (workflow, record, recipient) and written once; the count checks it.\n* **Duplicate decision notices** would be an approver emailed twice about one decision: the notify step works under a claim on the request and marks each approver told right after their email, so only a kill (or an SES timeout) between SES accepting an email and that mark sends that one notice again; the count shows how often it happened.\n* **Wrong user.** A report naming another user's event is not poison: the message is well-formed and the refusal is the user's business, so the report is REJECTED with the reason, visible through the API, and nothing is marked, ticketed or emailed. The run sends one and checks exactly that (part of the poison verdict).\n\nThe short version (50 workflows, one kill) runs in `make test` (`tests/tests/chaos_short.rs`).\n"
+        "\n## How to read it\n\n* **TxMA redeliveries** are the same event (same `event_id`) sent again after a kill landed between the send and its record; TxMA dedupes on `event_id`, so they are not duplicate events.\n* **Duplicate emails** can only come from Notify accepting an email whose lookup by `reference` then misses it; with the fake's consistent listing there are none, and the count stays in the summary so a regression shows.\n* **Duplicate notifications** cannot be stored: a notification's id is fixed by (workflow, record, recipient) and written once; the count checks it.\n* **Duplicate decision notices** would be an approver emailed twice about one decision: the notify step works under a claim on the request and marks each approver told right after their email, so only a kill (or an SES timeout) between SES accepting an email and that mark sends that one notice again; the count shows how often it happened.\n* **Wrong user.** A report naming another user's event is not poison: the message is well-formed and the refusal is the user's business, so the report is REJECTED with the reason, visible through the API, and nothing is marked, ticketed or emailed. The run sends one and checks exactly that (part of the poison verdict).\n\nThe short version (50 report workflows with 5 audited workflows, 3 approval requests and 6 calls beside them, one kill) runs in `make test` (`tests/tests/chaos_short.rs`). Re-run this one with `make chaos` (`WORKFLOWS=` and `KILLS=` override the size).\n"
     );
     if let Err(e) = std::fs::write(&out, md) {
         eprintln!("chaos: could not write {out}: {e}");
