@@ -1,13 +1,19 @@
-//! `make bench`: measures the kit, record-login, binary sizes and memory, and writes
-//! the figures to docs/benchmarks.md. Never run by `make test`: the machine is shared
-//! and noisy, so figures are medians of several runs, not assertions.
+//! `make bench`: measures the kit, record-login end to end, the report workflow's
+//! cost, and every function on its own (cold init, time and CPU per record, memory,
+//! sizes), and writes the figures to docs/benchmarks.md beside the baseline's.
+//! Never run by `make test`: the machine is shared and noisy, so figures are
+//! medians of several runs, not assertions.
 
 mod baseline;
+mod cold_init;
 mod cost;
+mod function_table;
 mod functions;
 mod kit_overhead;
+mod load;
 mod pipeline;
 mod report_cost;
+mod scenario;
 mod sizes;
 mod stats;
 
@@ -19,10 +25,13 @@ struct Args {
     save_baseline: bool,
     runs: usize,
     records: usize,
+    /// Invocations per batch size and path, per function.
+    invocations: usize,
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a = Args { out: PathBuf::from("docs/benchmarks.md"), save_baseline: false, runs: 5, records: 200 };
+    let mut a =
+        Args { out: PathBuf::from("docs/benchmarks.md"), save_baseline: false, runs: 5, records: 200, invocations: 10 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value"));
@@ -30,10 +39,14 @@ fn args() -> anyhow::Result<Args> {
             "--out" => a.out = PathBuf::from(value()?),
             "--runs" => a.runs = value()?.parse()?,
             "--records" => a.records = value()?.parse()?,
+            "--invocations" => a.invocations = value()?.parse()?,
             "--save-baseline" => a.save_baseline = true,
-            other => anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --save-baseline)"),
+            other => {
+                anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --invocations, --save-baseline)")
+            }
         }
     }
+    anyhow::ensure!(a.runs >= 1 && a.invocations >= 1, "--runs and --invocations must be at least 1");
     Ok(a)
 }
 
@@ -45,7 +58,12 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cores} cores ({cpu}), shared with other work; moto 5.2.5 as the emulator")
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| format!(", {:.0} GB RAM", kb / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}){memory}, shared with other work; moto 5.2.5 as the emulator")
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -59,6 +77,9 @@ fn mark(ok: bool) -> &'static str {
 fn main() -> anyhow::Result<()> {
     let args = args()?;
     let workspace = local_stack::find_workspace_root();
+    let started = chrono::Utc::now();
+    let (load_at_start, busy) = (load::loadavg(), load::busy_processes(std::time::Duration::from_secs(3), 0.05));
+    let watch = load::Watch::start();
     eprintln!("bench: kit overhead ({} runs)…", args.runs);
     let kit = kit_overhead::measure(args.runs, 2_000)?;
     eprintln!("bench: sizes…");
@@ -70,21 +91,37 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let arm = workspace.join("target").join("aarch64-unknown-linux-gnu").join("release");
     sizes.extend(sizes::measure(&arm, &names).into_iter().map(|s| ("arm64 (deployed)", s)));
-    eprintln!("bench: record-login on the local stack ({} runs of {} records)…", args.runs.min(3), args.records);
+    eprintln!("bench: record-login on the local stack ({} runs of {} records)…", args.runs, args.records);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let pipe = rt.block_on(pipeline::measure(&workspace, args.runs.min(3), args.records))?;
+    let pipe = rt.block_on(pipeline::measure(&workspace, args.runs, args.records))?;
     eprintln!("bench: the report workflow on the local stack…");
-    let reports = rt.block_on(report_cost::measure(&workspace, args.runs.min(3), 50, 40))?;
-    eprintln!("bench: every function on its own…");
-    let per_function = rt.block_on(functions::measure(&workspace, 20))?;
+    let reports = rt.block_on(report_cost::measure(&workspace, args.runs, 50, 40))?;
+    eprintln!(
+        "bench: every function on its own ({} invocations per path, {} cold starts)…",
+        args.invocations, args.runs
+    );
+    let per_function = rt.block_on(functions::measure(&workspace, args.invocations, args.runs))?;
+    let finished = chrono::Utc::now();
+    let highest_load = watch.finish();
+    // The bench's stacks are shut down by now: what is busy is someone else.
+    let busy_at_end = load::busy_processes(std::time::Duration::from_secs(3), 0.05);
 
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
     writeln!(
         md,
-        "Written by `make bench` on {} UTC. Machine: {}.",
-        chrono::Utc::now().format("%Y-%m-%d %H:%M"),
+        "Written by `make bench` from {} to {} UTC. Machine: {}.\n",
+        started.format("%Y-%m-%d %H:%M"),
+        finished.format("%H:%M"),
         machine()
+    )?;
+    writeln!(
+        md,
+        "Load: 1/5/15-minute load averages {load_at_start} at the start and {} at the end, the 1-minute one at most {highest_load:.2} \
+         during the run, the bench's own load included (the emulator, the function processes and the local service share the same cores); {}; {}.\n",
+        load::loadavg(),
+        load::describe("at the start", &busy),
+        load::describe("at the end", &busy_at_end)
     )?;
     writeln!(md, "Every figure is the median of the runs stated; nothing here is asserted by `make test`.\n")?;
 
@@ -112,56 +149,20 @@ fn main() -> anyhow::Result<()> {
     writeln!(
         md,
         "Who is the bottleneck: the emulator spends about {:.0}× more time per record than the kit ({:.1} ms against {:.1} µs). \
-         Locally the emulator serialises DynamoDB calls (see `docs/decisions.md`) and its `TransactWriteItems` copies whole tables, so \
-         its cost grows with the table; AWS's DynamoDB answers in single-digit milliseconds and runs calls in parallel.\n",
+         Locally the emulator serialises DynamoDB calls behind one lock (see `docs/decisions.md`); AWS's DynamoDB answers in \
+         single-digit milliseconds and runs calls in parallel.\n",
         emulator_ms_per_record * 1000.0 / kit.cpu_us_per_record.max(0.001),
         emulator_ms_per_record,
         kit.cpu_us_per_record
     )?;
 
     report_section(&mut md, &reports)?;
-    function_section(&mut md, &per_function)?;
+    let host: Vec<sizes::Size> =
+        sizes.iter().filter(|(arch, _)| !arch.starts_with("arm64")).map(|(_, s)| s.clone()).collect();
+    function_table::section(&mut md, &per_function, &host, args.invocations, args.runs)?;
 
-    writeln!(md, "## Binaries (release profile: opt-level s, fat LTO, 1 codegen unit, stripped)\n")?;
-    writeln!(md, "Lambda runs the arm64 build (`make arm64`, cross-compiled with `gcc-aarch64-linux-gnu`); the host build is what the local stack runs.\n")?;
-    writeln!(md, "| function | architecture | binary | zip (deflate -9) | target |\n|---|---|---|---|---|")?;
-    for (arch, s) in &sizes {
-        let zip = s.zip_bytes.map(|z| format!("{:.2} MB", z as f64 / 1e6)).unwrap_or_else(|| "n/a".into());
-        let ok = s.zip_bytes.is_some_and(|z| z as f64 <= 4e6);
-        writeln!(
-            md,
-            "| {} | {arch} | {:.2} MB | {} | ≤ 4 MB {} |",
-            s.function,
-            s.binary_bytes as f64 / 1e6,
-            zip,
-            mark(ok)
-        )?;
-    }
-    if !sizes.iter().any(|(arch, _)| arch.starts_with("arm64")) {
-        writeln!(md, "\narm64 not measured this run: no cross toolchain (`make arm64` says what to install).")?;
-    }
-    writeln!(md)?;
-
-    writeln!(md, "## Start-up and memory\n")?;
-    writeln!(md, "| measure | value | target |\n|---|---|---|")?;
-    for (f, ms) in &pipe.init_ms {
-        writeln!(md, "| {f}: init (process start → first Runtime API poll) | {ms:.1} ms | |")?;
-    }
-    match pipe.peak_rss_kib_batch_of_10 {
-        Some(kib) => writeln!(
-            md,
-            "| record-login: peak RSS after a batch of 10 | {:.1} MB | < 40 MB {} |",
-            kib as f64 / 1024.0,
-            mark((kib as f64 / 1024.0) < 40.0)
-        )?,
-        None => {
-            writeln!(md, "| record-login: peak RSS after a batch of 10 | not measured (process not found) | < 40 MB |")?
-        }
-    }
-    writeln!(
-        md,
-        "\nRe-run with `make bench` (options: `cargo run --release -p bench -- --runs N --records N --out FILE`)."
-    )?;
+    let arm: Vec<&sizes::Size> = sizes.iter().filter(|(arch, _)| arch.starts_with("arm64")).map(|(_, s)| s).collect();
+    function_table::arm64_section(&mut md, &arm)?;
 
     // Against the baseline kept in the repo (the previous release's figures).
     let mut current = baseline::Figures::new();
@@ -172,17 +173,19 @@ fn main() -> anyhow::Result<()> {
         cost::per_thousand(&reports.burst_per_report, 1.0 + report_cost::EVENTS_PER_REPORT as f64).total(),
     );
     current.insert("report latency p50 (ms)".into(), reports.latency_p50_ms);
-    for (f, ms) in &pipe.init_ms {
-        current.insert(format!("{f} init (ms)"), *ms);
-    }
-    for (arch, s) in &sizes {
-        if let Some(z) = s.zip_bytes {
-            current.insert(format!("{} zip {arch} (MB)", s.function), z as f64 / 1e6);
-        }
+    for f in &per_function {
+        function_table::baseline_figures(&mut current, f, &host);
     }
     let baseline_path = workspace.join("bench").join("baseline.json");
     baseline::section(&mut md, &current, &baseline::load(&baseline_path))?;
+    writeln!(md, "## Renewing the baseline\n")?;
+    writeln!(md, "At each release, once `make bench` has run on a quiet machine (no chaos run, no build, load average under 1), run `make bench BENCH_ARGS=--save-baseline` and commit `bench/baseline.json` with that release: the next release's run then reads its ratios against it. Between releases the baseline stays as it is, so a slow drift shows as well as a jump.\n")?;
+    writeln!(
+        md,
+        "Re-run with `make bench` (options: `cargo run --release -p bench -- --runs N --invocations N --records N --out FILE [--save-baseline]`; `--runs` is the cold starts per function and the runs of the pipeline and report figures, `--invocations` the invocations per batch size and path)."
+    )?;
     if args.save_baseline {
+        current.insert(baseline::WRITTEN_AT.into(), started.timestamp() as f64);
         baseline::save(&baseline_path, &current)?;
     }
 
@@ -259,27 +262,5 @@ fn report_section(md: &mut String, r: &report_cost::ReportFigures) -> anyhow::Re
         md,
         "\nThe emulator's share is the requests counted above times its own median time per request kind (kinds not probed are costed as `SendMessage`); the two parallel branches are both counted, so it over-states the critical path. The rest is the local pollers' hand-offs between queues and the functions' own work.\n"
     )?;
-    Ok(())
-}
-
-fn function_section(md: &mut String, figures: &[functions::FunctionFigures]) -> anyhow::Result<()> {
-    writeln!(md, "## Every function on its own\n")?;
-    writeln!(md, "The release binary under the local Lambda service, invoked through the Invoke API with its sample events from `events/<function>/` (SQS steps: batches of 1 and of 10 records; after the first run the samples are redeliveries, the duplicate path); wall time per record is the median of 20 invocations including the local service and the emulator, CPU per record is the function process's own over all 20. Peak RSS after them.\n")?;
-    writeln!(md, "| function | sample | wall / record, batch 1 | batch 10 | CPU / record, batch 1 | batch 10 | peak RSS |\n|---|---|---|---|---|---|---|")?;
-    let ms = |v: f64| if v.is_nan() { "-".to_owned() } else { format!("{v:.1} ms") };
-    for f in figures {
-        writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            f.function,
-            f.sample,
-            ms(f.wall_ms.0),
-            f.wall_ms.1.map(ms).unwrap_or_else(|| "-".into()),
-            ms(f.cpu_ms.0),
-            f.cpu_ms.1.map(ms).unwrap_or_else(|| "-".into()),
-            f.peak_rss_kib.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or_else(|| "-".into()),
-        )?;
-    }
-    writeln!(md)?;
     Ok(())
 }

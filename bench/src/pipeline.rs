@@ -1,6 +1,6 @@
-//! record-login against the local emulator: records per second end to end, the
-//! emulator's own per-request cost beside it, init time and peak memory of the real
-//! release binary.
+//! record-login against the local emulator: records per second end to end, and the
+//! emulator's own per-request cost beside it. (Init, CPU and memory of every
+//! function: `functions`.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use local_stack::{LocalStack, StackOptions};
 use serde_json::json;
 
-use crate::stats::{median, peak_rss_kib};
+use crate::stats::median;
 
 pub struct PipelineFigures {
     pub records_per_second: f64,
@@ -17,8 +17,6 @@ pub struct PipelineFigures {
     pub emulator_get_item_ms: f64,
     pub emulator_transact_ms: f64,
     pub emulator_sqs_send_ms: f64,
-    pub init_ms: Vec<(String, f64)>,
-    pub peak_rss_kib_batch_of_10: Option<u64>,
 }
 
 /// Finds the pid of the process running `binary` (the local stack's child).
@@ -98,27 +96,6 @@ pub async fn measure(workspace: &Path, runs: usize, records: usize) -> anyhow::R
     let queue = stack.provisioned().queue_url("LoginEventsQueue")?.to_owned();
     let table = stack.provisioned().table_name("ActivityTable")?.to_owned();
 
-    // Peak RSS for one batch of 10, through the Invoke API path, on a fresh process.
-    let batch: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(workspace.join("events/record-login/sqs-batch.json"))?)?;
-    let mut ten = batch.clone();
-    let first = batch["Records"][0].clone();
-    ten["Records"] = serde_json::Value::Array(
-        (0..10)
-            .map(|i| {
-                let mut r = first.clone();
-                let mut body: serde_json::Value =
-                    serde_json::from_str(r["body"].as_str().unwrap_or("{}")).unwrap_or_default();
-                body["session_id"] = json!(format!("rss-{i}"));
-                r["body"] = json!(body.to_string());
-                r["messageId"] = json!(format!("rss-{i}"));
-                r
-            })
-            .collect(),
-    );
-    stack.invoke("RecordLogin", ten).await?;
-    let peak_rss = pid_of(&release.join("record-login")).and_then(peak_rss_kib);
-
     let mut rates = Vec::new();
     for run in 0..runs {
         let user = format!("bench-{run}-{}", std::process::id());
@@ -176,14 +153,6 @@ pub async fn measure(workspace: &Path, runs: usize, records: usize) -> anyhow::R
     })
     .await;
 
-    let init_ms = stack
-        .init_durations()
-        .into_iter()
-        .map(|(f, mut ds)| {
-            let mut ms: Vec<f64> = ds.drain(..).map(|d| d.as_secs_f64() * 1e3).collect();
-            (f, median(&mut ms))
-        })
-        .collect();
     stack.shutdown().await;
     Ok(PipelineFigures {
         records_per_second: median(&mut rates),
@@ -192,7 +161,5 @@ pub async fn measure(workspace: &Path, runs: usize, records: usize) -> anyhow::R
         emulator_get_item_ms: get_ms,
         emulator_transact_ms: transact_ms,
         emulator_sqs_send_ms: send_ms,
-        init_ms,
-        peak_rss_kib_batch_of_10: peak_rss,
     })
 }

@@ -34,7 +34,7 @@ pub struct ReportFigures {
     pub emulator_ms: BTreeMap<String, f64>,
 }
 
-async fn seed(store: &DynamoActivityStore, user: &str, event: &str) -> anyhow::Result<()> {
+pub(crate) async fn seed(store: &DynamoActivityStore, user: &str, event: &str) -> anyhow::Result<()> {
     let raw = RawLoginEvent {
         user_id: user.to_owned(),
         service_id: "svc".into(),
@@ -47,7 +47,7 @@ async fn seed(store: &DynamoActivityStore, user: &str, event: &str) -> anyhow::R
     Ok(())
 }
 
-fn body(report_id: &str, user: &str, event: &str) -> String {
+pub(crate) fn body(report_id: &str, user: &str, event: &str) -> String {
     json!({"report_id": report_id, "user_id": user, "email": "bench@example.gov.uk",
            "event_ids": [event], "reported_at": "2024-06-01T12:00:00Z"})
     .to_string()

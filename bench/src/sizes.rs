@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
+#[derive(Clone)]
 pub struct Size {
     pub function: String,
     pub binary_bytes: u64,

@@ -31,6 +31,22 @@ fn clock_ticks_per_second() -> f64 {
     100.0
 }
 
+/// CPU time (user + system) of every live thread of a process, in ms, from the
+/// scheduler's nanosecond counters (`/proc/<pid>/task/*/schedstat`): an invocation
+/// costs a few ms, below the 10 ms resolution of `/proc/<pid>/stat`'s ticks.
+/// Threads that exit between two readings take their time with them (tokio's
+/// workers live as long as the process, so that is only short-lived blocking threads).
+pub fn process_cpu_ms(pid: u32) -> Option<f64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut ns = 0u64;
+    for task in tasks.flatten() {
+        // A thread gone since the listing: its time is gone too.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+        ns += stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    }
+    Some(ns as f64 / 1e6)
+}
+
 /// Peak resident set size (VmHWM) of a process, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
