@@ -3,6 +3,7 @@
 //! poll with a deadline instead of sleeping.
 
 pub mod chaos;
+pub mod connect_logs;
 pub mod providers;
 pub mod workflows;
 

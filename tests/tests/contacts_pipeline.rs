@@ -9,7 +9,7 @@ use std::time::Duration;
 use contacts::dynamo::DynamoContactStore;
 use contacts::ports::ContactStore;
 use contacts::{Contact, ContactId, ContactState, RecordingState};
-use integration_tests::{bin_dir, eventually, Driver};
+use integration_tests::{bin_dir, connect_logs, eventually, Driver};
 use local_stack::{InvokeOutcome, StackOptions, TokenRequest};
 use serde_json::{json, Value};
 
@@ -31,16 +31,8 @@ fn new_id() -> ContactId {
     ContactId::parse(&uuid::Uuid::new_v4().to_string()).expect("uuid")
 }
 
-/// A flow log line of the recording block for `id`.
 fn recording_line(id: &ContactId) -> Value {
-    json!({
-        "ContactId": id.as_str(),
-        "ContactFlowId": format!("arn:aws:connect:eu-west-2:123456789012:instance/{INSTANCE}/contact-flow/f"),
-        "ContactFlowName": "Inbound",
-        "ContactFlowModuleType": "SetRecordingBehavior",
-        "Timestamp": chrono::Utc::now().to_rfc3339(),
-        "Parameters": {"RecordingBehaviorOption": "Enable", "RecordingParticipantOption": "Both"},
-    })
+    connect_logs::recording_line(INSTANCE, id)
 }
 
 /// CloudWatch Logs' subscription payload for these contacts' recording lines, plus
@@ -48,15 +40,7 @@ fn recording_line(id: &ContactId) -> Value {
 fn delivery(ids: &[&ContactId]) -> Value {
     let mut lines: Vec<Value> = ids.iter().map(|id| recording_line(id)).collect();
     lines.push(json!({"ContactId": ids[0].as_str(), "ContactFlowModuleType": "SetQueue", "Parameters": {}}));
-    let events: Vec<Value> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| json!({"id": i.to_string(), "timestamp": 0, "message": l.to_string()}))
-        .collect();
-    contacts::subscription::encode(&json!({
-        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/connect/test",
-        "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events,
-    }))
+    connect_logs::delivery(&lines)
 }
 
 impl Contacts {

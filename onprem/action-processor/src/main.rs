@@ -55,7 +55,9 @@ async fn stop_on_signal(shutdown: CancellationToken) {
         }
         Err(e) => {
             tracing::warn!(error = %e, "no SIGTERM handler; stopping on Ctrl-C only");
-            let _ = tokio::signal::ctrl_c().await;
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %e, "no Ctrl-C handler either; stopping now");
+            }
         }
     }
     tracing::info!("stop signal received");

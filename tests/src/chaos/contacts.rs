@@ -11,6 +11,8 @@ use contacts::dynamo::DynamoContactStore;
 use contacts::ports::ContactStore;
 use contacts::{ContactId, RecordingState};
 use local_stack::{InvokeOutcome, LocalStack};
+
+use crate::connect_logs;
 use serde_json::{json, Value};
 
 pub const INSTANCE: &str = "5e7c0a11-0003-4003-8003-00000000c4a0";
@@ -41,28 +43,10 @@ pub struct ContactOutcome {
     pub sweeps: usize,
 }
 
-fn recording_line(id: &ContactId) -> Value {
-    json!({
-        "ContactId": id.as_str(),
-        "ContactFlowId": format!("arn:aws:connect:eu-west-2:123456789012:instance/{INSTANCE}/contact-flow/f"),
-        "ContactFlowName": "Inbound",
-        "ContactFlowModuleType": "SetRecordingBehavior",
-        "Timestamp": chrono::Utc::now().to_rfc3339(),
-        "Parameters": {"RecordingBehaviorOption": "Enable", "RecordingParticipantOption": "Both"},
-    })
-}
-
-/// CloudWatch Logs' subscription payload carrying these contacts' recording lines.
+/// The flow logs of these contacts' recording blocks, as one delivery.
 fn delivery(ids: &[&ContactId]) -> Value {
-    let events: Vec<Value> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| json!({"id": i.to_string(), "timestamp": 0, "message": recording_line(id).to_string()}))
-        .collect();
-    contacts::subscription::encode(&json!({
-        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/connect/chaos",
-        "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events,
-    }))
+    let lines: Vec<Value> = ids.iter().map(|id| connect_logs::recording_line(INSTANCE, id)).collect();
+    connect_logs::delivery(&lines)
 }
 
 async fn invoke(stack: &LocalStack, function: &str, payload: Value) -> anyhow::Result<Value> {

@@ -185,8 +185,8 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
             faults.failure(status, config.retry_after_secs)
         }
         Decision::ProcessThenFail(status) => {
-            // The effect happens; only the answer is lost.
-            let _ = next.run(request).await;
+            // The effect happens; only the answer is lost (deliberately discarded).
+            drop(next.run(request).await);
             info!(%path, %status, "fake: request carried out, answer replaced by a failure");
             faults.failure(status, config.retry_after_secs)
         }

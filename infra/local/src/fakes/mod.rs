@@ -92,7 +92,9 @@ impl FakeServer {
     pub async fn stop(mut self) {
         self.cancel.cancel();
         if let Some(task) = self.task.take() {
-            let _ = task.await;
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "fake server task ended abnormally");
+            }
         }
     }
 }
