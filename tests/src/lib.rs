@@ -94,7 +94,7 @@ impl Driver {
             Ok(s) => s,
             Err(e) => panic!("local stack did not start: {e} (does `make venv` need running?)"),
         };
-        Self { stack, http: reqwest::Client::new() }
+        Self { stack, http: kit::http::client().expect("http client") }
     }
 
     pub fn stack(&self) -> &LocalStack {

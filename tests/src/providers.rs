@@ -41,7 +41,8 @@ impl Driver {
 pub async fn zendesk_tickets_at(base: &str, external_id: Option<&str>) -> Vec<Value> {
     let auth =
         base64::engine::general_purpose::STANDARD.encode(format!("{LOCAL_ZENDESK_EMAIL}/token:{LOCAL_ZENDESK_TOKEN}"));
-    let mut req = reqwest::Client::new()
+    let mut req = kit::http::client()
+        .expect("http client")
         .get(format!("{base}/api/v2/tickets.json"))
         .header("Authorization", format!("Basic {auth}"));
     if let Some(id) = external_id {
@@ -58,7 +59,8 @@ pub async fn notify_emails_at(base: &str, reference: Option<&str>) -> Vec<Value>
     let mut out: Vec<Value> = Vec::new();
     loop {
         let token = key.token(chrono::Utc::now()).expect("token");
-        let mut req = reqwest::Client::new()
+        let mut req = kit::http::client()
+            .expect("http client")
             .get(format!("{base}/v2/notifications"))
             .header("Authorization", format!("Bearer {token}"));
         if let Some(r) = reference {
@@ -79,6 +81,12 @@ pub async fn notify_emails_at(base: &str, reference: Option<&str>) -> Vec<Value>
 
 /// `POST /__faults` on a fake at `base`.
 pub async fn set_faults_at(base: &str, faults: Value) {
-    let resp = reqwest::Client::new().post(format!("{base}/__faults")).json(&faults).send().await.expect("faults");
+    let resp = kit::http::client()
+        .expect("http client")
+        .post(format!("{base}/__faults"))
+        .json(&faults)
+        .send()
+        .await
+        .expect("faults");
     assert!(resp.status().is_success(), "faults refused: {}", resp.status());
 }

@@ -48,7 +48,7 @@ impl Driver {
         body: Option<&Value>,
     ) -> (u16, Value) {
         let url = format!("{}{path}", self.stack().http_url());
-        let client = reqwest::Client::new();
+        let client = kit::http::client().expect("http client");
         let mut req = match method {
             "GET" => client.get(url),
             "POST" => client.post(url),

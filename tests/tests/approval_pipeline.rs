@@ -65,7 +65,7 @@ struct Approvals<'a> {
 
 impl<'a> Approvals<'a> {
     fn new(d: &'a Driver) -> Self {
-        Self { d, http: reqwest::Client::new(), service_token: d.token("onprem-monitoring") }
+        Self { d, http: kit::http::client().expect("http client"), service_token: d.token("onprem-monitoring") }
     }
 
     fn url(&self, path: &str) -> String {

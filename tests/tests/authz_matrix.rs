@@ -59,7 +59,7 @@ fn fill(path: &str, user: &str) -> String {
 
 async fn call(d: &Driver, method: &str, path: &str, auth: Option<String>) -> (u16, String) {
     let url = format!("{}{path}", d.stack().http_url());
-    let client = reqwest::Client::new();
+    let client = kit::http::client().expect("http client");
     let mut req = match method {
         "GET" => client.get(url),
         "POST" => client.post(url).json(&json!({})),

@@ -58,7 +58,7 @@ impl Contacts {
         let d = Driver::start_with(options).await;
         let connect = d.stack().connect_url().expect("the Connect fake runs");
         let store = DynamoContactStore::new(d.dynamodb(), d.table("ContactsTable"));
-        Self { d, http: reqwest::Client::new(), connect, store }
+        Self { d, http: kit::http::client().expect("http client"), connect, store }
     }
 
     async fn invoke(&self, function: &str, payload: Value) -> InvokeOutcome {

@@ -176,7 +176,7 @@ impl Poll {
         Ok(Self {
             contacts: Contacts::new(env)?,
             source: env.source("poll-contact")?,
-            http: reqwest::Client::new(),
+            http: kit::http::client()?,
             connect: env.stack.connect_url().ok_or_else(|| anyhow::anyhow!("the Connect fake is not running"))?,
             described: env.sample("poll-contact", "completed-agent.json")?,
         })

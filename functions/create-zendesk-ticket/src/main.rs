@@ -28,7 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.step.activity_table,
     );
     let token = CachedSecret::new(aws_sdk_secretsmanager::Client::new(&aws), config.zendesk_token_secret);
-    let desk = ZendeskClient::new(&config.zendesk_base_url, config.zendesk_email, token, config.http_timeout);
+    let desk = ZendeskClient::new(&config.zendesk_base_url, config.zendesk_email, token, config.http_timeout)?;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&aws), config.topic_arn);
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(&aws), config.step.dead_letter_queue_url);
     let step = handler::CreateTicket::new(Arc::new(store), Arc::new(desk), publisher, SystemClock);

@@ -28,7 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.step.activity_table,
     );
     let key = CachedSecret::new(aws_sdk_secretsmanager::Client::new(&aws), config.notify_key_secret);
-    let mailer = NotifyClient::new(&config.notify_base_url, key, config.http_timeout);
+    let mailer = NotifyClient::new(&config.notify_base_url, key, config.http_timeout)?;
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(&aws), config.step.dead_letter_queue_url);
     let step = handler::SendEmail::new(Arc::new(store), Arc::new(mailer), config.template_id, SystemClock);
     serve(BatchRunner::new(config.step.runner, queues), EnvelopeBody::<reports::TicketCreated>::default(), step).await

@@ -112,7 +112,7 @@ impl Emulator {
             }
         };
         let endpoint = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
+        let http = kit::http::client().map_err(|source| EmulatorError::Request { what: "client", source })?;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 let output = recent.lock().map(|l| l.join("\n")).unwrap_or_default();

@@ -154,7 +154,7 @@ impl LocalStack {
             let proxy = serve(
                 "AWS fault proxy",
                 SocketAddr::from(([127, 0, 0, 1], 0)),
-                fault_proxy::router(&endpoint, faults.clone(), requests.clone()),
+                fault_proxy::router(&endpoint, faults.clone(), requests.clone()).map_err(StackError::HttpClient)?,
                 cancel.clone(),
             )
             .await?;

@@ -118,7 +118,7 @@ async fn http_api_invoke_api_and_fault_proxy() {
     let Some(stack) = start("http_api_invoke_api_and_fault_proxy").await else {
         return;
     };
-    let http = reqwest::Client::new();
+    let http = kit::http::client().expect("http client");
 
     // JWT routes: no token → 401; a valid token → the function's response.
     let url = format!("{}/items/abc%20d?x=1", stack.http_url());
@@ -262,7 +262,7 @@ async fn functions_are_pointed_at_the_fakes() {
             "notify_template_id": local_stack::LOCAL_NOTIFY_TEMPLATE_ID,
         })
     );
-    let http = reqwest::Client::new();
+    let http = kit::http::client().expect("http client");
     let tickets = http
         .get(format!("{zendesk}/api/v2/tickets.json"))
         .basic_auth(format!("{}/token", local_stack::LOCAL_ZENDESK_EMAIL), Some(local_stack::LOCAL_ZENDESK_TOKEN))

@@ -142,7 +142,7 @@ async fn provisions_fanout_fifo_buckets_and_identities() {
     assert_eq!(bodies, ["{\"n\":1}"], "raw delivery of the filtered message only");
 
     // Bucket and identity, read back the way the emulator serves them.
-    let http = reqwest::Client::new();
+    let http = kit::http::client().expect("http client");
     let auth = |service: &str| {
         format!("AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-2/{service}/aws4_request, SignedHeaders=host, Signature=0")
     };

@@ -135,7 +135,7 @@ impl HttpApprovalApi {
         timeout: Duration,
     ) -> Result<Self, ApiCallError> {
         let http =
-            reqwest::Client::builder().timeout(timeout).build().map_err(|e| ApiCallError::Transport(e.to_string()))?;
+            kit::http::client_builder().timeout(timeout).build().map_err(|e| ApiCallError::Transport(e.to_string()))?;
         let auth = match auth {
             ApiAuth::Bearer(token) => Auth::Bearer(token.clone()),
             ApiAuth::SigV4 { region } => Auth::SigV4(Signer::new(sdk, region)?),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod decode;
 pub mod envelope;
 pub mod error;
+pub mod http;
 pub mod idempotency;
 pub mod metrics;
 pub mod publisher;

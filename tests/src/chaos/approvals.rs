@@ -41,8 +41,8 @@ pub struct ApprovalOutcome {
     pub duplicate_notices: usize,
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::new()
+fn http() -> anyhow::Result<reqwest::Client> {
+    Ok(kit::http::client()?)
 }
 
 /// Creates `n` requests of `APPROVERS` approvers each.
@@ -56,7 +56,7 @@ pub async fn start(stack: &LocalStack, n: usize) -> anyhow::Result<ApprovalLoad>
         let body = json!({"request_id": id, "issue_id": format!("INC-{id}"), "action": "restart-service",
                           "action_parameters": {"service": "billing"}, "approvers": approvers,
                           "expires_in_minutes": 60});
-        let resp = http()
+        let resp = http()?
             .post(format!("{}/approval-requests", stack.http_url()))
             .bearer_auth(&token)
             .json(&body)
@@ -71,7 +71,7 @@ pub async fn start(stack: &LocalStack, n: usize) -> anyhow::Result<ApprovalLoad>
 
 /// Every email the emulator's SES accepted: (recipients, subject, body).
 async fn emails(emulator: &str) -> anyhow::Result<Vec<(Vec<String>, String, String)>> {
-    let data: Value = http().get(format!("{emulator}/moto-api/data.json")).send().await?.json().await?;
+    let data: Value = http()?.get(format!("{emulator}/moto-api/data.json")).send().await?.json().await?;
     Ok(data["ses"]["Message"]
         .as_array()
         .into_iter()
@@ -125,14 +125,15 @@ pub async fn read_links(emulator: &str, load: &mut ApprovalLoad, timeout: Durati
 /// Every approver of every request answers at once (approve or reject alternately).
 pub async fn race(stack: &LocalStack, load: &mut ApprovalLoad) -> anyhow::Result<()> {
     let mut answers = Vec::new();
+    let client = http()?;
     for r in &load.requests {
         for (i, approver) in r.approvers.iter().enumerate() {
             let token = load.tokens[&r.id][approver].clone();
             let action = if i % 2 == 0 { "approve" } else { "reject" };
             let url = format!("{}/approvals/{}", stack.http_url(), r.id);
-            let (id, approver) = (r.id.clone(), approver.clone());
+            let (id, approver, client) = (r.id.clone(), approver.clone(), client.clone());
             answers.push(tokio::spawn(async move {
-                let status = http()
+                let status = client
                     .post(url)
                     .header("content-type", "application/x-www-form-urlencoded")
                     .body(format!("token={token}&action={action}"))
@@ -165,7 +166,7 @@ async fn all_enqueued(stack: &LocalStack, load: &ApprovalLoad) -> anyhow::Result
     let token = stack.token_for(SERVICE)?;
     for r in &load.requests {
         let url = format!("{}/approval-requests/{}", stack.http_url(), r.id);
-        let view: Value = http().get(url).bearer_auth(&token).send().await?.json().await?;
+        let view: Value = http()?.get(url).bearer_auth(&token).send().await?.json().await?;
         if !view["decision_enqueued_at"].is_string() {
             return Ok(false);
         }

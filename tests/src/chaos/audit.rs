@@ -55,7 +55,7 @@ async fn call(
     roles: &[&str],
     body: Option<&Value>,
 ) -> anyhow::Result<(u16, Value)> {
-    let mut req = reqwest::Client::new()
+    let mut req = kit::http::client()?
         .request(method, format!("{}{path}", stack.http_url()))
         .bearer_auth(token_with_roles(stack, user, roles));
     if let Some(b) = body {

@@ -72,7 +72,7 @@ pub async fn start(stack: &LocalStack, connect: &str, n: usize, copies: usize) -
             json!({"instance_id": INSTANCE, "contact_id": id.as_str(), "lifecycle": lifecycle, "stage_secs": 2})
         })
         .collect();
-    let resp = reqwest::Client::new().post(format!("{connect}/__contacts")).json(&scripts).send().await?;
+    let resp = kit::http::client()?.post(format!("{connect}/__contacts")).json(&scripts).send().await?;
     anyhow::ensure!(resp.status().as_u16() == 201, "script contacts: {}", resp.text().await.unwrap_or_default());
     for _ in 0..copies {
         for chunk in calls.chunks(10) {

@@ -109,7 +109,7 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
     let demo: DemoFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     let sdk = sdk_config(&stack.emulator, &stack.region).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let http = reqwest::Client::new();
+    let http = kit::http::client().context("building an HTTP client")?;
     let mut processes = demo_approvals::Processes::default();
     for (i, step) in demo.steps.iter().enumerate() {
         let n = i + 1;

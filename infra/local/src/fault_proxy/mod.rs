@@ -47,18 +47,18 @@ struct ProxyState {
     requests: RequestCounter,
 }
 
-pub fn router(upstream: &str, faults: FaultInjector, requests: RequestCounter) -> Router {
+pub fn router(upstream: &str, faults: FaultInjector, requests: RequestCounter) -> Result<Router, reqwest::Error> {
     let state = Arc::new(ProxyState {
         upstream: upstream.trim_end_matches('/').to_owned(),
-        client: reqwest::Client::builder().timeout(UPSTREAM_TIMEOUT).build().unwrap_or_default(),
+        client: kit::http::client_builder().timeout(UPSTREAM_TIMEOUT).build()?,
         faults,
         requests,
     });
-    Router::new()
+    Ok(Router::new()
         .route("/__faults", get(list).post(add).delete(clear))
         .route("/__requests", get(counts).delete(reset_counts))
         .fallback(forward)
-        .with_state(state)
+        .with_state(state))
 }
 
 async fn counts(State(state): State<Arc<ProxyState>>) -> Json<BTreeMap<String, u64>> {

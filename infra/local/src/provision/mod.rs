@@ -40,6 +40,8 @@ pub enum ProvisionError {
     Invalid { resource: String, reason: String },
     #[error("dependency cycle among resources {0:?}")]
     Cycle(Vec<String>),
+    #[error("cannot build an HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
 }
 
 impl ProvisionError {
@@ -188,7 +190,7 @@ pub async fn provision(
         sqs: aws_sdk_sqs::Client::new(sdk),
         dynamodb: aws_sdk_dynamodb::Client::new(sdk),
         sns: aws_sdk_sns::Client::new(sdk),
-        raw: raw::RawAws::new(endpoint, &resolver.context().region),
+        raw: raw::RawAws::new(endpoint, &resolver.context().region)?,
     };
     let mut provisioned = Provisioned::default();
     for resource in dependency_order(template, resolver)? {
@@ -207,7 +209,7 @@ pub async fn ensure_secrets(
     region: &str,
     secrets: &BTreeMap<String, String>,
 ) -> Result<(), ProvisionError> {
-    let raw = raw::RawAws::new(endpoint, region);
+    let raw = raw::RawAws::new(endpoint, region)?;
     for (name, value) in secrets {
         secrets::ensure_secret(&raw, name, value).await?;
         info!(secret = %name, "provisioned");

@@ -20,12 +20,12 @@ pub struct RawAws {
 }
 
 impl RawAws {
-    pub fn new(endpoint: &str, region: &str) -> Self {
-        Self {
-            http: reqwest::Client::new(),
+    pub fn new(endpoint: &str, region: &str) -> Result<Self, ProvisionError> {
+        Ok(Self {
+            http: kit::http::client().map_err(ProvisionError::HttpClient)?,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             region: region.to_owned(),
-        }
+        })
     }
 
     fn scope(&self, service: &str) -> String {

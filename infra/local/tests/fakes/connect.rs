@@ -19,7 +19,7 @@ async fn script(client: &Client, url: &str, body: Value) -> reqwest::Response {
 #[tokio::test]
 async fn describes_a_scripted_lifecycle_and_refuses_unknown_or_unsigned_contacts() {
     let fake = super::connect().await;
-    let (client, url) = (Client::new(), fake.url());
+    let (client, url) = (kit::http::client().expect("http client"), fake.url());
     let created =
         script(&client, &url, json!({"instance_id": "inst", "contact_id": "c1", "lifecycle": "answered"})).await;
     assert_eq!(created.status(), 201);
@@ -49,7 +49,7 @@ async fn describes_a_scripted_lifecycle_and_refuses_unknown_or_unsigned_contacts
 #[tokio::test]
 async fn stages_with_durations_move_on_by_themselves() {
     let fake = super::connect().await;
-    let (client, url) = (Client::new(), fake.url());
+    let (client, url) = (kit::http::client().expect("http client"), fake.url());
     let stages = json!([{"stage": "ivr", "secs": 0}, {"stage": "ended"}]);
     script(&client, &url, json!([{"instance_id": "i", "contact_id": "c", "stages": stages}])).await;
     let body: Value = describe(&client, &url, "i", "c").send().await.expect("get").json().await.expect("json");
@@ -60,7 +60,7 @@ async fn stages_with_durations_move_on_by_themselves() {
 #[tokio::test]
 async fn throttles_on_request_as_connect_does_and_counts_it() {
     let fake = super::connect().await;
-    let (client, url) = (Client::new(), fake.url());
+    let (client, url) = (kit::http::client().expect("http client"), fake.url());
     script(&client, &url, json!({"instance_id": "i", "contact_id": "c", "lifecycle": "queue_only"})).await;
     let set = client.post(format!("{url}/__faults")).json(&json!({"error_rate": 1, "status": 429})).send().await;
     assert_eq!(set.expect("faults").status(), 200);
@@ -77,7 +77,7 @@ async fn throttles_on_request_as_connect_does_and_counts_it() {
 #[tokio::test]
 async fn bad_scripts_are_refused_with_the_reason() {
     let fake = super::connect().await;
-    let (client, url) = (Client::new(), fake.url());
+    let (client, url) = (kit::http::client().expect("http client"), fake.url());
     let both =
         script(&client, &url, json!({"instance_id": "i", "contact_id": "c", "lifecycle": "answered", "stages": []}))
             .await;

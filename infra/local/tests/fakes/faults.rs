@@ -15,7 +15,7 @@ fn email(reference: &str) -> Value {
 #[tokio::test]
 async fn rate_one_fails_every_request_and_rate_zero_none() {
     let fake = super::notify().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let set = set_faults(&client, &fake.url(), json!({"error_rate": 1, "kinds": ["429"], "retry_after_secs": 7})).await;
     assert_eq!(set.status(), StatusCode::OK);
     for _ in 0..5 {
@@ -41,7 +41,7 @@ async fn rate_one_fails_every_request_and_rate_zero_none() {
 #[tokio::test]
 async fn forced_status_gives_that_status_with_the_services_error_body() {
     let fake = super::zendesk().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     set_faults(&client, &fake.url(), json!({"error_rate": 1, "status": 422})).await;
     let response = client
         .post(format!("{}/api/v2/tickets.json", fake.url()))
@@ -62,7 +62,7 @@ async fn forced_status_gives_that_status_with_the_services_error_body() {
 #[tokio::test]
 async fn lost_responses_still_carry_out_the_request() {
     let fake = super::notify().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     set_faults(&client, &fake.url(), json!({"error_rate": 1, "lose_response": true})).await;
     let response = send(&client, &fake.url(), &bearer(), &email("lost")).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -75,7 +75,7 @@ async fn lost_responses_still_carry_out_the_request() {
 #[tokio::test]
 async fn slow_answers_arrive_late_but_succeed() {
     let fake = super::notify().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     set_faults(&client, &fake.url(), json!({"error_rate": 1, "kinds": ["slow"], "slow_ms": 300})).await;
     let started = std::time::Instant::now();
     assert_eq!(send(&client, &fake.url(), &bearer(), &email("slow")).await.status(), StatusCode::CREATED);
@@ -85,7 +85,7 @@ async fn slow_answers_arrive_late_but_succeed() {
 #[tokio::test]
 async fn invalid_fault_configurations_are_refused() {
     let fake = super::zendesk().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     for config in [
         json!({"error_rate": 1.5}),
         json!({"error_rate": -1}),

@@ -61,7 +61,7 @@ async fn errors(response: reqwest::Response, status: StatusCode) -> Vec<(String,
 #[tokio::test]
 async fn sends_an_email_and_reads_it_back() {
     let fake = super::notify().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let response = send(&client, &fake.url(), &bearer(), &email("ref-1", "1000")).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let sent: Value = response.json().await.expect("json");
@@ -101,7 +101,7 @@ async fn sends_an_email_and_reads_it_back() {
 #[tokio::test]
 async fn lists_newest_first_and_filters_like_notify() {
     let fake = super::notify().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     for (reference, ticket) in [("a", "1"), ("b", "2"), ("a", "3")] {
         let response = send(&client, &fake.url(), &bearer(), &email(reference, ticket)).await;
         assert_eq!(response.status(), StatusCode::CREATED);
@@ -134,7 +134,7 @@ async fn lists_newest_first_and_filters_like_notify() {
 #[tokio::test]
 async fn refuses_skewed_clocks_wrong_issuers_and_signatures() {
     let fake = super::notify().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let body = email("r", "1");
     let refused = |auth: String| {
         let (client, url, body) = (client.clone(), fake.url(), body.clone());
@@ -176,7 +176,7 @@ async fn refuses_skewed_clocks_wrong_issuers_and_signatures() {
 #[tokio::test]
 async fn refuses_bad_addresses_templates_and_missing_personalisation() {
     let fake = super::notify().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let mut bad_email = email("r", "1");
     bad_email["email_address"] = json!("not-an-address");
     assert_eq!(

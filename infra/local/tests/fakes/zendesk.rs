@@ -34,7 +34,7 @@ async fn all_tickets(client: &Client, url: &str) -> Value {
 #[tokio::test]
 async fn creates_tickets_and_reads_them_back() {
     let fake = super::zendesk().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let response = create(&client, &fake.url(), &ticket("It broke"), None).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert!(response.headers().get("x-idempotency-lookup").is_none());
@@ -79,7 +79,7 @@ async fn creates_tickets_and_reads_them_back() {
 #[tokio::test]
 async fn refuses_wrong_credentials() {
     let fake = super::zendesk().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let url = format!("{}/api/v2/tickets.json", fake.url());
     for auth in [
         None,
@@ -110,7 +110,7 @@ async fn refuses_wrong_credentials() {
 #[tokio::test]
 async fn refuses_invalid_tickets_and_bad_json() {
     let fake = super::zendesk().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     for body in [json!({}), json!({"ticket": {"subject": "no comment"}}), json!({"ticket": {"comment": {"body": ""}}})]
     {
         let response = create(&client, &fake.url(), &body, None).await;
@@ -133,7 +133,7 @@ async fn refuses_invalid_tickets_and_bad_json() {
 #[tokio::test]
 async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let fake = super::zendesk().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let first = create(&client, &fake.url(), &ticket("Once"), Some("key-1")).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert_eq!(first.headers()["x-idempotency-lookup"], "miss");
@@ -165,7 +165,7 @@ async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
 #[tokio::test]
 async fn concurrent_requests_with_one_key_create_one_ticket() {
     let fake = super::zendesk().await;
-    let client = Client::new();
+    let client = kit::http::client().expect("http client");
     let url = fake.url();
     let requests = (0..16).map(|_| {
         let (client, url) = (client.clone(), url.clone());

@@ -18,7 +18,7 @@ pub struct WebhookExecutor {
 
 impl WebhookExecutor {
     pub fn new(url: String, timeout: Duration) -> Result<Self, String> {
-        let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
+        let http = kit::http::client_builder().timeout(timeout).build().map_err(|e| e.to_string())?;
         Ok(Self { http, url })
     }
 }

@@ -92,9 +92,10 @@ pub struct NotifyClient {
 }
 
 impl NotifyClient {
-    pub fn new(base_url: &str, key: CachedSecret, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
-        Self { http, base_url: base_url.trim_end_matches('/').to_owned(), key }
+    /// Fails only if no TLS client can be built (see `kit::http`): a start-up fault.
+    pub fn new(base_url: &str, key: CachedSecret, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = kit::http::client_builder().timeout(timeout).build()?;
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), key })
     }
 
     async fn bearer(&self) -> Result<String, HttpError> {

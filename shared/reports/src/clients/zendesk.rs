@@ -92,9 +92,15 @@ pub struct ZendeskClient {
 }
 
 impl ZendeskClient {
-    pub fn new(base_url: &str, email: impl Into<String>, token: CachedSecret, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
-        Self { http, base_url: base_url.trim_end_matches('/').to_owned(), email: email.into(), token }
+    /// Fails only if no TLS client can be built (see `kit::http`): a start-up fault.
+    pub fn new(
+        base_url: &str,
+        email: impl Into<String>,
+        token: CachedSecret,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = kit::http::client_builder().timeout(timeout).build()?;
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), email: email.into(), token })
     }
 
     async fn authorization(&self) -> Result<String, HttpError> {
