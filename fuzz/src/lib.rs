@@ -36,6 +36,10 @@ mod query_strings;
 #[cfg(test)]
 mod workflow_api;
 
+// What the third parties answer (Zendesk, GOV.UK Notify).
+#[cfg(test)]
+mod providers;
+
 // Domain validation after decoding, and credentials.
 #[cfg(test)]
 mod domain;

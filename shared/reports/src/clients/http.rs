@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use kit::{Classify, ErrorClass};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 
 /// Whether the provider may have acted on a request that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,11 @@ impl HttpError {
         HttpError::Transport { service, certainty, message: without_url(err) }
     }
 
+    /// A success answer whose body could not be read off the connection.
+    pub fn unreadable(service: &'static str, err: &reqwest::Error) -> Self {
+        HttpError::Body { service, message: without_url(err) }
+    }
+
     pub fn certainty(&self) -> Certainty {
         match self {
             HttpError::Transport { certainty, .. } => *certainty,
@@ -52,6 +59,30 @@ impl HttpError {
             _ => None,
         }
     }
+}
+
+/// Reads a provider's answer as `T`. A body that is not a `T` is named by where it
+/// broke, never by what it said: serde's messages quote the values they reject, and
+/// a provider can echo the request (addresses, names) into its answer.
+pub fn read_body<T: DeserializeOwned>(service: &'static str, body: &[u8]) -> Result<T, HttpError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let what = match e.classify() {
+            Category::Io | Category::Eof => "a truncated body",
+            Category::Syntax => "not JSON",
+            Category::Data => "JSON of another shape",
+        };
+        HttpError::Body { service, message: format!("{what} (line {}, column {})", e.line(), e.column()) }
+    })
+}
+
+/// Keeps a provider's error code only when it is shaped like one (`RecordInvalid`,
+/// `BadRequestError`, `Forbidden`): letters, spaces and `_-.:`, at most 64. Codes go
+/// into logs and dead-letter reasons; anything else may be the request quoted back.
+pub fn code_only(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let shaped = (1..=64).contains(&raw.len())
+        && raw.chars().all(|c| c.is_ascii_alphabetic() || matches!(c, ' ' | '_' | '-' | '.' | ':'));
+    shaped.then(|| raw.to_owned())
 }
 
 /// Retry what can change by itself (throttling, outages, conflicts with an
@@ -105,6 +136,33 @@ fn without_url(err: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unexpected_body_is_named_by_where_it_broke_not_by_what_it_said() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Ticket {
+            #[allow(dead_code)]
+            id: u64,
+        }
+        for body in
+            [r#"{"id": "alice@example.com"}"#, r#"{"id": 1, "#, "alice@example.com", r#"{"name": "alice@example.com"}"#]
+        {
+            let err = read_body::<Ticket>("Zendesk", body.as_bytes()).expect_err(body).to_string();
+            assert!(!err.contains("alice"), "{err}");
+            assert!(err.contains("line 1"), "{err}");
+        }
+        assert_eq!(read_body::<Ticket>("Zendesk", br#"{"id": 7}"#).map(|t| t.id).ok(), Some(7));
+    }
+
+    #[test]
+    fn only_code_shaped_error_codes_are_kept() {
+        for code in ["RecordInvalid", "BadRequestError", "Too Many Requests", "auth.forbidden"] {
+            assert_eq!(code_only(code).as_deref(), Some(code));
+        }
+        for raw in ["", "   ", "alice@example.com", "07700 900123", "a\nb", &"A".repeat(65), "<script>"] {
+            assert_eq!(code_only(raw), None, "{raw:?}");
+        }
+    }
 
     #[test]
     fn throttling_and_outages_retry_and_other_refusals_do_not() {

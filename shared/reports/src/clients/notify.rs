@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::clients::http::{retry_after, HttpError};
+use crate::clients::http::{code_only, read_body, retry_after, HttpError};
 use crate::ports::Mailer;
 use crate::secrets::CachedSecret;
 
@@ -85,6 +85,32 @@ struct ErrorEntry {
     error: String,
 }
 
+/// Reads Notify's answer to a sent email: the notification's id.
+pub fn sent_notification(body: &[u8]) -> Result<String, HttpError> {
+    notification_id(read_body::<Sent>(SERVICE, body)?.id)
+}
+
+/// Reads Notify's answer to a search by reference: the oldest notification (the
+/// list is newest first, and the oldest is the one the first attempt sent).
+pub fn found_notification(body: &[u8]) -> Result<Option<String>, HttpError> {
+    read_body::<Listing>(SERVICE, body)?.notifications.into_iter().last().map(|n| notification_id(n.id)).transpose()
+}
+
+/// The code of a Notify error answer (`{"errors": [{"error": "BadRequestError"}]}`),
+/// when it has one shaped like a code.
+pub fn error_code(body: &[u8]) -> Option<String> {
+    code_only(&serde_json::from_slice::<ErrorBody>(body).ok()?.errors.into_iter().next()?.error)
+}
+
+/// The id is stored on the report and shown by the query API: only what Notify
+/// documents, a UUID, is taken.
+fn notification_id(id: String) -> Result<String, HttpError> {
+    match uuid::Uuid::try_parse(&id) {
+        Ok(_) if id.len() == UUID_LEN => Ok(id),
+        _ => Err(HttpError::Body { service: SERVICE, message: "the notification id is not a UUID".into() }),
+    }
+}
+
 pub struct NotifyClient {
     http: reqwest::Client,
     base_url: String,
@@ -115,13 +141,14 @@ impl NotifyClient {
             self.key.invalidate().await;
         }
         let retry_after = retry_after(resp.headers());
-        let code = resp.json::<ErrorBody>().await.ok().and_then(|b| b.errors.into_iter().next()).map(|e| e.error);
+        let code = resp.bytes().await.ok().and_then(|body| error_code(&body));
         Err(HttpError::Status { service: SERVICE, status, code, retry_after })
     }
-}
 
-fn body_error(e: reqwest::Error) -> HttpError {
-    HttpError::Body { service: SERVICE, message: e.to_string() }
+    /// The body of a success answer.
+    async fn body(&self, resp: reqwest::Response) -> Result<bytes::Bytes, HttpError> {
+        self.check(resp).await?.bytes().await.map_err(|e| HttpError::unreadable(SERVICE, &e))
+    }
 }
 
 #[async_trait]
@@ -135,9 +162,7 @@ impl Mailer for NotifyClient {
             .send()
             .await
             .map_err(|e| HttpError::transport(SERVICE, &e))?;
-        let listing: Listing = self.check(resp).await?.json().await.map_err(body_error)?;
-        // Newest first: the oldest is the one the first attempt sent.
-        Ok(listing.notifications.into_iter().last().map(|n| n.id))
+        found_notification(&self.body(resp).await?)
     }
 
     async fn send(&self, email: &EmailRequest) -> Result<String, HttpError> {
@@ -149,8 +174,7 @@ impl Mailer for NotifyClient {
             .send()
             .await
             .map_err(|e| HttpError::transport(SERVICE, &e))?;
-        let sent: Sent = self.check(resp).await?.json().await.map_err(body_error)?;
-        Ok(sent.id)
+        sent_notification(&self.body(resp).await?)
     }
 }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::clients::http::{retry_after, HttpError};
+use crate::clients::http::{code_only, read_body, retry_after, HttpError};
 use crate::ports::TicketDesk;
 use crate::request::ReportRequest;
 use crate::secrets::CachedSecret;
@@ -84,6 +84,26 @@ struct ErrorBody {
     error: Option<serde_json::Value>,
 }
 
+/// Reads Zendesk's answer to a ticket creation: the new ticket's id.
+pub fn created_ticket(body: &[u8]) -> Result<u64, HttpError> {
+    Ok(read_body::<TicketBody>(SERVICE, body)?.ticket.id)
+}
+
+/// Reads Zendesk's answer to a search by `external_id`: the oldest such ticket.
+pub fn found_ticket(body: &[u8]) -> Result<Option<u64>, HttpError> {
+    Ok(read_body::<TicketList>(SERVICE, body)?.tickets.iter().map(|t| t.id).min())
+}
+
+/// The code of a Zendesk error answer, `{"error": "RecordInvalid"}` or
+/// `{"error": {"title": "Forbidden"}}`, when it has one shaped like a code.
+pub fn error_code(body: &[u8]) -> Option<String> {
+    let error = serde_json::from_slice::<ErrorBody>(body).ok()?.error?;
+    match &error {
+        serde_json::Value::String(code) => code_only(code),
+        other => code_only(other.get("title")?.as_str()?),
+    }
+}
+
 pub struct ZendeskClient {
     http: reqwest::Client,
     base_url: String,
@@ -122,16 +142,14 @@ impl ZendeskClient {
             self.token.invalidate().await;
         }
         let retry_after = retry_after(resp.headers());
-        let code = resp.json::<ErrorBody>().await.ok().and_then(|b| b.error).map(|v| match v {
-            serde_json::Value::String(s) => s,
-            other => other.get("title").and_then(|t| t.as_str()).unwrap_or("error").to_owned(),
-        });
+        let code = resp.bytes().await.ok().and_then(|body| error_code(&body));
         Err(HttpError::Status { service: SERVICE, status, code, retry_after })
     }
-}
 
-fn body_error(e: reqwest::Error) -> HttpError {
-    HttpError::Body { service: SERVICE, message: e.to_string() }
+    /// The body of a success answer.
+    async fn body(&self, resp: reqwest::Response) -> Result<bytes::Bytes, HttpError> {
+        self.check(resp).await?.bytes().await.map_err(|e| HttpError::unreadable(SERVICE, &e))
+    }
 }
 
 #[async_trait]
@@ -145,8 +163,7 @@ impl TicketDesk for ZendeskClient {
             .send()
             .await
             .map_err(|e| HttpError::transport(SERVICE, &e))?;
-        let list: TicketList = self.check(resp).await?.json().await.map_err(body_error)?;
-        Ok(list.tickets.iter().map(|t| t.id).min())
+        found_ticket(&self.body(resp).await?)
     }
 
     async fn create(&self, ticket: &NewTicket) -> Result<u64, HttpError> {
@@ -159,8 +176,7 @@ impl TicketDesk for ZendeskClient {
             .send()
             .await
             .map_err(|e| HttpError::transport(SERVICE, &e))?;
-        let created: TicketBody = self.check(resp).await?.json().await.map_err(body_error)?;
-        Ok(created.ticket.id)
+        created_ticket(&self.body(resp).await?)
     }
 }
 
