@@ -13,6 +13,14 @@ pub const DYNAMODB_WRU_PER_MILLION: f64 = 0.625;
 pub const DYNAMODB_RRU_PER_MILLION: f64 = 0.125;
 pub const SECRETS_PER_10K: f64 = 0.05;
 pub const LAMBDA_REQUESTS_PER_MILLION: f64 = 0.20;
+/// HTTP APIs, the first 300 million requests a month.
+pub const API_GATEWAY_HTTP_PER_MILLION: f64 = 1.00;
+/// SES outbound email (SESv2 `SendEmail` is a REST call: the proxy names it `SES.POST`).
+pub const SES_PER_THOUSAND_EMAILS: f64 = 0.10;
+/// IoT Core messages (each publish up to 5 KB is one).
+pub const IOT_PER_MILLION_MESSAGES: f64 = 1.00;
+/// S3 LIST requests (`S3.GET` on a bucket: the recording check).
+pub const S3_LIST_PER_THOUSAND: f64 = 0.005;
 /// arm64, per GB-second.
 pub const LAMBDA_ARM_GB_SECOND: f64 = 0.000_013_333_4;
 /// What each invocation is billed for, assumed (measured handler times are lower):
@@ -64,6 +72,14 @@ pub fn per_thousand(per_workflow: &BTreeMap<String, f64>, items_per_transaction:
             "DynamoDB.GetItem" | "DynamoDB.Query" => c.dynamodb += n * DYNAMODB_RRU_PER_MILLION / 1e6,
             "DynamoDB.BatchGetItem" => c.dynamodb += n * items_per_transaction * DYNAMODB_RRU_PER_MILLION / 1e6,
             s if s.starts_with("SecretsManager.") => c.other += n * SECRETS_PER_10K / 1e4,
+            // Requests the harness made through the HTTP API: each is an invocation.
+            "APIGateway.Request" => {
+                c.other += n * API_GATEWAY_HTTP_PER_MILLION / 1e6;
+                invocations += n;
+            }
+            s if s.starts_with("SES.") => c.other += n * SES_PER_THOUSAND_EMAILS / 1e3,
+            s if s.starts_with("iotdata.") || s.starts_with("IoT") => c.other += n * IOT_PER_MILLION_MESSAGES / 1e6,
+            s if s.starts_with("S3.") => c.other += n * S3_LIST_PER_THOUSAND / 1e3,
             _ => {}
         }
     }
@@ -95,5 +111,21 @@ mod tests {
         // 4 WRU for the transaction, 4 for the updates; 2 RRU.
         assert!((c.dynamodb - (8.0 * 0.625 + 2.0 * 0.125) / 1000.0).abs() < 1e-12);
         assert!(c.lambda > 0.0);
+    }
+
+    #[test]
+    fn api_calls_emails_and_publishes_are_priced_and_api_calls_are_invocations() {
+        let per = BTreeMap::from([
+            ("APIGateway.Request".to_owned(), 2.0),
+            ("SES.POST".to_owned(), 3.0),
+            ("iotdata.POST".to_owned(), 1.0),
+            ("connect.POST".to_owned(), 1.0),
+        ]);
+        let c = per_thousand(&per, 1.0);
+        let other = (2.0 * 1.00 / 1e6 + 3.0 * 0.10 / 1e3 + 1.0 * 1.00 / 1e6) * 1000.0;
+        assert!((c.other - other).abs() < 1e-12, "{c:?}");
+        let lambda = 2.0 * (0.20 / 1e6 + 0.125 * 0.1 * 0.000_013_333_4) * 1000.0;
+        assert!((c.lambda - lambda).abs() < 1e-12, "{c:?}");
+        assert_eq!((c.sqs, c.sns, c.dynamodb), (0.0, 0.0, 0.0));
     }
 }

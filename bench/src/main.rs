@@ -16,6 +16,7 @@ mod report_cost;
 mod scenario;
 mod sizes;
 mod stats;
+mod workflow_cost;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -96,6 +97,8 @@ fn main() -> anyhow::Result<()> {
     let pipe = rt.block_on(pipeline::measure(&workspace, args.runs, args.records))?;
     eprintln!("bench: the report workflow on the local stack…");
     let reports = rt.block_on(report_cost::measure(&workspace, args.runs, 50, 40))?;
+    eprintln!("bench: the approval and audit workflows on the local stack ({} runs of 20)…", args.runs);
+    let workflows = rt.block_on(workflow_cost::measure(&workspace, args.runs, 20))?;
     eprintln!(
         "bench: every function on its own ({} invocations per path, {} cold starts)…",
         args.invocations, args.runs
@@ -157,6 +160,9 @@ fn main() -> anyhow::Result<()> {
     )?;
 
     report_section(&mut md, &reports)?;
+    for w in &workflows {
+        workflow_section(&mut md, w, &reports.emulator_ms)?;
+    }
     let host: Vec<sizes::Size> =
         sizes.iter().filter(|(arch, _)| !arch.starts_with("arm64")).map(|(_, s)| s.clone()).collect();
     function_table::section(&mut md, &per_function, &host, args.invocations, args.runs)?;
@@ -173,6 +179,10 @@ fn main() -> anyhow::Result<()> {
         cost::per_thousand(&reports.burst_per_report, 1.0 + report_cost::EVENTS_PER_REPORT as f64).total(),
     );
     current.insert("report latency p50 (ms)".into(), reports.latency_p50_ms);
+    for w in &workflows {
+        let cost = cost::per_thousand(&w.per_workflow, w.items_per_transaction).total();
+        current.insert(format!("{} cost per 1,000 ($)", w.name), cost);
+    }
     for f in &per_function {
         function_table::baseline_figures(&mut current, f, &host);
     }
@@ -261,6 +271,59 @@ fn report_section(md: &mut String, r: &report_cost::ReportFigures) -> anyhow::Re
     writeln!(
         md,
         "\nThe emulator's share is the requests counted above times its own median time per request kind (kinds not probed are costed as `SendMessage`); the two parallel branches are both counted, so it over-states the critical path. The rest is the local pollers' hand-offs between queues and the functions' own work.\n"
+    )?;
+    Ok(())
+}
+
+fn workflow_section(
+    md: &mut String,
+    w: &workflow_cost::WorkflowFigures,
+    emulator_ms: &std::collections::BTreeMap<String, f64>,
+) -> anyhow::Result<()> {
+    writeln!(
+        md,
+        "## {}: AWS requests, cost and latency per {}
+",
+        w.name, w.unit
+    )?;
+    writeln!(
+        md,
+        "{} runs of {} at once, after one to warm every function. Per {}: {}. Requests counted as for reports (the functions' through the local stack's AWS proxy, the event-source mapping's as `ESM:`); `{}` counts the harness's own calls to the HTTP API, which the proxy cannot see.\n",
+        w.runs, w.per_run, w.unit, w.how, workflow_cost::API_REQUESTS
+    )?;
+    writeln!(md, "| request | per {} |\n|---|---|", w.unit)?;
+    for (k, n) in &w.per_workflow {
+        writeln!(md, "| `{k}` | {n:.2} |")?;
+    }
+    let c = cost::per_thousand(&w.per_workflow, w.items_per_transaction);
+    writeln!(md, "\nAt list prices (as for reports; API Gateway HTTP API $1.00 per million, SES $0.10 per 1,000 emails, IoT Core $1.00 per million messages):\n")?;
+    writeln!(md, "| per 1,000 {}s | cost |\n|---|---|", w.unit)?;
+    for (name, v) in [
+        ("SQS", c.sqs),
+        ("SNS", c.sns),
+        ("DynamoDB", c.dynamodb),
+        ("Lambda", c.lambda),
+        ("API Gateway, SES, IoT", c.other),
+    ] {
+        writeln!(md, "| {name} | ${v:.5} |")?;
+    }
+    writeln!(md, "| **total** | **${:.4}** |\n", c.total())?;
+    let fallback = emulator_ms.get("SQS.SendMessage").copied().unwrap_or(0.0);
+    let emulator_share: f64 = w
+        .per_workflow
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ESM:SQS.ReceiveMessage") && k.as_str() != workflow_cost::API_REQUESTS)
+        .map(|(k, n)| n * emulator_ms.get(k.trim_start_matches("ESM:")).copied().unwrap_or(fallback))
+        .sum();
+    writeln!(md, "Latency of each automated leg, from the timestamps the functions store, under the bursts above:\n")?;
+    writeln!(md, "| leg | p50 | p99 | samples |\n|---|---|---|---|")?;
+    for leg in &w.legs {
+        writeln!(md, "| {} | {:.0} ms | {:.0} ms | {} |", leg.name, leg.p50_ms, leg.p99_ms, leg.samples)?;
+    }
+    writeln!(
+        md,
+        "\nThe emulator's share: about {emulator_share:.0} ms of one {}'s requests (counted above, at the emulator's own median time per request kind measured for reports; kinds not probed are costed as `SendMessage`). Under a burst the legs also wait for the emulator's DynamoDB lock behind the other workflows' calls, so they are upper bounds of what AWS would show.\n",
+        w.unit
     )?;
     Ok(())
 }

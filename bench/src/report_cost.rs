@@ -188,7 +188,7 @@ pub async fn measure(workspace: &Path, runs: usize, burst: usize, singles: usize
     })
 }
 
-fn median_by_key(runs: &[BTreeMap<String, f64>]) -> BTreeMap<String, f64> {
+pub(crate) fn median_by_key(runs: &[BTreeMap<String, f64>]) -> BTreeMap<String, f64> {
     let mut keys: Vec<&String> = runs.iter().flat_map(|r| r.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -201,7 +201,7 @@ fn median_by_key(runs: &[BTreeMap<String, f64>]) -> BTreeMap<String, f64> {
 }
 
 /// p50 and p99 (nearest rank).
-fn percentiles(samples: &mut [f64]) -> (f64, f64) {
+pub(crate) fn percentiles(samples: &mut [f64]) -> (f64, f64) {
     if samples.is_empty() {
         return (0.0, 0.0);
     }

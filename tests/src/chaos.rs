@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 
 use crate::providers::{notify_emails_at, set_faults_at, zendesk_tickets_at};
 
-mod approvals;
+pub mod approvals;
 mod audit;
 mod contacts;
 

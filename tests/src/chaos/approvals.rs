@@ -2,7 +2,8 @@
 //! service's identity, their one-time links read back from the emulator's SES, then
 //! all approvers of a request answering at once just before the kills. Afterwards:
 //! exactly one decision per request, exactly one FIFO message, and every other
-//! approver told once.
+//! approver told once. The bench drives its approval workflows with `start` and
+//! `read_links` too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
