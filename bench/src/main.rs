@@ -322,8 +322,8 @@ fn workflow_section(
     }
     writeln!(
         md,
-        "\nThe emulator's share: about {emulator_share:.0} ms of one {}'s requests (counted above, at the emulator's own median time per request kind measured for reports; kinds not probed are costed as `SendMessage`). Under a burst the legs also wait for the emulator's DynamoDB lock behind the other workflows' calls, so they are upper bounds of what AWS would show.\n",
-        w.unit
+        "\nThe emulator's share: about {emulator_share:.0} ms of one {}'s requests (counted above, at the emulator's own median time per request kind measured for reports; kinds not probed are costed as `SendMessage`). Under a burst the legs also wait for the emulator's DynamoDB lock behind the other workflows' calls, so they are upper bounds of what AWS would show. {}\n",
+        w.unit, w.note
     )?;
     Ok(())
 }

@@ -47,6 +47,8 @@ pub struct WorkflowFigures {
     /// Items per `TransactWriteItems` for pricing (see `cost::per_thousand`).
     pub items_per_transaction: f64,
     pub legs: Vec<Leg>,
+    /// What a reader needs to read the figures.
+    pub note: &'static str,
 }
 
 pub async fn measure(workspace: &Path, runs: usize, per_run: usize) -> anyhow::Result<Vec<WorkflowFigures>> {
@@ -127,6 +129,7 @@ async fn approval_workflows(stack: &LocalStack, runs: usize, n: usize) -> anyhow
             leg("request stored → all 3 approvers emailed (send-approval-emails)", emailed),
             leg("approval accepted → decision on the FIFO queue and the others told (enqueue-decision, notify-approvers)", settled),
         ],
+        note: "SES is $0.50 of the total: five emails per request (three links, two notices) at $0.10 per 1,000.",
     })
 }
 
@@ -206,6 +209,7 @@ async fn audited_workflows(stack: &LocalStack, runs: usize, n: usize) -> anyhow:
             "action accepted → audit record chained, notifications stored and published (create-audit-record, send-notification)",
             recorded,
         )],
+        note: "The p99 is actions whose record arrived before its predecessor's: standard SQS queues do not keep order, so create-audit-record hands such a record back with a backoff (`SQS.ChangeMessageVisibility`) until the previous record is chained, which is what keeps the hash chain in order (docs/decisions.md, seed 004).",
     })
 }
 
