@@ -100,9 +100,17 @@ impl Target<'_> {
             sent.push(event);
         }
         if sc.check() == Check::RecordLogs {
-            // Log lines reach the service through a pipe: let the last ones land.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            tally = tally_logs(&self.stack.function_logs(self.binary)).since(logs_before);
+            // Log lines reach the service through a pipe: wait (up to a deadline) for
+            // every record's line; a line still missing then counts as not done.
+            let expected = records * invocations;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                tally = tally_logs(&self.stack.function_logs(self.binary)).since(logs_before);
+                if tally.done + tally.duplicate + tally.failed >= expected || Instant::now() >= deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
         tally.done = tally.done.saturating_sub(not_done);
         tally.failed += not_done;

@@ -14,6 +14,7 @@ mod load;
 mod pipeline;
 mod report_cost;
 mod scenario;
+mod settle;
 mod sizes;
 mod stats;
 mod workflow_cost;

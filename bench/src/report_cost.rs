@@ -15,6 +15,7 @@ use local_stack::{LocalStack, StackOptions};
 use serde_json::json;
 
 use crate::pipeline::time_requests;
+use crate::settle::settled_requests;
 use crate::stats::median;
 
 /// Events listed per report in these runs: the common case, one suspicious sign-in.
@@ -117,14 +118,12 @@ impl Rig {
     /// Requests per report while `reports` ran (counters reset first; the final
     /// deletes of the last batches are waited for).
     async fn counted_run(&self, reports: &[(String, String, String)]) -> anyhow::Result<BTreeMap<String, f64>> {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        settled_requests(&self.stack).await?;
         self.stack.reset_aws_requests();
         self.send(reports).await?;
         self.wait_completed(reports, Duration::from_secs(600)).await?;
-        // Let the last deletes land before reading the counters.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
         let n = reports.len() as f64;
-        Ok(self.stack.aws_requests().into_iter().map(|(k, v)| (k, v as f64 / n)).collect())
+        Ok(settled_requests(&self.stack).await?.into_iter().map(|(k, v)| (k, v as f64 / n)).collect())
     }
 }
 
@@ -169,9 +168,8 @@ pub async fn measure(workspace: &Path, runs: usize, burst: usize, singles: usize
             latencies.push((done - sent).num_microseconds().unwrap_or(0) as f64 / 1e3);
         }
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     let single_per_report: BTreeMap<String, f64> =
-        rig.stack.aws_requests().into_iter().map(|(k, v)| (k, v as f64 / singles as f64)).collect();
+        settled_requests(&rig.stack).await?.into_iter().map(|(k, v)| (k, v as f64 / singles as f64)).collect();
 
     let emulator_ms = emulator_latencies(&rig).await?;
     let (p50, p99) = percentiles(&mut latencies);

@@ -22,6 +22,7 @@ use local_stack::{LocalStack, StackOptions};
 use serde_json::{json, Value};
 
 use crate::report_cost::{median_by_key, percentiles};
+use crate::settle::settled_requests;
 
 /// API Gateway requests are not AWS SDK calls, so the proxy cannot see them; the
 /// harness counts its own under this key (each is also a Lambda invocation).
@@ -74,13 +75,12 @@ async fn counted<F, T>(
 where
     F: std::future::Future<Output = anyhow::Result<T>>,
 {
-    // Let a previous run's last deletes land before resetting.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A previous run's last calls are its own.
+    settled_requests(stack).await?;
     stack.reset_aws_requests();
     let out = run.await?;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut per: BTreeMap<String, f64> =
-        stack.aws_requests().into_iter().map(|(k, v)| (k, v as f64 / n as f64)).collect();
+        settled_requests(stack).await?.into_iter().map(|(k, v)| (k, v as f64 / n as f64)).collect();
     per.insert(API_REQUESTS.to_owned(), api_requests);
     Ok((per, out))
 }

@@ -13,7 +13,8 @@ use chrono::{Duration, Utc};
 use kit::testing::RecordingPublisher;
 use serde_json::{json, Value};
 
-use super::{count_tally, http_tally, sqs, Check, Env, Scenario, Tally};
+use super::api::FreshPost;
+use super::{count_tally, sqs, Check, Env, Scenario, Tally};
 
 /// Approvers per request: one decides, the others are told.
 const APPROVERS: usize = 3;
@@ -67,46 +68,14 @@ impl Requests {
     }
 }
 
-pub struct CreateRequest {
-    event: Value,
-}
-
-impl CreateRequest {
-    pub fn new(env: &Env<'_>) -> anyhow::Result<Self> {
-        Ok(Self { event: env.sample("approval-api", "create-request.json")? })
-    }
-}
-
-#[async_trait]
-impl Scenario for CreateRequest {
-    fn path(&self) -> String {
-        "`create-request.json` with a new `request_id`: POST /approval-requests stores it PENDING and announces it (201)".into()
-    }
-
-    fn sizes(&self) -> &'static [usize] {
-        &[1]
-    }
-
-    fn check(&self) -> Check {
-        Check::Answer
-    }
-
-    async fn prepare(&mut self, _k: usize) -> anyhow::Result<Value> {
-        let mut body: Value = serde_json::from_str(self.event["body"].as_str().unwrap_or("{}"))?;
-        body["request_id"] = json!(format!("bench-{}", uuid::Uuid::new_v4().simple()));
-        let mut event = self.event.clone();
-        event["body"] = json!(body.to_string());
-        Ok(event)
-    }
-
-    fn tally(&self, answer: &Result<Value, Value>, _k: usize) -> Tally {
-        http_tally(answer, true)
-    }
-
-    /// A retried POST (same id, same content): answered with the stored request.
-    fn redelivery(&self, first: &Value) -> Option<Value> {
-        Some(first.clone())
-    }
+/// approval-api's create path: the sample request under a new `request_id`.
+pub fn create_request_api(env: &Env<'_>) -> anyhow::Result<FreshPost> {
+    Ok(FreshPost::new(
+        env.sample("approval-api", "create-request.json")?,
+        "request_id",
+        || format!("bench-{}", uuid::Uuid::new_v4().simple()),
+        "`create-request.json` with a new `request_id`: POST /approval-requests stores it PENDING and announces it (201)",
+    ))
 }
 
 pub struct SendEmails {

@@ -6,51 +6,19 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{http_tally, sqs, Check, Env, Scenario, Tally};
+use super::api::FreshPost;
+use super::{sqs, Env, Scenario};
 
-pub struct PostWorkflow {
-    event: Value,
+/// workflow-api's create path: the sample workflow under a new `workflow_id`.
+pub fn post_workflow(env: &Env<'_>) -> anyhow::Result<FreshPost> {
+    Ok(FreshPost::new(
+        env.sample("workflow-api", "post-workflow.json")?,
+        "workflow_id",
+        || uuid::Uuid::new_v4().to_string(),
+        "`post-workflow.json` with a new `workflow_id`: POST /workflows stores the DRAFT and announces its first action (201)",
+    ))
 }
 
-impl PostWorkflow {
-    pub fn new(env: &Env<'_>) -> anyhow::Result<Self> {
-        Ok(Self { event: env.sample("workflow-api", "post-workflow.json")? })
-    }
-}
-
-#[async_trait]
-impl Scenario for PostWorkflow {
-    fn path(&self) -> String {
-        "`post-workflow.json` with a new `workflow_id`: POST /workflows stores the DRAFT and announces its first action (201)".into()
-    }
-
-    fn sizes(&self) -> &'static [usize] {
-        &[1]
-    }
-
-    fn check(&self) -> Check {
-        Check::Answer
-    }
-
-    async fn prepare(&mut self, _k: usize) -> anyhow::Result<Value> {
-        let mut body: Value = serde_json::from_str(self.event["body"].as_str().unwrap_or("{}"))?;
-        body["workflow_id"] = json!(uuid::Uuid::new_v4().to_string());
-        let mut event = self.event.clone();
-        event["body"] = json!(body.to_string());
-        Ok(event)
-    }
-
-    fn tally(&self, answer: &Result<Value, Value>, _k: usize) -> Tally {
-        http_tally(answer, true)
-    }
-
-    /// A retried POST (same workflow id, same content): the stored draft again.
-    fn redelivery(&self, first: &Value) -> Option<Value> {
-        Some(first.clone())
-    }
-}
-
-/// create-audit-record and send-notification: both consume `workflow.action`.
 pub struct FirstAction {
     source: sqs::Source,
     /// The sample's first action (seq 1, `save` → DRAFT), as an envelope.

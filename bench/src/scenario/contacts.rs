@@ -11,7 +11,8 @@ use contacts::{CheckRecording as CheckMessage, Contact, ContactId, ContactState,
 use contacts::{PollContact, RecordingRequested};
 use serde_json::{json, Value};
 
-use super::{count_tally, http_tally, sqs, Check, Env, Scenario, Tally};
+use super::api::Read;
+use super::{count_tally, sqs, Check, Env, Scenario, Tally};
 
 /// The instance the samples name.
 const INSTANCE: &str = "5e7c0a11-0003-4003-8003-00000000c0a1";
@@ -254,38 +255,10 @@ impl Scenario for CheckRecording {
     }
 }
 
-pub struct GetContact {
-    event: Value,
-}
-
-impl GetContact {
-    pub async fn new(env: &Env<'_>) -> anyhow::Result<Self> {
-        let event = env.sample("contacts-api", "get-contact.json")?;
-        let id = event.pointer("/pathParameters/contact_id").and_then(Value::as_str).unwrap_or_default();
-        Contacts::new(env)?.initialised(Some(ContactId::parse(id)?)).await?;
-        Ok(Self { event })
-    }
-}
-
-#[async_trait]
-impl Scenario for GetContact {
-    fn path(&self) -> String {
-        "`get-contact.json`: GET /contacts/{id} of a cached contact (seeded), as ops".into()
-    }
-
-    fn sizes(&self) -> &'static [usize] {
-        &[1]
-    }
-
-    fn check(&self) -> Check {
-        Check::Answer
-    }
-
-    async fn prepare(&mut self, _k: usize) -> anyhow::Result<Value> {
-        Ok(self.event.clone())
-    }
-
-    fn tally(&self, answer: &Result<Value, Value>, _k: usize) -> Tally {
-        http_tally(answer, false)
-    }
+/// contacts-api's read: `get-contact.json` for a contact cached first.
+pub async fn get_contact(env: &Env<'_>) -> anyhow::Result<Read> {
+    let event = env.sample("contacts-api", "get-contact.json")?;
+    let id = event.pointer("/pathParameters/contact_id").and_then(Value::as_str).unwrap_or_default();
+    Contacts::new(env)?.initialised(Some(ContactId::parse(id)?)).await?;
+    Ok(Read::new(event, "`get-contact.json`: GET /contacts/{id} of a cached contact (seeded), as ops".into()))
 }

@@ -6,7 +6,8 @@ use activity::RawLoginEvent;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{http_tally, sqs, Check, Env, Scenario, Tally};
+use super::api::Read;
+use super::{sqs, Env, Scenario};
 use crate::report_cost::seed;
 
 pub struct RecordLogin {
@@ -50,42 +51,14 @@ impl Scenario for RecordLogin {
 /// Login events the query reads: enough for a full page.
 const SEEDED_EVENTS: usize = 10;
 
-pub struct QueryApi {
-    event: Value,
-    user: String,
-}
-
-impl QueryApi {
-    pub async fn new(env: &Env<'_>) -> anyhow::Result<Self> {
-        let event = env.sample("query-api", "get-activity.json")?;
-        let user = event.pointer("/pathParameters/user_id").and_then(Value::as_str).unwrap_or("123456789").to_owned();
-        let store = DynamoActivityStore::new(env.dynamodb(), env.table("ActivityTable")?);
-        for i in 0..SEEDED_EVENTS {
-            seed(&store, &user, &format!("bench-{}-{i}", env.run)).await?;
-        }
-        Ok(Self { event, user })
+/// query-api's read: `get-activity.json` for a user whose page is seeded first.
+pub async fn query_api(env: &Env<'_>) -> anyhow::Result<Read> {
+    let event = env.sample("query-api", "get-activity.json")?;
+    let user = event.pointer("/pathParameters/user_id").and_then(Value::as_str).unwrap_or("123456789").to_owned();
+    let store = DynamoActivityStore::new(env.dynamodb(), env.table("ActivityTable")?);
+    for i in 0..SEEDED_EVENTS {
+        seed(&store, &user, &format!("bench-{}-{i}", env.run)).await?;
     }
-}
-
-#[async_trait]
-impl Scenario for QueryApi {
-    fn path(&self) -> String {
-        format!("`get-activity.json`: a page of user {}'s activity ({SEEDED_EVENTS} events seeded)", self.user)
-    }
-
-    fn sizes(&self) -> &'static [usize] {
-        &[1]
-    }
-
-    fn check(&self) -> Check {
-        Check::Answer
-    }
-
-    async fn prepare(&mut self, _k: usize) -> anyhow::Result<Value> {
-        Ok(self.event.clone())
-    }
-
-    fn tally(&self, answer: &Result<Value, Value>, _k: usize) -> Tally {
-        http_tally(answer, false)
-    }
+    let path = format!("`get-activity.json`: a page of user {user}'s activity ({SEEDED_EVENTS} events seeded)");
+    Ok(Read::new(event, path))
 }

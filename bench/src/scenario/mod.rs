@@ -5,6 +5,7 @@
 //! and gives every invocation fresh ids. Each answer is checked, so the table
 //! says what was measured rather than what was meant.
 
+mod api;
 mod approvals;
 mod audit;
 mod contacts;
@@ -140,25 +141,25 @@ pub fn ordered(mut binaries: Vec<String>) -> Vec<String> {
 pub async fn for_function(binary: &str, env: &Env<'_>) -> anyhow::Result<Box<dyn Scenario>> {
     Ok(match binary {
         "record-login" => Box::new(logins::RecordLogin::new(env)?),
-        "query-api" => Box::new(logins::QueryApi::new(env).await?),
+        "query-api" => Box::new(logins::query_api(env).await?),
         "mark-reported" => Box::new(reports::MarkReported::new(env)?),
         "create-zendesk-ticket" => Box::new(reports::CreateTicket::new(env)?),
         "send-txma-event" => Box::new(reports::Effect::txma(env)?),
         "send-notify-email" => Box::new(reports::Effect::email(env)?),
         "stuck-detector" => Box::new(reports::StuckDetector::new(env)?),
-        "approval-api" => Box::new(approvals::CreateRequest::new(env)?),
+        "approval-api" => Box::new(approvals::create_request_api(env)?),
         "send-approval-emails" => Box::new(approvals::SendEmails::new(env)?),
         "enqueue-decision" => Box::new(approvals::Decided::enqueue(env)?),
         "notify-approvers" => Box::new(approvals::Decided::notify(env)?),
         "approval-sweeper" => Box::new(approvals::Sweeper::new(env)?),
-        "workflow-api" => Box::new(audit::PostWorkflow::new(env)?),
+        "workflow-api" => Box::new(audit::post_workflow(env)?),
         "create-audit-record" => Box::new(audit::FirstAction::audit(env)?),
         "send-notification" => Box::new(audit::FirstAction::notify(env)?),
         "ingest-connect-logs" => Box::new(contacts::Ingest::new(env)?),
         "recording-sweep" => Box::new(contacts::Sweep::new(env)?),
         "poll-contact" => Box::new(contacts::Poll::new(env)?),
         "check-recording" => Box::new(contacts::CheckRecording::new(env)?),
-        "contacts-api" => Box::new(contacts::GetContact::new(env).await?),
+        "contacts-api" => Box::new(contacts::get_contact(env).await?),
         other => Box::new(sample::AsIs::new(env, other)?),
     })
 }
