@@ -22,6 +22,7 @@ pub mod error;
 pub mod fakes;
 pub mod fault_proxy;
 pub mod http_api;
+pub mod iam;
 pub mod invoke_api;
 pub mod lambda;
 pub mod options;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -13,10 +14,11 @@ use tracing::{info, warn};
 use crate::emulator::Emulator;
 use crate::error::StackError;
 use crate::fakes::{connect_parameters, fake_parameters, fake_secrets};
-use crate::fault_proxy::{self, FaultInjector, RequestCounter};
+use crate::fault_proxy::{self, FaultInjector, Gate, RequestCounter};
 use crate::http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest};
 use crate::http_api::routes::{Route, RouteTable};
 use crate::http_api::{self, HttpApiState};
+use crate::iam::{self, Authorizer};
 use crate::lambda::{self, InvokeError, InvokeOutcome, Invoker, LaunchSettings, Readiness};
 use crate::options::{EmulatorMode, StackOptions};
 use crate::provision::{ensure_secrets, provision, Provisioned};
@@ -54,6 +56,7 @@ pub struct LocalStack {
     invoker: Invoker,
     faults: FaultInjector,
     requests: RequestCounter,
+    authorizer: Option<Arc<Authorizer>>,
     sdk_config: SdkConfig,
     routes: Vec<RouteInfo>,
     jwt: JwtSettings,
@@ -101,10 +104,18 @@ impl LocalStack {
 
         // The fakes come first: their addresses are template parameters.
         let mut overrides = options.parameter_overrides.clone();
+        overrides.extend(iam::principal_parameters(&template, &context.account_id, &options.parameter_overrides));
+        // Bound first: Connect calls go through it too (to the Connect fake),
+        // so the template's Connect endpoint is the proxy's address.
+        let proxy_bound = match options.fault_proxy {
+            true => Some(server::bind("AWS fault proxy", SocketAddr::from(([127, 0, 0, 1], 0))).await?),
+            false => None,
+        };
         let connect_addr = if options.fakes {
             let connect =
                 serve("Amazon Connect fake", options.connect_addr, fakes::connect::router(), cancel.clone()).await?;
-            overrides.extend(connect_parameters(&template, connect.addr, &options.parameter_overrides));
+            let endpoint = proxy_bound.as_ref().map_or(connect.addr, |p| p.addr);
+            overrides.extend(connect_parameters(&template, endpoint, &options.parameter_overrides));
             tasks.push(connect.task);
             Some(connect.addr)
         } else {
@@ -148,26 +159,47 @@ impl LocalStack {
         secrets.extend(options.secrets.clone());
         ensure_secrets(&endpoint, &context.region, &secrets).await?;
 
+        let apis = template.http_apis(&resolver)?;
+        let specs = function_specs(&template, &resolver, &apis)?;
+        let jwt = jwt_settings(&apis);
+
         let faults = FaultInjector::default();
         let requests = RequestCounter::default();
-        let proxy_endpoint = if options.fault_proxy {
-            let proxy = serve(
-                "AWS fault proxy",
-                SocketAddr::from(([127, 0, 0, 1], 0)),
-                fault_proxy::router(&endpoint, faults.clone(), requests.clone()).map_err(StackError::HttpClient)?,
-                cancel.clone(),
-            )
-            .await?;
+        let authorizer = match &proxy_bound {
+            Some(_) => {
+                let functions: Vec<(String, String)> =
+                    specs.iter().map(|s| (s.logical_id.clone(), s.function_name.clone())).collect();
+                Some(Arc::new(iam::authorizer_for(&template, &resolver, &provisioned, &functions, &endpoint)?))
+            }
+            None => None,
+        };
+        let proxy_endpoint = if let Some(bound) = proxy_bound {
+            let gate =
+                Gate { authorizer: authorizer.clone(), connect_upstream: connect_addr.map(|a| format!("http://{a}")) };
+            let router = fault_proxy::router(&endpoint, faults.clone(), requests.clone(), gate)
+                .map_err(StackError::HttpClient)?;
+            let proxy = server::serve_bound("AWS fault proxy", bound, router, cancel.clone());
             let url = proxy.url();
             tasks.push(proxy.task);
             url
         } else {
             endpoint.clone()
         };
-
-        let apis = template.http_apis(&resolver)?;
-        let specs = function_specs(&template, &resolver, &apis)?;
-        let jwt = jwt_settings(&apis);
+        let credentials = authorizer
+            .iter()
+            .flat_map(|a| a.principals())
+            .filter(|p| p.is_function)
+            .map(|p| (p.logical_id.clone(), (p.access_key_id.clone(), p.secret_access_key.clone())))
+            .collect();
+        if let Some(authorizer) = &authorizer {
+            for spec in &specs {
+                for event in &spec.events {
+                    if let FunctionEvent::Sqs(source) = event {
+                        authorizer.check_event_source(&spec.logical_id, &source.queue_arn)?;
+                    }
+                }
+            }
+        }
 
         let invoker = if options.run_functions {
             let settings = LaunchSettings {
@@ -175,6 +207,7 @@ impl LocalStack {
                 region: context.region.clone(),
                 extra_env: options.extra_env.clone(),
                 task_root: options.bin_dir.display().to_string(),
+                credentials,
             };
             let service = lambda::start_functions(
                 specs.clone(),
@@ -263,6 +296,7 @@ impl LocalStack {
             invoker,
             faults,
             requests,
+            authorizer,
             sdk_config: sdk,
             routes,
             jwt,
@@ -317,6 +351,23 @@ impl LocalStack {
 
     pub fn reset_aws_requests(&self) {
         self.requests.reset();
+    }
+
+    /// The IAM authorizer every function call goes through (`None` without the proxy).
+    pub fn authorizer(&self) -> Option<&Authorizer> {
+        self.authorizer.as_deref()
+    }
+
+    /// What IAM saw: `{principal: {"service.Operation": {allowed, refused}}}`.
+    pub fn iam_calls(&self) -> serde_json::Value {
+        self.authorizer.as_ref().map_or_else(|| serde_json::json!({}), |a| a.ledger_json())
+    }
+
+    /// The access key and secret of a principal (a function name, or a
+    /// named principal such as `approval-processor`).
+    pub fn principal_credentials(&self, name: &str) -> Option<(String, String)> {
+        let principal = self.authorizer.as_ref()?.principal_named(name)?;
+        Some((principal.access_key_id.clone(), principal.secret_access_key.clone()))
     }
 
     pub fn context(&self) -> &StackContext {

@@ -23,6 +23,8 @@ pub use counter::RequestCounter;
 pub use faults::{operation_of, Fault, FaultInjector};
 pub use naming::request_name;
 
+use crate::iam::{denial, Authorizer, Verdict};
+
 /// The emulator answers in milliseconds; long-polls wait at most 20 s.
 const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -45,18 +47,37 @@ struct ProxyState {
     client: reqwest::Client,
     faults: FaultInjector,
     requests: RequestCounter,
+    gate: Gate,
 }
 
-pub fn router(upstream: &str, faults: FaultInjector, requests: RequestCounter) -> Result<Router, reqwest::Error> {
+/// What stands between the functions and AWS besides faults: IAM, and where
+/// each service lives locally.
+#[derive(Debug, Clone, Default)]
+pub struct Gate {
+    /// Checks every call against the caller's policies; `None` checks nothing.
+    pub authorizer: Option<Arc<Authorizer>>,
+    /// Where calls signed for Amazon Connect go (the Connect fake), so they
+    /// pass the same checks as every other AWS call.
+    pub connect_upstream: Option<String>,
+}
+
+pub fn router(
+    upstream: &str,
+    faults: FaultInjector,
+    requests: RequestCounter,
+    gate: Gate,
+) -> Result<Router, reqwest::Error> {
     let state = Arc::new(ProxyState {
         upstream: upstream.trim_end_matches('/').to_owned(),
         client: kit::http::client_builder().timeout(UPSTREAM_TIMEOUT).build()?,
         faults,
         requests,
+        gate,
     });
     Ok(Router::new()
         .route("/__faults", get(list).post(add).delete(clear))
         .route("/__requests", get(counts).delete(reset_counts))
+        .route("/__iam", get(iam_calls))
         .fallback(forward)
         .with_state(state))
 }
@@ -68,6 +89,11 @@ async fn counts(State(state): State<Arc<ProxyState>>) -> Json<BTreeMap<String, u
 async fn reset_counts(State(state): State<Arc<ProxyState>>) -> StatusCode {
     state.requests.reset();
     StatusCode::NO_CONTENT
+}
+
+/// Every (principal, operation) pair IAM has seen, with allowed and refused counts.
+async fn iam_calls(State(state): State<Arc<ProxyState>>) -> Json<serde_json::Value> {
+    Json(state.gate.authorizer.as_ref().map_or_else(|| json!({}), |a| a.ledger_json()))
 }
 
 async fn list(State(state): State<Arc<ProxyState>>) -> Json<Vec<Fault>> {
@@ -93,6 +119,12 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
     };
     // Counted before faults: an injected fault is still a request the function made.
     state.requests.add(&request_name(&parts.method, &parts.headers, parts.uri.query(), &body));
+    // Authorization comes first, as in AWS: a refused call never reaches the service.
+    if let Some(authorizer) = &state.gate.authorizer {
+        if let Verdict::Refused(refusal) = authorizer.authorize(&parts, &body).await {
+            return denial::response(&refusal);
+        }
+    }
     let operation = operation_of(&parts.headers, parts.uri.query(), &body);
     if let Some(fault) = state.faults.take(operation.as_deref()) {
         info!(operation = ?operation, code = %fault.code, "injecting fault");
@@ -101,8 +133,12 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
     }
     let path_and_query =
         parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    let mut upstream =
-        state.client.request(parts.method.clone(), format!("{}{path_and_query}", state.upstream)).body(body);
+    let base = match (&state.gate.connect_upstream, crate::iam::request::credential(&parts.headers, parts.uri.query()))
+    {
+        (Some(connect), Some(credential)) if credential.service == "connect" => connect.as_str(),
+        _ => state.upstream.as_str(),
+    };
+    let mut upstream = state.client.request(parts.method.clone(), format!("{base}{path_and_query}")).body(body);
     for (name, value) in &parts.headers {
         if !HOP_BY_HOP.contains(&name.as_str()) {
             upstream = upstream.header(name, value);

@@ -19,6 +19,10 @@ pub struct LaunchSettings {
     pub extra_env: BTreeMap<String, String>,
     /// The directory holding the binary (LAMBDA_TASK_ROOT).
     pub task_root: String,
+    /// Each function's own credentials by logical id (its execution role's,
+    /// as Lambda hands them over); a function missing here gets the
+    /// emulator's root credentials and is not checked.
+    pub credentials: BTreeMap<String, (String, String)>,
 }
 
 /// Builds the full environment (the process starts with a clean one, as on
@@ -49,8 +53,10 @@ pub fn environment(
     set("AWS_ENDPOINT_URL", &settings.aws_endpoint);
     set("AWS_REGION", &settings.region);
     set("AWS_DEFAULT_REGION", &settings.region);
-    set("AWS_ACCESS_KEY_ID", "test");
-    set("AWS_SECRET_ACCESS_KEY", "test");
+    let (key, secret) =
+        settings.credentials.get(&spec.logical_id).map_or(("test", "test"), |(k, s)| (k.as_str(), s.as_str()));
+    set("AWS_ACCESS_KEY_ID", key);
+    set("AWS_SECRET_ACCESS_KEY", secret);
     set("AWS_LAMBDA_FUNCTION_NAME", &spec.function_name);
     set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &spec.memory_mb.to_string());
     set("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
@@ -97,6 +103,7 @@ mod tests {
             region: "eu-west-2".into(),
             extra_env: [("TABLE".to_string(), "override".to_string())].into(),
             task_root: "/bin".into(),
+            credentials: [("Fn".to_string(), ("AKIAFN".to_string(), "s3cret".to_string()))].into(),
         };
         let env = environment(&spec, &settings, 4242, "stream");
         assert_eq!(env["TABLE"], "override");
@@ -108,5 +115,6 @@ mod tests {
         assert_eq!(env["AWS_LAMBDA_LOG_LEVEL"], "INFO");
         assert_eq!(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/local-fn");
         assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:9");
+        assert_eq!((env["AWS_ACCESS_KEY_ID"].as_str(), env["AWS_SECRET_ACCESS_KEY"].as_str()), ("AKIAFN", "s3cret"));
     }
 }
