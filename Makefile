@@ -56,12 +56,14 @@ fuzz: ## Property-fuzz every parser of outside input, long (PROPTEST_CASES, defa
 graph: ## Regenerate the README's topology diagram from the template
 	$(CARGO) run -q -p ops -- graph --write README.md
 
-test: venv ## Lint the template, build once, run every test, then clippy
+test: venv ## Lint the template, build once, run every test (IAM enforced; target/iam-coverage.md), then clippy
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(VENV)/bin/python infra/local/check_moto_server.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) build --workspace --bins
-	$(CARGO) test --workspace --no-fail-fast
+	rm -rf target/iam-ledger
+	LOCAL_STACK_IAM_LEDGER_DIR=$(CURDIR)/target/iam-ledger $(CARGO) test --workspace --no-fail-fast
+	$(CARGO) run -q -p integration-tests --bin iam_coverage -- target/iam-ledger target/iam-coverage.md
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 lint: venv ## cfn-lint, rustfmt, clippy

@@ -49,7 +49,7 @@ pub use options::{
     CONTRACT_INVOKE_PORT, CONTRACT_NOTIFY_PORT, CONTRACT_ZENDESK_PORT, DEFAULT_REGION, DEFAULT_STACK_NAME,
 };
 pub use provision::{LookupError, PhysicalResource, Provisioned};
-pub use stack::{sdk_config, LocalStack, RouteInfo};
+pub use stack::{sdk_config, LocalStack, RouteInfo, IAM_LEDGER_DIR_ENV};
 pub use template::{StackContext, Template};
 
 use template::{HttpApiSpec, Resolver, TemplateError};

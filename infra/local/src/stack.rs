@@ -452,8 +452,30 @@ impl LocalStack {
     }
 }
 
+/// Where each stack leaves what IAM saw when it stops (one JSON file per
+/// stack), so a test run can report every (function, operation) pair it
+/// exercised under enforcement.
+pub const IAM_LEDGER_DIR_ENV: &str = "LOCAL_STACK_IAM_LEDGER_DIR";
+
+impl LocalStack {
+    fn write_iam_ledger(&self) {
+        let (Some(dir), Some(authorizer)) = (std::env::var_os(IAM_LEDGER_DIR_ENV), &self.authorizer) else { return };
+        let ledger = authorizer.ledger_by_logical_id();
+        if ledger.as_object().is_none_or(serde_json::Map::is_empty) {
+            return;
+        }
+        let dir = std::path::PathBuf::from(dir);
+        let path = dir.join(format!("{}-{}.json", std::process::id(), uuid::Uuid::new_v4().simple()));
+        let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, ledger.to_string()));
+        if let Err(e) = written {
+            warn!(path = %path.display(), error = %e, "cannot write the IAM ledger");
+        }
+    }
+}
+
 impl Drop for LocalStack {
     fn drop(&mut self) {
+        self.write_iam_ledger();
         // Best effort without awaiting: the tasks own the child processes
         // (killed when dropped) and the emulator is killed on drop.
         self.cancel.cancel();

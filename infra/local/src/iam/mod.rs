@@ -234,6 +234,18 @@ impl Authorizer {
         self.ledger.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// The ledger by logical id (functions and named principals), for
+    /// reports that add up many stacks: `{logical_id: {operation: {allowed, refused}}}`.
+    pub fn ledger_by_logical_id(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        for ((name, operation), calls) in self.ledger() {
+            let id = self.principal_named(&name).map_or(name.clone(), |p| p.logical_id.clone());
+            let entry = out.entry(id).or_insert_with(|| json!({}));
+            entry[operation] = json!(calls);
+        }
+        Value::Object(out)
+    }
+
     /// The ledger as JSON: `{principal: {operation: {allowed, refused}}}`.
     pub fn ledger_json(&self) -> Value {
         let mut out = serde_json::Map::new();
