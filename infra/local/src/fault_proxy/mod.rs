@@ -1,11 +1,13 @@
 //! The AWS fault proxy: a reverse proxy in front of the emulator that
 //! functions use as their endpoint. `POST /__faults` queues errors for chosen
 //! operations; `GET /__requests` counts what went through by
-//! `Service.Operation`; everything else is forwarded unchanged.
+//! `Service.Operation`; a request over an AWS quota is refused as AWS would
+//! (`quotas`); everything else is forwarded unchanged.
 
 pub mod counter;
 pub mod faults;
 pub mod naming;
+pub mod quotas;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -124,6 +126,10 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         if let Verdict::Refused(refusal) = authorizer.authorize(&parts, &body).await {
             return denial::response(&refusal);
         }
+    }
+    // Then the service's own limits.
+    if let Some(violation) = quotas::check(&parts.method, parts.uri.path(), &parts.headers, parts.uri.query(), &body) {
+        return violation.refuse();
     }
     let operation = operation_of(&parts.headers, parts.uri.query(), &body);
     if let Some(fault) = state.faults.take(operation.as_deref()) {
