@@ -20,6 +20,8 @@
 //! protocol, SES v2 over REST-JSON and DynamoDB over AWS JSON 1.0.
 
 mod dynamodb;
+#[cfg(test)]
+mod sdk_parsing;
 mod ses;
 mod sns;
 mod sqs;
