@@ -9,6 +9,7 @@ mod cold_init;
 mod cost;
 mod function_table;
 mod functions;
+mod iam_overhead;
 mod kit_overhead;
 mod load;
 mod pipeline;
@@ -95,6 +96,8 @@ fn main() -> anyhow::Result<()> {
     sizes.extend(sizes::measure(&arm, &names).into_iter().map(|s| ("arm64 (deployed)", s)));
     eprintln!("bench: record-login on the local stack ({} runs of {} records)…", args.runs, args.records);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    eprintln!("bench: IAM enforcement's cost per AWS call ({} runs)…", args.runs);
+    let iam = rt.block_on(iam_overhead::measure(&workspace, args.runs, 2_000))?;
     let pipe = rt.block_on(pipeline::measure(&workspace, args.runs, args.records))?;
     eprintln!("bench: the report workflow on the local stack…");
     let reports = rt.block_on(report_cost::measure(&workspace, args.runs, 50, 40))?;
@@ -135,6 +138,14 @@ fn main() -> anyhow::Result<()> {
     writeln!(md, "| CPU time | {:.1} µs | < 50 µs {} |", kit.cpu_us_per_record, mark(kit.cpu_us_per_record < 50.0))?;
     writeln!(md, "| wall time | {:.1} µs | |\n", kit.wall_us_per_record)?;
 
+    writeln!(md, "## IAM enforcement's cost per AWS call (local stack)\n")?;
+    writeln!(md, "Every call a function makes through the local stack's proxy is authorized first (`infra/local/src/iam/`): the request parsed into IAM actions and resource ARNs, the function's effective policy, the resource's policy and, for encrypted targets, the key policy evaluated, the ledger updated. Timed in process, {} runs of {} decisions per kind, on the shipped template's principals; the figure is the median over runs of the mean time per decision.\n", iam.runs, iam.requests_per_run)?;
+    writeln!(md, "| request | per call | target |\n|---|---|---|")?;
+    for (kind, us) in &iam.per_kind_us {
+        writeln!(md, "| {kind} | {us:.1} µs | |")?;
+    }
+    writeln!(md, "| all kinds | {:.1} µs | < 200 µs {} |\n", iam.overall_us, mark(iam.overall_us < 200.0))?;
+
     writeln!(md, "## record-login through the local stack\n")?;
     writeln!(md, "{} runs of {} login events sent with `SendMessageBatch` to `login-events`, timed until every activity item exists and the queue is empty; the release binary runs under the local Lambda service (one instance, batches of 10). Each record costs 2 DynamoDB requests (a transaction and a conditional update); each batch adds a receive and a delete.\n", pipe.runs, pipe.records_per_run)?;
     writeln!(md, "| measure | value |\n|---|---|")?;
@@ -174,6 +185,7 @@ fn main() -> anyhow::Result<()> {
     // Against the baseline kept in the repo (the previous release's figures).
     let mut current = baseline::Figures::new();
     current.insert("kit CPU per record (µs)".into(), kit.cpu_us_per_record);
+    current.insert("IAM decision per AWS call (µs)".into(), iam.overall_us);
     current.insert("record-login records/s end to end".into(), pipe.records_per_second);
     current.insert(
         "report cost per 1,000, burst ($)".into(),

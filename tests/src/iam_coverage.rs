@@ -14,21 +14,47 @@ use serde_json::Value;
 
 /// SDK crate → (the ledger's service name, its fluent methods → operation).
 const SERVICES: &[(&str, &str, &[(&str, &str)])] = &[
-    ("aws_sdk_dynamodb", "dynamodb", &[
-        ("get_item", "GetItem"), ("put_item", "PutItem"), ("update_item", "UpdateItem"),
-        ("delete_item", "DeleteItem"), ("query", "Query"), ("scan", "Scan"),
-        ("batch_get_item", "BatchGetItem"), ("batch_write_item", "BatchWriteItem"),
-        ("transact_write_items", "TransactWriteItems"), ("transact_get_items", "TransactGetItems"),
-    ]),
-    ("aws_sdk_sqs", "sqs", &[
-        ("send_message", "SendMessage"), ("send_message_batch", "SendMessageBatch"),
-        ("change_message_visibility", "ChangeMessageVisibility"), ("delete_message", "DeleteMessage"),
-        ("receive_message", "ReceiveMessage"), ("get_queue_url", "GetQueueUrl"),
-        ("get_queue_attributes", "GetQueueAttributes"),
-    ]),
+    (
+        "aws_sdk_dynamodb",
+        "dynamodb",
+        &[
+            ("get_item", "GetItem"),
+            ("put_item", "PutItem"),
+            ("update_item", "UpdateItem"),
+            ("delete_item", "DeleteItem"),
+            ("query", "Query"),
+            ("scan", "Scan"),
+            ("batch_get_item", "BatchGetItem"),
+            ("batch_write_item", "BatchWriteItem"),
+            ("transact_write_items", "TransactWriteItems"),
+            ("transact_get_items", "TransactGetItems"),
+        ],
+    ),
+    (
+        "aws_sdk_sqs",
+        "sqs",
+        &[
+            ("send_message", "SendMessage"),
+            ("send_message_batch", "SendMessageBatch"),
+            ("change_message_visibility", "ChangeMessageVisibility"),
+            ("delete_message", "DeleteMessage"),
+            ("receive_message", "ReceiveMessage"),
+            ("get_queue_url", "GetQueueUrl"),
+            ("get_queue_attributes", "GetQueueAttributes"),
+        ],
+    ),
     ("aws_sdk_sns", "sns", &[("publish", "Publish"), ("publish_batch", "PublishBatch")]),
     ("aws_sdk_sesv2", "ses", &[("send_email", "SendEmail")]),
-    ("aws_sdk_s3", "s3", &[("list_objects_v2", "ListObjectsV2"), ("get_object", "GetObject"), ("head_object", "HeadObject"), ("put_object", "PutObject")]),
+    (
+        "aws_sdk_s3",
+        "s3",
+        &[
+            ("list_objects_v2", "ListObjectsV2"),
+            ("get_object", "GetObject"),
+            ("head_object", "HeadObject"),
+            ("put_object", "PutObject"),
+        ],
+    ),
     ("aws_sdk_secretsmanager", "secretsmanager", &[("get_secret_value", "GetSecretValue")]),
     ("aws_sdk_iotdataplane", "iotdata", &[("publish", "Publish")]),
     ("aws_sdk_connect", "connect", &[("describe_contact", "DescribeContact")]),
@@ -96,12 +122,13 @@ pub fn function_operations(root: &Path, binary: &str) -> BTreeSet<String> {
         for file in rust_files(&src) {
             let text = std::fs::read_to_string(&file).unwrap_or_default();
             // `use krate::a::b::Thing` names the module file a/b.rs (or a/b/..., a.rs).
-            let module = file.strip_prefix(&src).ok().map(|m| m.with_extension("").to_string_lossy().replace('/', "::"));
+            let module =
+                file.strip_prefix(&src).ok().map(|m| m.with_extension("").to_string_lossy().replace('/', "::"));
             let module = module.map(|m| m.trim_end_matches("::mod").to_owned()).unwrap_or_default();
             let named = !module.is_empty() && module != "lib" && own_text.contains(&format!("{krate}::{module}"));
-            let constructed = types_defined(&text).iter().any(|t| {
-                own_text.contains(&format!("{t}::new(")) || own_text.contains(&format!("{t}::from_"))
-            });
+            let constructed = types_defined(&text)
+                .iter()
+                .any(|t| own_text.contains(&format!("{t}::new(")) || own_text.contains(&format!("{t}::from_")));
             if named || constructed {
                 files.insert(file);
             }

@@ -90,3 +90,48 @@ async fn an_unknown_access_key_is_refused_as_aws_refuses_it() {
     let code = aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err).map(str::to_owned);
     assert_eq!(code.as_deref(), Some("UnrecognizedClientException"), "{err:?}");
 }
+
+/// SQS with send-txma-event's own credentials, through the proxy.
+async fn sqs_as(d: &Driver, logical_id: &str) -> aws_sdk_sqs::Client {
+    let function = d.stack().provisioned().function_name(logical_id).expect("function").to_owned();
+    let (key, secret) = d.stack().principal_credentials(&function).expect("the function's credentials");
+    let config = local_stack::sdk_config(d.stack().proxy_endpoint(), "eu-west-2").await;
+    let conf = aws_sdk_sqs::config::Builder::from(&config)
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(key, secret, None, None, "test"))
+        .build();
+    aws_sdk_sqs::Client::from_conf(conf)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_to_the_kms_encrypted_txma_queue_needs_the_key_grant() {
+    // Shipped: send-txma-event may use the stand-in TxMA queue's key.
+    let d = Driver::start_resources_only().await;
+    let txma = d.queue_url("TxmaQueue");
+    let sent = sqs_as(&d, "SendTxmaEvent").await.send_message().queue_url(&txma).message_body("{}").send().await;
+    assert!(sent.is_ok(), "{sent:?}");
+    // Another function with no grant on the queue is refused by IAM first.
+    let other = sqs_as(&d, "RecordLogin").await.send_message().queue_url(&txma).message_body("{}").send().await;
+    let code = other.as_ref().err().and_then(|e| aws_sdk_sqs::error::ProvideErrorMetadata::code(e).map(str::to_owned));
+    assert_eq!(code.as_deref(), Some("AccessDenied"), "{other:?}");
+    drop(d);
+
+    // Without the KMS statement, SQS refuses the send as KMS would.
+    let shipped = std::fs::read_to_string(workspace_root().join("infra/template.yaml")).expect("read template");
+    let grant = "              Action:\n                - kms:GenerateDataKey\n                - kms:Decrypt\n";
+    assert!(shipped.contains(grant), "the grant this test removes is no longer in the template");
+    let without = shipped.replace(grant, "              Action:\n                - kms:DescribeKey\n");
+    let path = std::env::temp_dir().join(format!("template-no-kms-{}.yaml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, without).expect("write template copy");
+    let d = Driver::start_with(
+        StackOptions::default().with_template(&path).without_functions().without_pollers().without_schedules().quiet(),
+    )
+    .await;
+    let txma = d.queue_url("TxmaQueue");
+    let refused = sqs_as(&d, "SendTxmaEvent").await.send_message().queue_url(&txma).message_body("{}").send().await;
+    let err = refused.expect_err("no kms:GenerateDataKey");
+    let code = aws_sdk_sqs::error::ProvideErrorMetadata::code(&err).map(str::to_owned);
+    let message = aws_sdk_sqs::error::ProvideErrorMetadata::message(&err).unwrap_or_default().to_owned();
+    assert_eq!(code.as_deref(), Some("KMS.AccessDeniedException"), "{err:?}");
+    assert!(message.contains("kms:GenerateDataKey") && message.contains("send-txma-event"), "{message}");
+    let _ = std::fs::remove_file(path);
+}

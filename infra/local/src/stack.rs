@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use crate::emulator::Emulator;
 use crate::error::StackError;
-use crate::fakes::{connect_parameters, fake_parameters, fake_secrets};
+use crate::fakes::{connect_instance_parameter, connect_parameters, fake_parameters, fake_secrets};
 use crate::fault_proxy::{self, FaultInjector, Gate, RequestCounter};
 use crate::http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest};
 use crate::http_api::routes::{Route, RouteTable};
@@ -116,6 +116,12 @@ impl LocalStack {
                 serve("Amazon Connect fake", options.connect_addr, fakes::connect::router(), cancel.clone()).await?;
             let endpoint = proxy_bound.as_ref().map_or(connect.addr, |p| p.addr);
             overrides.extend(connect_parameters(&template, endpoint, &options.parameter_overrides));
+            overrides.extend(connect_instance_parameter(
+                &template,
+                &context.region,
+                &context.account_id,
+                &options.parameter_overrides,
+            ));
             tasks.push(connect.task);
             Some(connect.addr)
         } else {

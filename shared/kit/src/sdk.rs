@@ -49,7 +49,30 @@ const PERMANENT_CODES: &[&str] = &[
     "MissingParameter",
     "InvalidAttributeValue",
     "InvalidMessageContents",
+    // Refusals by IAM and KMS, as each service words them: no retry grants a permission.
+    "AuthorizationError",
+    "ForbiddenException",
+    "InvalidClientTokenId",
+    "KMSAccessDenied",
+    "KmsAccessDenied",
+    "KMS.AccessDeniedException",
+    // Requests over a service quota (message size, batch entries): the same request fails again.
+    "InvalidParameter",
+    "TooManyEntriesInBatchRequest",
+    "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+    "BatchRequestTooLong",
+    "AWS.SimpleQueueService.BatchRequestTooLong",
+    "EmptyBatchRequest",
+    "AWS.SimpleQueueService.EmptyBatchRequest",
+    "BatchEntryIdsNotDistinct",
+    "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+    "BadRequestException",
 ];
+
+/// Whether an AWS error code means the request can never succeed as sent.
+pub fn is_permanent_code(code: &str) -> bool {
+    PERMANENT_CODES.contains(&code)
+}
 
 /// Any SDK error (all service crates share the smithy `SdkError`).
 pub fn classify_sdk_error<E, R>(err: &SdkError<E, R>) -> SdkFailure
@@ -65,7 +88,7 @@ where
             // Throttling, 5xx, conflicts and even resource-not-found (a deployment fault,
             // not the record's) are worth retrying; the redrive policy bounds the cost.
             let class = match code.as_deref() {
-                Some(c) if PERMANENT_CODES.contains(&c) => ErrorClass::Permanent,
+                Some(c) if is_permanent_code(c) => ErrorClass::Permanent,
                 _ => ErrorClass::Retryable,
             };
             SdkFailure { class, code, message }
@@ -83,4 +106,38 @@ where
 /// standard sources (`AWS_REGION`, `AWS_ENDPOINT_URL`, profiles, the Lambda role).
 pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_by_iam_kms_and_quotas_are_permanent_in_every_services_words() {
+        for code in [
+            "AccessDeniedException",
+            "AccessDenied",
+            "AuthorizationError",
+            "ForbiddenException",
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "KMSAccessDenied",
+            "KMS.AccessDeniedException",
+            "InvalidParameter",
+            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            "AWS.SimpleQueueService.BatchRequestTooLong",
+            "ValidationException",
+            "BadRequestException",
+        ] {
+            assert!(is_permanent_code(code), "{code}");
+        }
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "InternalServerError",
+            "ServiceUnavailable",
+        ] {
+            assert!(!is_permanent_code(code), "{code}");
+        }
+    }
 }

@@ -66,7 +66,10 @@ fn main() -> ExitCode {
     if missing.is_empty() {
         ExitCode::SUCCESS
     } else {
-        eprintln!("iam-coverage: not exercised and no reason in tests/iam_not_exercised.json:\n  {}", missing.join("\n  "));
+        eprintln!(
+            "iam-coverage: not exercised and no reason in tests/iam_not_exercised.json:\n  {}",
+            missing.join("\n  ")
+        );
         ExitCode::FAILURE
     }
 }

@@ -21,7 +21,7 @@ use crate::error::StackError;
 use crate::server::serve;
 
 pub use faults::{FaultConfig, FaultKind};
-pub use parameters::{connect_parameters, fake_parameters, fake_secrets};
+pub use parameters::{connect_instance_parameter, connect_parameters, fake_parameters, fake_secrets};
 
 /// The agent the functions authenticate to Zendesk as.
 pub const LOCAL_ZENDESK_EMAIL: &str = "agent@zendesk.local";

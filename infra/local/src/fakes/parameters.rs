@@ -39,6 +39,29 @@ pub fn fake_parameters(
     .collect()
 }
 
+/// The Connect instance whose contacts are watched (DescribeContact is granted on it).
+pub const CONNECT_INSTANCE_ARN_PARAM: &str = "ConnectInstanceArn";
+
+/// The Connect instance as it is in AWS: in the stack's own account and
+/// region. The parameter's default names the instance in a placeholder
+/// account; left so, IAM (scoped to the instance's ARN) would refuse every
+/// DescribeContact, whose resource is the instance in this account.
+pub fn connect_instance_parameter(
+    template: &Template,
+    region: &str,
+    account: &str,
+    caller: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let name = CONNECT_INSTANCE_ARN_PARAM;
+    let default = template.parameters.get(name).and_then(|p| p.default.as_ref()).and_then(Value::as_str);
+    match default.and_then(|d| d.rsplit_once(":instance/")) {
+        Some((_, instance)) if !caller.contains_key(name) => {
+            BTreeMap::from([(name.to_owned(), format!("arn:aws:connect:{region}:{account}:instance/{instance}"))])
+        }
+        _ => BTreeMap::new(),
+    }
+}
+
 /// The override pointing the template at the Connect fake, if the template
 /// declares the parameter and the caller left it alone.
 pub fn connect_parameters(
@@ -102,6 +125,18 @@ Resources: {}
         assert!(connect_parameters(&declared, connect, &mine).is_empty());
         let undeclared = Template::parse(TEMPLATE).expect("template");
         assert!(connect_parameters(&undeclared, connect, &BTreeMap::new()).is_empty());
+    }
+
+    #[test]
+    fn the_connect_instance_moves_into_the_stacks_account_and_region() {
+        let declared = Template::parse(
+            "Parameters:\n  ConnectInstanceArn: {Type: String, Default: \"arn:aws:connect:eu-west-2:000000000000:instance/i-1\"}\nResources: {}\n",
+        )
+        .expect("template");
+        let got = connect_instance_parameter(&declared, "eu-west-1", "123456789012", &BTreeMap::new());
+        assert_eq!(got[CONNECT_INSTANCE_ARN_PARAM], "arn:aws:connect:eu-west-1:123456789012:instance/i-1");
+        let mine = BTreeMap::from([(CONNECT_INSTANCE_ARN_PARAM.to_owned(), "arn:x".to_owned())]);
+        assert!(connect_instance_parameter(&declared, "r", "a", &mine).is_empty());
     }
 
     #[test]
