@@ -12,11 +12,12 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::error::ProvideErrorMetadata;
 use tokio::net::TcpListener;
 
-use crate::fault_proxy::{router, FaultInjector, RequestCounter};
+use crate::fault_proxy::{router, FaultInjector, Gate, RequestCounter};
 
 /// The proxy on a free port, forwarding to a port nothing listens on.
 async fn proxy() -> (String, tokio::task::JoinHandle<()>) {
-    let app = router("http://127.0.0.1:9", FaultInjector::default(), RequestCounter::default()).expect("router");
+    let app = router("http://127.0.0.1:9", FaultInjector::default(), RequestCounter::default(), Gate::default())
+        .expect("router");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
