@@ -6,10 +6,12 @@
 //! dead-letters with a reason ([`error`], [`backoff`], [`queue`]), makes side
 //! effects happen once per key ([`idempotency`]), publishes the next event
 //! ([`publisher`]), and carries the correlation id into every log line
-//! ([`telemetry`]) and metric ([`metrics`]).
+//! ([`telemetry`]) and metric ([`metrics`]). The API functions share one reader of
+//! list claims (`roles`, `cognito:groups`) as API Gateway hands them over ([`claims`]).
 
 pub mod backoff;
 pub mod batch;
+pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod decode;
