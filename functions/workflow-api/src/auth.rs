@@ -1,7 +1,8 @@
 //! Who is calling, with which roles. In AWS the HTTP API's JWT authorizer (Cognito)
 //! has verified the token and hands its claims over in the request context; locally
 //! the dev server does the same with HS256 tokens. Only those claims are trusted,
-//! never a header. Roles: the `roles` claim and Cognito's `cognito:groups`.
+//! never a header. Roles: the `roles` claim and Cognito's `cognito:groups`, each name
+//! matched exactly (`audit::Caller::from_claims`, which reads them with `kit::claims`).
 
 use audit::Caller;
 use axum::extract::FromRequestParts;

@@ -1,6 +1,7 @@
 //! The caller, from a verified token's claims as API Gateway hands them over (every
 //! value a string, a list rendered `[a b]`). Roles come from the `roles` claim and
-//! Cognito's `cognito:groups`, merged; names that are not our roles grant nothing.
+//! Cognito's `cognito:groups`, each read by `kit::claims`, merged; names that are not
+//! exactly our roles grant nothing.
 
 use std::collections::HashMap;
 
@@ -43,6 +44,24 @@ mod tests {
         .unwrap();
         assert_eq!(c.user.as_str(), "alice");
         assert_eq!(c.roles, Roles::of(&[Role::Requester, Role::Auditor]));
+    }
+
+    /// Issue 13: in either claim, a name holding a role's name is not that role.
+    #[test]
+    fn names_that_only_contain_a_role_grant_nothing() {
+        for claim in ROLE_CLAIMS {
+            for value in ["x,auditor", "Night auditor", "[x,auditor]", "requester approver"] {
+                let c = Caller::from_claims(&claims(&[("sub", "alice"), (claim, value)])).unwrap();
+                assert_eq!(c.roles, Roles::default(), "{claim}={value:?}");
+            }
+        }
+        let c = Caller::from_claims(&claims(&[
+            ("sub", "alice"),
+            ("roles", "x,auditor"),
+            ("cognito:groups", "[approvers]"),
+        ]))
+        .unwrap();
+        assert_eq!(c.roles, Roles::of(&[Role::Approver]));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Roles come from the token: a `roles` claim, or Cognito's `cognito:groups`.
-//! API Gateway hands every claim over as a string, arrays rendered `[a b]`; the
-//! local dev tokens carry `"requester approver"`. All of these parse the same.
+//! Roles come from the token: a `roles` claim, or Cognito's `cognito:groups`. Both are
+//! read by `kit::claims` (a flattened array `[a b]`, a JSON array, or one name), and each
+//! name must be exactly one of ours: `Night auditor` or `x,auditor` grants nothing.
 
 use std::collections::BTreeSet;
 
@@ -26,8 +26,12 @@ impl Role {
         }
     }
 
+    /// Exact names only (case-sensitive, untrimmed). Besides the role's own name, the
+    /// plural is the name of the Cognito group holding the role's users (groups are
+    /// named for their members: `requesters`, `approvers`, `auditors`), so a user pool
+    /// needs no renaming and no `roles` claim. No other spelling grants anything.
     fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
+        match name {
             "requester" | "requesters" => Some(Role::Requester),
             "approver" | "approvers" => Some(Role::Approver),
             "auditor" | "auditors" => Some(Role::Auditor),
@@ -45,20 +49,9 @@ impl Roles {
         Self(roles.iter().copied().collect())
     }
 
-    /// `[a b]`, `a b`, `a,b` or a JSON array.
+    /// The roles one claim value names (see `kit::claims` for the forms it arrives in).
     pub fn from_claim(raw: &str) -> Self {
-        let raw = raw.trim();
-        if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
-            return Self(list.iter().filter_map(|n| Role::from_name(n.trim())).collect());
-        }
-        let inner = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(raw);
-        Self(
-            inner
-                .split(|c: char| c.is_whitespace() || c == ',')
-                .map(|n| n.trim_matches(|c| c == '"' || c == '\''))
-                .filter_map(Role::from_name)
-                .collect(),
-        )
+        Self(kit::claims::names(raw).iter().filter_map(|n| Role::from_name(n)).collect())
     }
 
     pub fn merge(mut self, other: Roles) -> Self {
@@ -81,13 +74,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_claim_rendering_parses_the_same() {
+    fn a_flattened_or_json_array_names_each_role() {
         let both = Roles::of(&[Role::Requester, Role::Approver]);
-        for raw in ["[requester approver]", "requester approver", "requester,approver", r#"["requester","approver"]"#] {
+        for raw in ["[requester approver]", r#"["requester","approver"]"#, "[approvers requesters admins]"] {
             assert_eq!(Roles::from_claim(raw), both, "{raw}");
         }
-        assert_eq!(Roles::from_claim("[Auditors admins]"), Roles::of(&[Role::Auditor]));
+        assert_eq!(Roles::from_claim("auditor"), Roles::of(&[Role::Auditor]));
+        assert_eq!(Roles::from_claim("[auditors]"), Roles::of(&[Role::Auditor]));
         assert_eq!(Roles::from_claim(""), Roles::default());
-        assert!(!Roles::from_claim("admin").has(Role::Auditor));
+        assert_eq!(Roles::from_claim("[]"), Roles::default());
+    }
+
+    /// Issue 13: a name that merely contains a role's name grants nothing.
+    #[test]
+    fn only_exact_names_grant() {
+        for raw in [
+            "x,auditor",
+            "Night auditor",
+            "requester approver",
+            "requester,approver",
+            "Auditors",
+            "AUDITOR",
+            " auditor",
+            "auditor ",
+            "[Auditors admins]",
+            "[x,auditor]",
+            "admin",
+            "auditorz",
+        ] {
+            assert_eq!(Roles::from_claim(raw), Roles::default(), "{raw:?}");
+        }
     }
 }

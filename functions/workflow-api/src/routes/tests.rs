@@ -155,6 +155,10 @@ async fn refusals_are_403_or_409_with_the_reason_and_publish_nothing() {
     assert_eq!(status, 404, "a stranger does not learn the workflow exists");
     let (status, _, _) = w.call(as_user(fixture("get-audit-by-workflow"), "approver-1", "[approver]")).await;
     assert_eq!(status, 403, "the audit trail is for auditors");
+    for claim in ["x,auditor", "Night auditor"] {
+        let (status, _, _) = w.call(as_user(fixture("get-audit-by-workflow"), "auditor-1", claim)).await;
+        assert_eq!(status, 403, "{claim:?} only contains the auditor role's name (issue 13)");
+    }
     assert_eq!(w.publisher.of_type("workflow.action").len(), 2, "create and request only");
 }
 
