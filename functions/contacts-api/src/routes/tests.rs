@@ -58,6 +58,18 @@ async fn a_caller_without_the_ops_role_is_refused() {
     assert_eq!(status, 403, "{body}");
 }
 
+/// Issue 13: a role claim naming `Night ops` or `x,ops` is not the ops role.
+#[tokio::test]
+async fn a_name_that_only_contains_the_ops_role_is_refused() {
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../../../events/contacts-api/get-contact.json")).unwrap();
+    for roles in ["Night ops", "x,ops", "[Night,ops]"] {
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["roles"] = roles.into();
+        let (status, body) = call(&event.to_string()).await;
+        assert_eq!(status, 403, "{roles:?}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn unrecorded_calls_are_listed_since_a_time() {
     let (status, body) = call(include_str!("../../../../events/contacts-api/list-unrecorded.json")).await;
