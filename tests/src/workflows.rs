@@ -9,16 +9,20 @@ use serde_json::Value;
 
 use crate::Driver;
 
-/// A valid local token for `user` with `roles` as a space-separated `roles` claim
-/// (as Cognito groups would be), for the stack `stack`.
+/// A valid local token for `user` with `roles` as a `roles` claim rendered `[a b]`, the
+/// string API Gateway hands the function for an array claim (as Cognito groups would
+/// be; a plain `a b` is the one name `a b`), for the stack `stack`.
 pub fn token_with_roles(stack: &LocalStack, user: &str, roles: &[&str]) -> String {
     let settings = stack.jwt_settings();
     let secret = std::env::var("LOCAL_JWT_SECRET")
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| local_stack::DEFAULT_JWT_SECRET.to_owned());
-    let claims =
-        if roles.is_empty() { BTreeMap::new() } else { BTreeMap::from([("roles".to_owned(), roles.join(" "))]) };
+    let claims = if roles.is_empty() {
+        BTreeMap::new()
+    } else {
+        BTreeMap::from([("roles".to_owned(), format!("[{}]", roles.join(" ")))])
+    };
     mint_token(
         &secret,
         &TokenRequest {
@@ -33,7 +37,7 @@ pub fn token_with_roles(stack: &LocalStack, user: &str, roles: &[&str]) -> Strin
 }
 
 impl Driver {
-    /// A valid token for `user` with `roles` as a space-separated `roles` claim.
+    /// A valid token for `user` with `roles` as a `[a b]` `roles` claim.
     pub fn token_with_roles(&self, user: &str, roles: &[&str]) -> String {
         token_with_roles(self.stack(), user, roles)
     }

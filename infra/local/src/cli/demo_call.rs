@@ -27,7 +27,8 @@ pub struct Call {
     method: String,
     path: String,
     as_user: String,
-    /// Put in the token's `roles` claim, space-separated (as `[a b]` groups would be).
+    /// Put in the token's `roles` claim as `[a b]`, the string API Gateway hands the
+    /// function for an array claim (a plain `a b` would be the one name `a b`).
     #[serde(default)]
     roles: Vec<String>,
     body: Option<Value>,
@@ -47,11 +48,17 @@ fn get() -> String {
     "GET".to_owned()
 }
 
-pub async fn call(http: &reqwest::Client, stack: &StackState, secret: &str, step: &Call) -> anyhow::Result<()> {
+/// The token's extra claims: `roles` rendered as API Gateway renders an array claim.
+fn role_claims(step: &Call) -> BTreeMap<String, String> {
     let mut claims = BTreeMap::new();
     if !step.roles.is_empty() {
-        claims.insert("roles".to_owned(), step.roles.join(" "));
+        claims.insert("roles".to_owned(), format!("[{}]", step.roles.join(" ")));
     }
+    claims
+}
+
+pub async fn call(http: &reqwest::Client, stack: &StackState, secret: &str, step: &Call) -> anyhow::Result<()> {
+    let claims = role_claims(step);
     let token = mint_token(
         secret,
         &TokenRequest {
@@ -127,6 +134,18 @@ mod tests {
             let call: Call = serde_json::from_value(c.clone()).unwrap_or_else(|e| panic!("{c}: {e}"));
             assert!(["GET", "POST"].contains(&call.method.to_ascii_uppercase().as_str()));
         }
+    }
+
+    #[test]
+    fn every_role_of_a_step_reaches_the_function_as_its_own_name() {
+        let step: Call = serde_json::from_value(
+            serde_json::json!({"path": "/x", "as_user": "u", "roles": ["requester", "approver"]}),
+        )
+        .unwrap();
+        let claims = role_claims(&step);
+        assert_eq!(kit::claims::names(&claims["roles"]), ["requester", "approver"]);
+        let none: Call = serde_json::from_value(serde_json::json!({"path": "/x", "as_user": "u"})).unwrap();
+        assert!(role_claims(&none).is_empty());
     }
 
     #[test]
