@@ -29,8 +29,10 @@ pub fn caller_from(context: Option<&RequestContext>) -> Option<Caller> {
     let RequestContext::ApiGatewayV2(ctx) = context? else {
         return None;
     };
-    let sub = ctx.authorizer.as_ref()?.jwt.as_ref()?.claims.get("sub")?.trim().to_owned();
-    (!sub.is_empty()).then_some(Caller { sub })
+    // Exactly as signed: `ensure_is` compares it with the path's user id, so a trimmed
+    // ` 123` would read user `123`'s records.
+    let sub = ctx.authorizer.as_ref()?.jwt.as_ref()?.claims.get("sub")?;
+    (!sub.is_empty()).then(|| Caller { sub: sub.clone() })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

@@ -120,6 +120,18 @@ async fn another_users_services_are_forbidden() {
     assert_eq!(body["error"], "forbidden");
 }
 
+/// A `sub` is compared exactly: ` 123456789` is another subject than `123456789`.
+#[tokio::test]
+async fn a_sub_with_spaces_around_it_is_not_the_user() {
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../../../events/query-api/get-services.json")).unwrap();
+    for sub in [" 123456789", "123456789 ", "\t123456789\n"] {
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = sub.into();
+        let (status, body) = call(&event.to_string()).await;
+        assert_eq!(status, 403, "{sub:?}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn no_claims_is_unauthenticated() {
     let (status, _) = call(include_str!("../../../../events/query-api/get-services-no-claims.json")).await;
