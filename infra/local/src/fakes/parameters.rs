@@ -127,6 +127,26 @@ Resources: {}
         assert!(connect_parameters(&undeclared, connect, &BTreeMap::new()).is_empty());
     }
 
+    /// On AWS the provider base URLs must be https:// (AllowedPattern); the local stack
+    /// does not read AllowedPattern, so its http:// fakes still resolve.
+    #[test]
+    fn the_real_templates_https_only_base_urls_still_take_the_fakes_overrides() {
+        let text = include_str!("../../../template.yaml");
+        let raw: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).expect("yaml");
+        for name in [ZENDESK_BASE_URL_PARAM, NOTIFY_BASE_URL_PARAM] {
+            assert_eq!(raw["Parameters"][name]["AllowedPattern"].as_str(), Some("^https://.+"), "{name}");
+        }
+        let template = Template::parse(text).expect("template");
+        let z = SocketAddr::from(([127, 0, 0, 1], 4571));
+        let n = SocketAddr::from(([127, 0, 0, 1], 4572));
+        let overrides = fake_parameters(&template, z, n, &BTreeMap::new());
+        let resolver =
+            crate::template::Resolver::new(&template, crate::template::StackContext::new("s", "eu-west-2"), &overrides)
+                .expect("resolver");
+        assert_eq!(resolver.parameter(ZENDESK_BASE_URL_PARAM), Some(&json!("http://127.0.0.1:4571")));
+        assert_eq!(resolver.parameter(NOTIFY_BASE_URL_PARAM), Some(&json!("http://127.0.0.1:4572")));
+    }
+
     #[test]
     fn the_connect_instance_moves_into_the_stacks_account_and_region() {
         let declared = Template::parse(
