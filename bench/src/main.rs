@@ -30,11 +30,19 @@ struct Args {
     records: usize,
     /// Invocations per batch size and path, per function.
     invocations: usize,
+    /// Measure only IAM enforcement's cost and print its section.
+    only_iam: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a =
-        Args { out: PathBuf::from("docs/benchmarks.md"), save_baseline: false, runs: 5, records: 200, invocations: 10 };
+    let mut a = Args {
+        out: PathBuf::from("docs/benchmarks.md"),
+        save_baseline: false,
+        runs: 5,
+        records: 200,
+        invocations: 10,
+        only_iam: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value"));
@@ -44,8 +52,9 @@ fn args() -> anyhow::Result<Args> {
             "--records" => a.records = value()?.parse()?,
             "--invocations" => a.invocations = value()?.parse()?,
             "--save-baseline" => a.save_baseline = true,
+            "--only-iam" => a.only_iam = true,
             other => {
-                anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --invocations, --save-baseline)")
+                anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --invocations, --save-baseline, --only-iam)")
             }
         }
     }
@@ -69,6 +78,17 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}){memory}, shared with other work; moto 5.2.5 as the emulator")
 }
 
+fn iam_section(md: &mut String, iam: &iam_overhead::IamFigures) -> anyhow::Result<()> {
+    writeln!(md, "## IAM enforcement's cost per AWS call (local stack)\n")?;
+    writeln!(md, "Every call a function makes through the local stack's proxy is authorized first (`infra/local/src/iam/`): the request parsed into IAM actions and resource ARNs, the function's effective policy, the resource's policy and, for encrypted targets, the key policy evaluated, the ledger updated. Timed in process, {} runs of {} decisions per kind, on the shipped template's principals; the figure is the median over runs of the mean time per decision.\n", iam.runs, iam.requests_per_run)?;
+    writeln!(md, "| request | per call | target |\n|---|---|---|")?;
+    for (kind, us) in &iam.per_kind_us {
+        writeln!(md, "| {kind} | {us:.1} µs | |")?;
+    }
+    writeln!(md, "| all kinds | {:.1} µs | < 200 µs {} |\n", iam.overall_us, mark(iam.overall_us < 200.0))?;
+    Ok(())
+}
+
 fn mark(ok: bool) -> &'static str {
     if ok {
         "✅"
@@ -80,6 +100,14 @@ fn mark(ok: bool) -> &'static str {
 fn main() -> anyhow::Result<()> {
     let args = args()?;
     let workspace = local_stack::find_workspace_root();
+    if args.only_iam {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let iam = rt.block_on(iam_overhead::measure(&workspace, args.runs, 2_000))?;
+        let mut md = String::new();
+        iam_section(&mut md, &iam)?;
+        print!("{md}");
+        return Ok(());
+    }
     let started = chrono::Utc::now();
     let (load_at_start, busy) = (load::loadavg(), load::busy_processes(std::time::Duration::from_secs(3), 0.05));
     let watch = load::Watch::start();
@@ -138,13 +166,7 @@ fn main() -> anyhow::Result<()> {
     writeln!(md, "| CPU time | {:.1} µs | < 50 µs {} |", kit.cpu_us_per_record, mark(kit.cpu_us_per_record < 50.0))?;
     writeln!(md, "| wall time | {:.1} µs | |\n", kit.wall_us_per_record)?;
 
-    writeln!(md, "## IAM enforcement's cost per AWS call (local stack)\n")?;
-    writeln!(md, "Every call a function makes through the local stack's proxy is authorized first (`infra/local/src/iam/`): the request parsed into IAM actions and resource ARNs, the function's effective policy, the resource's policy and, for encrypted targets, the key policy evaluated, the ledger updated. Timed in process, {} runs of {} decisions per kind, on the shipped template's principals; the figure is the median over runs of the mean time per decision.\n", iam.runs, iam.requests_per_run)?;
-    writeln!(md, "| request | per call | target |\n|---|---|---|")?;
-    for (kind, us) in &iam.per_kind_us {
-        writeln!(md, "| {kind} | {us:.1} µs | |")?;
-    }
-    writeln!(md, "| all kinds | {:.1} µs | < 200 µs {} |\n", iam.overall_us, mark(iam.overall_us < 200.0))?;
+    iam_section(&mut md, &iam)?;
 
     writeln!(md, "## record-login through the local stack\n")?;
     writeln!(md, "{} runs of {} login events sent with `SendMessageBatch` to `login-events`, timed until every activity item exists and the queue is empty; the release binary runs under the local Lambda service (one instance, batches of 10). Each record costs 2 DynamoDB requests (a transaction and a conditional update); each batch adds a receive and a delete.\n", pipe.runs, pipe.records_per_run)?;
