@@ -112,12 +112,23 @@ fn shared_crates(root: &Path, function_dir: &Path) -> BTreeMap<String, PathBuf> 
     out
 }
 
-/// Every operation one function's code can issue.
-pub fn function_operations(root: &Path, binary: &str) -> BTreeSet<String> {
+/// Where an operation was found: the function's own code, or a shared
+/// crate's file (which other functions may be the ones to call).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Found {
+    Own,
+    Shared(String),
+}
+
+/// Every operation one function's code can issue, with where it was found.
+pub fn function_operations(root: &Path, binary: &str) -> BTreeMap<String, BTreeSet<Found>> {
     let function_dir = root.join("functions").join(binary);
     let own: Vec<PathBuf> = rust_files(&function_dir.join("src"));
     let own_text: String = own.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect::<Vec<_>>().join("\n");
-    let mut files: BTreeSet<PathBuf> = own.into_iter().collect();
+    let mut out: BTreeMap<String, BTreeSet<Found>> = BTreeMap::new();
+    for operation in operations_in(&own_text) {
+        out.entry(operation).or_default().insert(Found::Own);
+    }
     for (krate, src) in shared_crates(root, &function_dir) {
         for file in rust_files(&src) {
             let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -130,11 +141,14 @@ pub fn function_operations(root: &Path, binary: &str) -> BTreeSet<String> {
                 .iter()
                 .any(|t| own_text.contains(&format!("{t}::new(")) || own_text.contains(&format!("{t}::from_")));
             if named || constructed {
-                files.insert(file);
+                let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+                for operation in operations_in(&text) {
+                    out.entry(operation).or_default().insert(Found::Shared(shown.clone()));
+                }
             }
         }
     }
-    files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).flat_map(|t| operations_in(&t)).collect()
+    out
 }
 
 /// Type names a file defines or implements.
@@ -142,10 +156,15 @@ fn types_defined(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim_start();
-        let rest = line
-            .strip_prefix("pub struct ")
-            .or_else(|| line.strip_prefix("struct "))
-            .or_else(|| line.strip_prefix("impl ").map(|r| r.rsplit(" for ").next().unwrap_or(r)));
+        let rest = line.strip_prefix("pub struct ").or_else(|| line.strip_prefix("struct ")).or_else(|| {
+            // `impl X`, `impl<T> X<T>`, `impl Trait for X`.
+            let after = line.strip_prefix("impl")?;
+            let after = match after.strip_prefix('<') {
+                Some(generic) => generic.split_once("> ")?.1,
+                None => after.strip_prefix(' ')?,
+            };
+            Some(after.rsplit(" for ").next().unwrap_or(after))
+        });
         if let Some(rest) = rest {
             let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
             if name.chars().next().is_some_and(char::is_uppercase) {
