@@ -145,8 +145,7 @@ impl Authorizer {
                 ));
             }
         };
-        let verdict = self.authorize_operation(&principal, operation, &credential).await;
-        verdict
+        self.authorize_operation(&principal, operation, &credential).await
     }
 
     async fn authorize_operation(

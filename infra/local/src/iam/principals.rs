@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::managed;
 use super::policy::{parse_document, PolicyError, Statement};
-use crate::template::{types, Resolver, Resource, Template};
+use crate::template::{Resolver, Resource, Template};
 
 /// Why a principal's policies could not be worked out.
 #[derive(Debug, thiserror::Error)]
@@ -269,9 +269,4 @@ fn resolve(resolver: &Resolver, resource: &str, what: &str, value: &Value) -> Re
         what: what.to_owned(),
         source,
     })
-}
-
-/// Whether a resource is of a type the principals module reads.
-pub fn is_function(resource: &Resource) -> bool {
-    resource.kind == types::SERVERLESS_FUNCTION
 }

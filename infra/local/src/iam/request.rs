@@ -369,23 +369,25 @@ fn rest(
         "s3" => {
             let bucket = decoded(segments.first().copied().unwrap_or_default());
             let key = decoded(&segments.get(1..).map(|s| s.join("/")).unwrap_or_default());
-            let has = |name: &str| query.iter().any(|(k, _)| k == name);
+            // A bucket GET with only listing parameters is ListObjects(V2); a
+            // subresource (`?location`, `?policy`...) is another call, not modelled.
+            const LISTING: &[&str] = &[
+                "list-type",
+                "prefix",
+                "delimiter",
+                "max-keys",
+                "continuation-token",
+                "encoding-type",
+                "start-after",
+                "fetch-owner",
+            ];
+            let subresource = query.iter().any(|(k, _)| !LISTING.contains(&k.as_str()));
             let (name, action, resource) = if key.is_empty() {
+                let bucket_arn = format!("arn:aws:s3:::{bucket}");
                 match *method {
-                    Method::GET
-                        if has("list-type")
-                            || !query.iter().any(|(k, _)| {
-                                k != "prefix"
-                                    && k != "delimiter"
-                                    && k != "max-keys"
-                                    && k != "continuation-token"
-                                    && k != "encoding-type"
-                            }) =>
-                    {
-                        ("ListObjectsV2", "s3:ListBucket", format!("arn:aws:s3:::{bucket}"))
-                    }
-                    Method::PUT => ("CreateBucket", "s3:CreateBucket", format!("arn:aws:s3:::{bucket}")),
-                    Method::HEAD => ("HeadBucket", "s3:ListBucket", format!("arn:aws:s3:::{bucket}")),
+                    Method::GET if !subresource => ("ListObjectsV2", "s3:ListBucket", bucket_arn),
+                    Method::HEAD => ("HeadBucket", "s3:ListBucket", bucket_arn),
+                    Method::PUT if !subresource => ("CreateBucket", "s3:CreateBucket", bucket_arn),
                     _ => return Err(RequestError::Unmodelled(format!("s3 {method} /{bucket}?{query:?}"))),
                 }
             } else {
