@@ -61,7 +61,7 @@ pub async fn measure(workspace: &std::path::Path, runs: usize, requests: usize) 
     let reports = p.table_name("ReportsTable")?;
     let txma = p.queue_url("TxmaQueue")?;
     let topic = p.topic_arn("ReportRequestedTopic")?;
-    let samples = vec![
+    let samples = [
         sample(
             "DynamoDB GetItem",
             &key("RecordLogin")?,

@@ -12,8 +12,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+/// An SDK's fluent method and the operation it sends.
+type Method = (&'static str, &'static str);
+
 /// SDK crate → (the ledger's service name, its fluent methods → operation).
-const SERVICES: &[(&str, &str, &[(&str, &str)])] = &[
+const SERVICES: &[(&str, &str, &[Method])] = &[
     (
         "aws_sdk_dynamodb",
         "dynamodb",

@@ -35,7 +35,7 @@ async fn a_missing_grant_fails_the_call_naming_function_action_and_resource() {
     let user = d.unique_user();
     let login =
         json!({"user_id": user, "service_id": "svc", "service_name": "Svc", "timestamp": "2024-03-01T10:00:00Z"});
-    d.send_logins(&[login.clone()]).await;
+    d.send_logins(std::slice::from_ref(&login)).await;
     d.wait_drained().await;
     // The same login again: record-login reads the stored one to compare.
     d.send_logins(&[login]).await;
@@ -61,7 +61,7 @@ async fn the_shipped_template_grants_what_a_redelivered_login_needs() {
     let user = d.unique_user();
     let login =
         json!({"user_id": user, "service_id": "svc", "service_name": "Svc", "timestamp": "2024-03-01T10:00:00Z"});
-    d.send_logins(&[login.clone()]).await;
+    d.send_logins(std::slice::from_ref(&login)).await;
     d.wait_drained().await;
     d.send_logins(&[login]).await;
     d.wait_drained().await;
