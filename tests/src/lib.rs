@@ -280,6 +280,13 @@ impl Driver {
         self.stack.token_for(user).expect("mint token")
     }
 
+    /// A client signing with SigV4 as a principal of the stack (a named principal
+    /// such as `approval-service`, or a function name), for `AWS_IAM` routes.
+    pub fn signer(&self, principal: &str) -> local_stack::SigV4Client {
+        local_stack::SigV4Client::as_principal(&self.stack, principal)
+            .unwrap_or_else(|| panic!("the local stack has no principal {principal} (is IAM on?)"))
+    }
+
     /// A token with the right claims signed with the wrong key.
     pub fn forged_token(&self, user: &str) -> String {
         let settings = self.stack.jwt_settings();

@@ -1,6 +1,6 @@
 //! Issue action approval (seed 002) through the real local stack: the approval API
-//! behind the local HTTP API (IAM routes with a local service token, open approver
-//! routes), the step binaries on the local Lambda service, SNS fan-out, DynamoDB,
+//! behind the local HTTP API (IAM routes signed with SigV4 by the template's named
+//! principals, `approval-service` and `approval-processor`; open approver routes), the step binaries on the local Lambda service, SNS fan-out, DynamoDB,
 //! SES in the emulator (sent mail read back from it), the FIFO decisions queue, and
 //! the on-prem action processor as a child process.
 //!
@@ -24,7 +24,7 @@ use approvals::{ApprovalDecided, ApprovalRequest, Decision, NewRequest, Submissi
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{bin_dir, eventually, function_binary, Driver};
 use kit::testing::RecordingPublisher;
-use local_stack::StackOptions;
+use local_stack::{SigV4Client, StackOptions};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -60,12 +60,13 @@ struct SentEmail {
 struct Approvals<'a> {
     d: &'a Driver,
     http: reqwest::Client,
-    service_token: String,
+    /// The on-prem service: signs as `approval-service`.
+    service: SigV4Client,
 }
 
 impl<'a> Approvals<'a> {
     fn new(d: &'a Driver) -> Self {
-        Self { d, http: kit::http::client().expect("http client"), service_token: d.token("onprem-monitoring") }
+        Self { d, http: kit::http::client().expect("http client"), service: d.signer("approval-service") }
     }
 
     fn url(&self, path: &str) -> String {
@@ -73,8 +74,7 @@ impl<'a> Approvals<'a> {
     }
 
     async fn create(&self, body: &Value) -> (u16, Value) {
-        let r = self.http.post(self.url("/approval-requests")).bearer_auth(&self.service_token).json(body).send();
-        let r = r.await.expect("POST /approval-requests");
+        let r = self.service.post_json(&self.url("/approval-requests"), body).await.expect("POST /approval-requests");
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
@@ -89,8 +89,11 @@ impl<'a> Approvals<'a> {
     }
 
     async fn view(&self, id: &str) -> Value {
-        let r = self.http.get(self.url(&format!("/approval-requests/{id}"))).bearer_auth(&self.service_token).send();
-        let r = r.await.expect("GET /approval-requests/{id}");
+        let r = self
+            .service
+            .get(&self.url(&format!("/approval-requests/{id}")))
+            .await
+            .expect("GET /approval-requests/{id}");
         assert_eq!(r.status().as_u16(), 200);
         r.json().await.expect("JSON view")
     }
@@ -327,9 +330,19 @@ async fn requests_are_emailed_decided_once_over_http_queued_once_and_the_others_
     let d = start().await;
     let api = Approvals::new(&d);
 
-    // The service routes need the service's (IAM, locally a token's) identity.
+    // The service routes need a SigV4 signature: unsigned, or with a local token, 403.
     let anonymous = api.http.post(api.url("/approval-requests")).json(&json!({})).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 403);
+    assert_eq!(anonymous.json::<Value>().await.unwrap(), json!({"message": "Forbidden"}));
+    let bearer =
+        api.http.post(api.url("/approval-requests")).bearer_auth(d.token("onprem-monitoring")).json(&json!({}));
+    assert_eq!(bearer.send().await.unwrap().status().as_u16(), 403, "a local JWT is no IAM signature");
+    let forged = api.service.with_secret("not-the-secret");
+    let r = forged.post_json(&api.url("/approval-requests"), &json!({})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let message = r.json::<Value>().await.unwrap()["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.starts_with("The request signature we calculated does not match"), "{message}");
+    iam_refusals(&d).await;
 
     const REQUESTS: usize = 4;
     let mut requests = Vec::new();
@@ -484,6 +497,25 @@ async fn requests_are_emailed_decided_once_over_http_queued_once_and_the_others_
     assert_no_secrets_in_logs(&logs, &secrets);
 }
 
+/// A principal whose policy does not allow a route is refused by API Gateway, naming
+/// the action and the route's ARN.
+async fn iam_refusals(d: &Driver) {
+    let ctx = d.stack().context();
+    let (region, account) = (&ctx.region, &ctx.account_id);
+    let processor = d.signer("approval-processor");
+    let r = processor.get(&format!("{}/approval-requests/nope", d.stack().http_url())).await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["Message"],
+        format!(
+            "User: arn:aws:sts::{account}:assumed-role/approval-processor/local is not authorized to perform: \
+             execute-api:Invoke on resource: arn:aws:execute-api:{region}:{account}:local/$default/GET/approval-requests/nope \
+             because no identity-based policy allows the execute-api:Invoke action"
+        )
+    );
+}
+
 /// Moves a request's expiry into the past, leaving the item (and its tokens) in place.
 async fn expire_now(d: &Driver, id: &str) {
     let past = chrono::Utc::now() - chrono::Duration::seconds(1);
@@ -511,16 +543,19 @@ struct Processor {
 
 impl Processor {
     fn start(d: &Driver, script: &Path) -> Self {
+        let (key, secret) = d.stack().principal_credentials("approval-processor").expect("the processor's principal");
         let mut child = tokio::process::Command::new(function_binary("action-processor"))
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-            .env("AWS_ENDPOINT_URL", d.stack().endpoint())
+            // The processor's own role, for SQS (checked by the AWS proxy against
+            // ApprovalProcessorPolicy) and for the API's IAM routes (SigV4).
+            .env("AWS_ENDPOINT_URL", d.stack().proxy_endpoint())
             .env("AWS_REGION", &d.stack().context().region)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ACCESS_KEY_ID", &key)
+            .env("AWS_SECRET_ACCESS_KEY", &secret)
             .env("DECISIONS_QUEUE_URL", d.queue_url("ApprovalDecisionsQueue"))
             .env("APPROVAL_API_URL", d.stack().http_url())
-            .env("APPROVAL_API_TOKEN", d.token("onprem-processor"))
+            .env("APPROVAL_API_AUTH", "sigv4")
             .env("EXECUTOR", "command")
             .env("EXECUTOR_COMMAND", script)
             .env("VISIBILITY_TIMEOUT_SECS", "2")

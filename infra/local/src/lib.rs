@@ -8,7 +8,8 @@
 //! - is the event source mappings: polls SQS with the template's batch
 //!   settings and honours partial batch responses; fires schedules;
 //! - is API Gateway: HTTP API v2.0 events, with local HS256 JWTs in place of
-//!   the identity provider; and the Lambda Invoke API;
+//!   the identity provider and SigV4 plus IAM policies on `AWS_IAM` routes;
+//!   and the Lambda Invoke API;
 //! - puts a fault-injection proxy between the functions and the emulator,
 //!   counting every AWS request by `Service.Operation`;
 //! - serves fakes of the third parties functions call (Zendesk, GOV.UK
@@ -23,6 +24,7 @@ pub mod fakes;
 pub mod fault_proxy;
 pub mod http_api;
 pub mod iam;
+pub mod iam_client;
 pub mod invoke_api;
 pub mod lambda;
 pub mod options;
@@ -43,6 +45,7 @@ pub use fakes::{
 };
 pub use fault_proxy::{Fault, FaultInjector, RequestCounter};
 pub use http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest, DEFAULT_JWT_SECRET};
+pub use iam_client::{SigV4Client, SigV4ClientError};
 pub use lambda::{InvokeError, InvokeOutcome, Invoker, Readiness};
 pub use options::{
     find_workspace_root, EmulatorMode, StackOptions, CONTRACT_CONNECT_PORT, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT,

@@ -249,7 +249,7 @@ impl LocalStack {
             .map(|r| RouteInfo {
                 route_key: r.route_key.clone(),
                 function: r.function.clone(),
-                requires_jwt: matches!(r.auth, RouteAuthSpec::Jwt(_) | RouteAuthSpec::Iam(_)),
+                requires_jwt: matches!(r.auth, RouteAuthSpec::Jwt(_) | RouteAuthSpec::Iam),
             })
             .collect();
         let http = server::serve_bound(
@@ -260,7 +260,9 @@ impl LocalStack {
                 invoker: invoker.clone(),
                 verifier: JwtVerifier::new(&options.jwt_secret),
                 account_id: context.account_id.clone(),
-                api_id: "local".to_owned(),
+                region: context.region.clone(),
+                api_id: crate::provision::LOCAL_HTTP_API_ID.to_owned(),
+                authorizer: authorizer.clone(),
             }),
             cancel.clone(),
         );

@@ -8,9 +8,11 @@ use kit::config::{ConfigError, Env};
 /// How the processor proves itself to the approval API.
 #[derive(Clone, PartialEq, Eq)]
 pub enum ApiAuth {
-    /// `Authorization: Bearer …` (the local stack's stand-in for IAM; or a JWT route).
+    /// `Authorization: Bearer …`: only for an API whose execution route takes a JWT
+    /// (the template's, in AWS and locally, is `AWS_IAM`).
     Bearer(String),
-    /// SigV4 with the processor's AWS credentials (the API's `AWS_IAM` routes).
+    /// SigV4 with the processor's AWS credentials (the API's `AWS_IAM` routes; the
+    /// default).
     SigV4 { region: String },
 }
 
@@ -72,7 +74,7 @@ impl Config {
             env.reject("DECISIONS_QUEUE_URL", "must be the FIFO decisions queue (.fifo)");
         }
         let api_url = url(&mut env, "APPROVAL_API_URL");
-        let auth = match env.optional("APPROVAL_API_AUTH").as_deref().unwrap_or("bearer") {
+        let auth = match env.optional("APPROVAL_API_AUTH").as_deref().unwrap_or("sigv4") {
             "bearer" => ApiAuth::Bearer(env.required("APPROVAL_API_TOKEN")),
             "sigv4" => ApiAuth::SigV4 { region: env.required("AWS_REGION") },
             _ => {
@@ -134,11 +136,23 @@ mod tests {
     #[test]
     fn every_missing_and_invalid_variable_is_named() {
         let err = Config::read(env(&[("EXECUTOR", "command"), ("MAX_IN_FLIGHT", "50")])).unwrap_err().to_string();
-        for name in
-            ["DECISIONS_QUEUE_URL", "APPROVAL_API_URL", "APPROVAL_API_TOKEN", "EXECUTOR_COMMAND", "MAX_IN_FLIGHT"]
-        {
+        for name in ["DECISIONS_QUEUE_URL", "APPROVAL_API_URL", "AWS_REGION", "EXECUTOR_COMMAND", "MAX_IN_FLIGHT"] {
             assert!(err.contains(name), "{name}: {err}");
         }
+        let err = Config::read(env(&[("APPROVAL_API_AUTH", "bearer"), ("EXECUTOR", "log")])).unwrap_err().to_string();
+        assert!(err.contains("APPROVAL_API_TOKEN"), "{err}");
+    }
+
+    #[test]
+    fn the_api_is_called_with_sigv4_unless_told_otherwise() {
+        let c = Config::read(env(&[
+            ("DECISIONS_QUEUE_URL", "https://sqs.eu-west-2.amazonaws.com/1/approval-decisions.fifo"),
+            ("APPROVAL_API_URL", "https://api.example"),
+            ("AWS_REGION", "eu-west-2"),
+            ("EXECUTOR", "log"),
+        ]))
+        .unwrap();
+        assert_eq!(c.auth, ApiAuth::SigV4 { region: "eu-west-2".into() });
     }
 
     #[test]
@@ -146,6 +160,7 @@ mod tests {
         let c = Config::read(env(&[
             ("DECISIONS_QUEUE_URL", "https://sqs.eu-west-2.amazonaws.com/1/approval-decisions.fifo"),
             ("APPROVAL_API_URL", "https://api.example/"),
+            ("APPROVAL_API_AUTH", "bearer"),
             ("APPROVAL_API_TOKEN", "secret-token"),
             ("EXECUTOR", "command"),
             ("EXECUTOR_COMMAND", "/opt/actions/run"),

@@ -8,12 +8,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use local_stack::LocalStack;
+use anyhow::Context as _;
+use local_stack::{LocalStack, SigV4Client};
 use serde_json::{json, Value};
 
 const APPROVERS: usize = 3;
-/// The identity the on-prem service calls the API with (IAM in AWS; a token locally).
-const SERVICE: &str = "onprem-monitoring";
+/// The principal the on-prem service signs its API calls as (SigV4, `AWS_IAM` routes).
+const SERVICE: &str = "approval-service";
 
 pub struct ApprovalRequest {
     pub id: String,
@@ -46,9 +47,14 @@ fn http() -> anyhow::Result<reqwest::Client> {
     Ok(kit::http::client()?)
 }
 
+/// The on-prem service's client: requests signed as `approval-service`.
+fn service(stack: &LocalStack) -> anyhow::Result<SigV4Client> {
+    SigV4Client::as_principal(stack, SERVICE).with_context(|| format!("the local stack has no principal {SERVICE}"))
+}
+
 /// Creates `n` requests of `APPROVERS` approvers each.
 pub async fn start(stack: &LocalStack, n: usize) -> anyhow::Result<ApprovalLoad> {
-    let token = stack.token_for(SERVICE)?;
+    let service = service(stack)?;
     let mut requests = Vec::with_capacity(n);
     for i in 0..n {
         let tag = uuid::Uuid::new_v4().simple().to_string();
@@ -57,12 +63,7 @@ pub async fn start(stack: &LocalStack, n: usize) -> anyhow::Result<ApprovalLoad>
         let body = json!({"request_id": id, "issue_id": format!("INC-{id}"), "action": "restart-service",
                           "action_parameters": {"service": "billing"}, "approvers": approvers,
                           "expires_in_minutes": 60});
-        let resp = http()?
-            .post(format!("{}/approval-requests", stack.http_url()))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await?;
+        let resp = service.post_json(&format!("{}/approval-requests", stack.http_url()), &body).await?;
         let status = resp.status().as_u16();
         anyhow::ensure!(status == 201, "create approval request: {status} {}", resp.text().await.unwrap_or_default());
         requests.push(ApprovalRequest { id, approvers });
@@ -164,10 +165,10 @@ pub async fn race(stack: &LocalStack, load: &mut ApprovalLoad) -> anyhow::Result
 
 /// Whether the API shows every request's decision as queued.
 async fn all_enqueued(stack: &LocalStack, load: &ApprovalLoad) -> anyhow::Result<bool> {
-    let token = stack.token_for(SERVICE)?;
+    let service = service(stack)?;
     for r in &load.requests {
         let url = format!("{}/approval-requests/{}", stack.http_url(), r.id);
-        let view: Value = http()?.get(url).bearer_auth(&token).send().await?.json().await?;
+        let view: Value = service.get(&url).await?.json().await?;
         if !view["decision_enqueued_at"].is_string() {
             return Ok(false);
         }

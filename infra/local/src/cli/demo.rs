@@ -55,10 +55,12 @@ enum Step {
         claims: BTreeMap<String, String>,
     },
     Print(String),
-    /// GET a path as a user until the JSON value at `pointer` equals `equals`.
+    /// GET a path as a user (or signed as a named principal, for `AWS_IAM`
+    /// routes) until the JSON value at `pointer` equals `equals`.
     WaitFor {
         path: String,
-        as_user: String,
+        as_user: Option<String>,
+        as_principal: Option<String>,
         pointer: String,
         equals: Value,
         #[serde(default = "default_timeout")]
@@ -122,12 +124,17 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
                 get(&http, &stack, &args.secret, path, as_user.as_deref(), title.as_deref(), claims).await?;
             }
             Step::Print(text) => println!("{text}"),
-            Step::WaitFor { path, as_user, pointer, equals, timeout_secs } => {
+            Step::WaitFor { path, as_user, as_principal, pointer, equals, timeout_secs } => {
                 let timeout = Duration::from_secs(*timeout_secs);
-                wait_for(&http, &stack, &args.secret, path, as_user, pointer, equals, timeout).await?;
+                let who = match (as_user, as_principal) {
+                    (Some(user), None) => Who::User(user),
+                    (None, Some(principal)) => Who::Principal(principal),
+                    _ => bail!("wait_for {path}: give as_user or as_principal"),
+                };
+                wait_for(&http, &stack, &args.secret, path, who, pointer, equals, timeout).await?;
             }
             Step::Timeline { path, as_user, pointer, origin, title } => {
-                let body = get_json(&http, &stack, &args.secret, path, Some(as_user)).await?.1;
+                let body = get_json(&http, &stack, &args.secret, path, Who::User(as_user)).await?.1;
                 timeline(&body, pointer, origin.as_deref(), title.as_deref().unwrap_or(path))?;
             }
             Step::Peek { queue, title, attributes } => {
@@ -297,20 +304,29 @@ async fn wait_drained(
     }
 }
 
+/// Who a demo GET is made as.
+#[derive(Debug, Clone, Copy)]
+enum Who<'a> {
+    /// A local token's subject.
+    User(&'a str),
+    /// A named principal, signing with SigV4.
+    Principal(&'a str),
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn wait_for(
     http: &reqwest::Client,
     stack: &StackState,
     secret: &str,
     path: &str,
-    as_user: &str,
+    who: Who<'_>,
     pointer: &str,
     equals: &Value,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
-        let (_, body) = get_json(http, stack, secret, path, Some(as_user)).await?;
+        let (_, body) = get_json(http, stack, secret, path, who).await?;
         let found = body.pointer(pointer).cloned().unwrap_or(Value::Null);
         if found == *equals {
             println!("{path}: {pointer} is {equals}.");
@@ -352,12 +368,19 @@ async fn get_json(
     stack: &StackState,
     secret: &str,
     path: &str,
-    as_user: Option<&str>,
+    who: Who<'_>,
 ) -> anyhow::Result<(reqwest::StatusCode, Value)> {
-    let response = authorised_get(http, stack, secret, path, as_user, &BTreeMap::new())?
-        .send()
-        .await
-        .with_context(|| format!("GET {path}"))?;
+    let response = match who {
+        Who::User(user) => authorised_get(http, stack, secret, path, Some(user), &BTreeMap::new())?
+            .send()
+            .await
+            .with_context(|| format!("GET {path}"))?,
+        Who::Principal(principal) => stack
+            .signer(http, principal)?
+            .get(&format!("{}{path}", stack.http))
+            .await
+            .with_context(|| format!("GET {path}"))?,
+    };
     let status = response.status();
     let body = response.json::<Value>().await.unwrap_or(Value::Null);
     Ok((status, body))

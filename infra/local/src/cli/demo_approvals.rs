@@ -6,7 +6,9 @@
 //! {"emails": {"contains": "INC-1042", "expect": 3, "title": "..."}}
 //! {"email_link": {"to": "a@example.org", "contains": "/approvals/demo-1", "action": "approve", "submit": true}}
 //! {"start_process": {"name": "action-processor", "program": "{target}/debug/action-processor",
-//!                    "env": {"DECISIONS_QUEUE_URL": "{queue:ApprovalDecisionsQueue}", "APPROVAL_API_TOKEN": "{token:onprem}"}}}
+//!                    "env": {"DECISIONS_QUEUE_URL": "{queue:ApprovalDecisionsQueue}",
+//!                            "AWS_ACCESS_KEY_ID": "{access_key:approval-processor}",
+//!                            "AWS_SECRET_ACCESS_KEY": "{secret_key:approval-processor}"}}}
 //! {"stop_process": {"name": "action-processor"}}
 //! ```
 
@@ -58,8 +60,10 @@ pub struct EmailLink {
 
 /// `{"start_process": {...}}`: starts a long-running program (an on-prem daemon) in
 /// the workspace, its output echoed as `[name] line`. Placeholders in `program`,
-/// `args` and `env`: `{emulator}`, `{http}`, `{region}`, `{target}` (the cargo target
-/// directory), `{queue:LogicalId}` (its URL), `{token:user}` (a local API token).
+/// `args` and `env`: `{emulator}`, `{proxy}` (the AWS proxy, which checks IAM),
+/// `{http}`, `{region}`, `{target}` (the cargo target directory), `{queue:LogicalId}`
+/// (its URL), `{token:user}` (a local API token), `{access_key:principal}` and
+/// `{secret_key:principal}` (a named principal's local credentials).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartProcess {
@@ -221,14 +225,18 @@ fn target_dir(workspace: &Path) -> String {
 fn expand(text: &str, stack: &StackState, workspace: &Path, secret: &str) -> anyhow::Result<String> {
     let mut out = text
         .replace("{emulator}", &stack.emulator)
+        .replace("{proxy}", &stack.proxy)
         .replace("{http}", &stack.http)
         .replace("{region}", &stack.region)
         .replace("{target}", &target_dir(workspace));
-    while let Some(start) = out.find("{queue:").or_else(|| out.find("{token:")) {
+    const KINDS: [&str; 4] = ["{queue:", "{token:", "{access_key:", "{secret_key:"];
+    while let Some(start) = KINDS.iter().filter_map(|k| out.find(k)).min() {
         let end = start + out[start..].find('}').context("unclosed placeholder")?;
         let (kind, name) = out[start + 1..end].split_once(':').context("placeholder")?;
         let value = match kind {
             "queue" => stack.resources.queue_url(name)?.to_owned(),
+            "access_key" => stack.principal(name)?.access_key_id.clone(),
+            "secret_key" => stack.principal(name)?.secret_access_key.clone(),
             _ => mint_token(
                 secret,
                 &TokenRequest {
@@ -310,6 +318,52 @@ mod tests {
         assert_eq!(links(html), ["https://x/approvals/r1?token=T&action=approve", "https://x/b"]);
         assert_eq!(links("see https://x/a and more"), ["https://x/a"]);
         assert_eq!(heading("<html><h1>Thank you: approved</h1>"), "Thank you: approved");
+    }
+
+    fn stack_state() -> StackState {
+        let keys = super::super::state::PrincipalKeys {
+            role_arn: "arn:aws:iam::123456789012:role/approval-processor".into(),
+            access_key_id: "AKIAPROCESSOR".into(),
+            secret_access_key: "processor-secret".into(),
+        };
+        StackState {
+            pid: 1,
+            emulator: "http://127.0.0.1:4566".into(),
+            proxy: "http://127.0.0.1:4567".into(),
+            http: "http://127.0.0.1:3000".into(),
+            invoke: "http://127.0.0.1:3001".into(),
+            zendesk: None,
+            notify: None,
+            connect: None,
+            region: "eu-west-2".into(),
+            stack_name: "workflows".into(),
+            jwt: Default::default(),
+            resources: Default::default(),
+            principals: [("approval-processor".to_owned(), keys)].into(),
+        }
+    }
+
+    #[test]
+    fn a_principals_keys_and_the_proxy_are_placeholders() {
+        let stack = stack_state();
+        let workspace = Path::new("/w");
+        let expanded =
+            expand("{proxy} {access_key:approval-processor} {secret_key:approval-processor}", &stack, workspace, "s");
+        assert_eq!(expanded.unwrap(), "http://127.0.0.1:4567 AKIAPROCESSOR processor-secret");
+        let err = expand("{access_key:nobody}", &stack, workspace, "s").unwrap_err().to_string();
+        assert!(err.contains("no principal nobody") && err.contains("approval-processor"), "{err}");
+        assert!(!format!("{:?}", stack.principals).contains("processor-secret"), "never printed");
+    }
+
+    #[test]
+    fn the_demo_runs_the_processor_as_its_principal_with_sigv4() {
+        let demo: Value = serde_json::from_str(include_str!("../../../../events/demo.json")).unwrap();
+        let start = demo["steps"].as_array().unwrap().iter().find_map(|s| s.get("start_process")).unwrap();
+        let step: StartProcess = serde_json::from_value(start.clone()).unwrap();
+        assert_eq!(step.env["APPROVAL_API_AUTH"], "sigv4");
+        assert_eq!(step.env["AWS_ACCESS_KEY_ID"], "{access_key:approval-processor}");
+        assert_eq!(step.env["AWS_SECRET_ACCESS_KEY"], "{secret_key:approval-processor}");
+        assert!(!step.env.contains_key("APPROVAL_API_TOKEN"));
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! `{"call": {...}}`: one HTTP API request as a user whose token carries role
-//! claims (seed 004's workflow actions and audit reads need them, and POST), then
-//! its status and JSON — whole, as chosen values, or as rows of an array.
+//! claims (seed 004's workflow actions and audit reads need them, and POST), or
+//! signed with SigV4 as one of the stack's named principals (`AWS_IAM` routes),
+//! then its status and JSON — whole, as chosen values, or as rows of an array.
 //!
 //! ```json
 //! {"call": {"method": "POST", "path": "/workflows", "as_user": "u1", "roles": ["requester"],
 //!           "body": {...}, "expect": 201, "show": ["/workflow/state"]}}
 //! {"call": {"path": "/audit?workflow_id=w", "as_user": "a1", "roles": ["auditor"],
 //!           "rows": "/items", "columns": ["seq", "action", "actor", "at"]}}
+//! {"call": {"method": "POST", "path": "/approval-requests", "as_principal": "approval-service", "body": {...}}}
 //! ```
 
 use std::collections::BTreeMap;
@@ -26,9 +28,12 @@ pub struct Call {
     #[serde(default = "get")]
     method: String,
     path: String,
-    as_user: String,
+    /// The subject of a local token (JWT routes).
+    as_user: Option<String>,
+    /// A named principal of the stack to sign as (`AWS_IAM` routes).
+    as_principal: Option<String>,
     /// Put in the token's `roles` claim as `[a b]`, the string API Gateway hands the
-    /// function for an array claim (a plain `a b` would be the one name `a b`).
+    /// function for an array claim.
     #[serde(default)]
     roles: Vec<String>,
     body: Option<Value>,
@@ -48,44 +53,51 @@ fn get() -> String {
     "GET".to_owned()
 }
 
-/// The token's extra claims: `roles` rendered as API Gateway renders an array claim.
-fn role_claims(step: &Call) -> BTreeMap<String, String> {
-    let mut claims = BTreeMap::new();
-    if !step.roles.is_empty() {
-        claims.insert("roles".to_owned(), format!("[{}]", step.roles.join(" ")));
-    }
-    claims
-}
-
 pub async fn call(http: &reqwest::Client, stack: &StackState, secret: &str, step: &Call) -> anyhow::Result<()> {
-    let claims = role_claims(step);
-    let token = mint_token(
-        secret,
-        &TokenRequest {
-            subject: step.as_user.clone(),
-            issuer: stack.jwt.issuer.clone(),
-            audience: stack.jwt.audience.clone(),
-            ttl: Duration::from_secs(600),
-            claims,
-        },
-    )?;
     let url = format!("{}{}", stack.http, step.path);
-    let mut request = match step.method.to_ascii_uppercase().as_str() {
-        "GET" => http.get(url),
-        "POST" => http.post(url),
+    let method = match step.method.to_ascii_uppercase().as_str() {
+        "GET" => reqwest::Method::GET,
+        "POST" => reqwest::Method::POST,
         other => bail!("call: method {other} is not supported (GET or POST)"),
     };
-    if let Some(body) = &step.body {
-        request = request.json(body);
-    }
-    let what = format!("{} {}", step.method.to_ascii_uppercase(), step.path);
-    let response = request.bearer_auth(token).send().await.with_context(|| what.clone())?;
+    let what = format!("{method} {}", step.path);
+    let (response, caller) = match (&step.as_user, &step.as_principal) {
+        (None, Some(principal)) => {
+            let signer = stack.signer(http, principal)?;
+            let response = signer.send(method, &url, step.body.as_ref()).await.with_context(|| what.clone())?;
+            (response, format!("{principal} (SigV4)"))
+        }
+        (Some(user), None) => {
+            let mut claims = BTreeMap::new();
+            if !step.roles.is_empty() {
+                // As API Gateway renders an array claim (a plain `a b` would be the one name `a b`).
+                claims.insert("roles".to_owned(), format!("[{}]", step.roles.join(" ")));
+            }
+            let token = mint_token(
+                secret,
+                &TokenRequest {
+                    subject: user.clone(),
+                    issuer: stack.jwt.issuer.clone(),
+                    audience: stack.jwt.audience.clone(),
+                    ttl: Duration::from_secs(600),
+                    claims,
+                },
+            )?;
+            let mut request = http.request(method, url);
+            if let Some(body) = &step.body {
+                request = request.json(body);
+            }
+            let response = request.bearer_auth(token).send().await.with_context(|| what.clone())?;
+            let roles = if step.roles.is_empty() { String::new() } else { format!(" [{}]", step.roles.join(" ")) };
+            (response, format!("{user}{roles}"))
+        }
+        _ => bail!("call {what}: give as_user (a local token's subject) or as_principal (a principal to sign as)"),
+    };
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     println!();
     println!("== {}", step.title.as_deref().unwrap_or(&what));
-    let roles = if step.roles.is_empty() { String::new() } else { format!(" [{}]", step.roles.join(" ")) };
-    println!("{what} as {}{roles} -> {status}", step.as_user);
+    println!("{what} as {caller} -> {status}");
     print_body(&body, step)?;
     match step.expect {
         Some(expected) if expected != status => bail!("{what}: expected {expected}, got {status}: {body}"),
@@ -133,19 +145,11 @@ mod tests {
         for c in calls {
             let call: Call = serde_json::from_value(c.clone()).unwrap_or_else(|e| panic!("{c}: {e}"));
             assert!(["GET", "POST"].contains(&call.method.to_ascii_uppercase().as_str()));
+            assert!(call.as_user.is_some() != call.as_principal.is_some(), "{c}: as_user or as_principal");
+            if call.path.starts_with("/approval-requests") {
+                assert!(call.as_principal.is_some(), "{c}: an AWS_IAM route takes a SigV4 signature");
+            }
         }
-    }
-
-    #[test]
-    fn every_role_of_a_step_reaches_the_function_as_its_own_name() {
-        let step: Call = serde_json::from_value(
-            serde_json::json!({"path": "/x", "as_user": "u", "roles": ["requester", "approver"]}),
-        )
-        .unwrap();
-        let claims = role_claims(&step);
-        assert_eq!(kit::claims::names(&claims["roles"]), ["requester", "approver"]);
-        let none: Call = serde_json::from_value(serde_json::json!({"path": "/x", "as_user": "u"})).unwrap();
-        assert!(role_claims(&none).is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What a running `local-stack up` leaves in `.local/`: its pid (for `stop`
 //! and for refusing a second `up`) and its endpoints and resources (for `demo`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -26,6 +27,44 @@ pub struct StackState {
     pub stack_name: String,
     pub jwt: JwtSettings,
     pub resources: Provisioned,
+    /// The template's named principals (e.g. `approval-processor`) and their local
+    /// credentials, to sign `AWS_IAM` routes and AWS calls as them. Local only:
+    /// these keys exist in this stack alone.
+    #[serde(default)]
+    pub principals: BTreeMap<String, PrincipalKeys>,
+}
+
+/// One principal's local access key.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PrincipalKeys {
+    pub role_arn: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for PrincipalKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrincipalKeys")
+            .field("role_arn", &self.role_arn)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StackState {
+    /// A named principal's keys, or an error naming the ones there are.
+    pub fn principal(&self, name: &str) -> anyhow::Result<&PrincipalKeys> {
+        self.principals.get(name).with_context(|| {
+            let known: Vec<&str> = self.principals.keys().map(String::as_str).collect();
+            format!("no principal {name} in this stack (known: {})", known.join(", "))
+        })
+    }
+
+    /// An HTTP client signing `AWS_IAM` requests as a named principal.
+    pub fn signer(&self, http: &reqwest::Client, name: &str) -> anyhow::Result<local_stack::SigV4Client> {
+        let keys = self.principal(name)?;
+        Ok(local_stack::SigV4Client::new(http.clone(), &keys.access_key_id, &keys.secret_access_key, &self.region))
+    }
 }
 
 pub fn local_dir(workspace: &Path) -> PathBuf {

@@ -78,6 +78,20 @@ pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
             stack_name: stack.context().stack_name.clone(),
             jwt: stack.jwt_settings().clone(),
             resources: stack.provisioned().clone(),
+            principals: stack
+                .authorizer()
+                .into_iter()
+                .flat_map(|a| a.principals())
+                .filter(|p| !p.is_function)
+                .map(|p| {
+                    let keys = state::PrincipalKeys {
+                        role_arn: p.role_arn.clone(),
+                        access_key_id: p.access_key_id.clone(),
+                        secret_access_key: p.secret_access_key.clone(),
+                    };
+                    (p.name.clone(), keys)
+                })
+                .collect(),
         },
     )?;
     print_summary(&stack);
@@ -155,6 +169,14 @@ fn print_summary(stack: &LocalStack) {
     println!("  emulator     {}   (AWS_ENDPOINT_URL for your shell)", stack.endpoint());
     println!("  fault proxy  {}   (POST /__faults, GET /__requests)", stack.proxy_endpoint());
     println!("  HTTP API     {}", stack.http_url());
+    if let Some(authorizer) = stack.authorizer() {
+        let mut named: Vec<&str> =
+            authorizer.principals().filter(|p| !p.is_function).map(|p| p.name.as_str()).collect();
+        named.sort_unstable();
+        if !named.is_empty() {
+            println!("  IAM principals {}   (SigV4 keys in .local/stack.json)", named.join(", "));
+        }
+    }
     println!("  Invoke API   {}/2015-03-31/functions/{{name}}/invocations", stack.invoke_url());
     if let Some(url) = stack.zendesk_url() {
         println!("  Zendesk      {url}   (fake; {}, POST /__faults)", local_stack::LOCAL_ZENDESK_EMAIL);

@@ -112,22 +112,11 @@ pub fn build_event(
     event
 }
 
-/// What API Gateway puts in the request context of an `AWS_IAM` route once the
-/// SigV4 signature checked out. Locally the caller is the local token's `sub`,
-/// as if it were an IAM user of this account.
-pub fn insert_iam_identity(event: &mut Value, claims: &Map<String, Value>, account_id: &str) {
-    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("local");
-    let iam = json!({"iam": {
-        "accessKey": "LOCALACCESSKEY",
-        "accountId": account_id,
-        "callerId": sub,
-        "cognitoIdentity": null,
-        "principalOrgId": null,
-        "userArn": format!("arn:aws:iam::{account_id}:user/{sub}"),
-        "userId": sub,
-    }});
+/// Puts the caller's IAM identity (see `iam_auth::identity`) where API Gateway
+/// does for an `AWS_IAM` route: `requestContext.authorizer.iam`.
+pub fn insert_iam_identity(event: &mut Value, identity: Value) {
     if let Some(ctx) = event.get_mut("requestContext").and_then(Value::as_object_mut) {
-        ctx.insert("authorizer".into(), iam);
+        ctx.insert("authorizer".into(), json!({ "iam": identity }));
     }
 }
 
@@ -298,14 +287,32 @@ mod tests {
     }
 
     #[test]
-    fn iam_routes_carry_the_callers_identity_not_its_claims() {
-        let claims: Map<String, Value> = serde_json::from_value(json!({"sub": "onprem", "exp": 1})).expect("claims");
+    fn iam_routes_carry_the_callers_identity_as_the_runtime_type_reads_it() {
         let mut e = event(None);
-        insert_iam_identity(&mut e, &claims, "123456789012");
+        let principal = crate::iam::Principal {
+            name: "approval-processor".into(),
+            logical_id: "ApprovalProcessorPolicy".into(),
+            role_arn: "arn:aws:iam::123456789012:role/approval-processor".into(),
+            session_arn: "arn:aws:sts::123456789012:assumed-role/approval-processor/local".into(),
+            access_key_id: "AKIAPROCESSOR".into(),
+            secret_access_key: "never-shown".into(),
+            statements: Vec::new(),
+            is_function: false,
+        };
+        insert_iam_identity(&mut e, crate::http_api::iam_auth::identity(&principal, "123456789012"));
         let iam = &e["requestContext"]["authorizer"]["iam"];
-        assert_eq!(iam["userArn"], "arn:aws:iam::123456789012:user/onprem");
+        assert_eq!(iam["userArn"], "arn:aws:sts::123456789012:assumed-role/approval-processor/local");
         assert_eq!(iam["accountId"], "123456789012");
+        assert_eq!(iam["accessKey"], "AKIAPROCESSOR");
+        let user_id = iam["userId"].as_str().unwrap();
+        assert!(user_id.starts_with("AROA") && user_id.ends_with(":local"), "{user_id}");
+        assert_eq!(iam["callerId"], iam["userId"]);
+        assert!(iam["cognitoIdentity"].is_null() && iam["principalOrgId"].is_null());
+        assert!(!e.to_string().contains("never-shown"));
         assert!(e["requestContext"]["authorizer"].get("jwt").is_none());
+        let typed: aws_lambda_events::event::apigw::ApiGatewayV2httpRequest = serde_json::from_value(e).expect("shape");
+        let iam = typed.request_context.authorizer.and_then(|a| a.iam).expect("iam");
+        assert_eq!(iam.user_arn.as_deref(), Some("arn:aws:sts::123456789012:assumed-role/approval-processor/local"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The HTTP API: API Gateway's HTTP API in front of the functions, with the
-//! JWT authorizer emulated by local HS256 tokens.
+//! JWT authorizer emulated by local HS256 tokens, and `AWS_IAM` routes
+//! authorised by SigV4 and the signer's IAM policies (see `iam_auth`).
 
 pub mod event;
+pub mod iam_auth;
 pub mod jwt;
 pub mod routes;
 
@@ -15,9 +17,11 @@ use axum::{Json, Router};
 use serde_json::json;
 use tracing::{debug, warn};
 
+use crate::iam::Authorizer;
 use crate::lambda::{InvokeOutcome, Invoker};
 use crate::template::RouteAuthSpec;
 use event::{build_event, map_response, ApiContext, IncomingRequest};
+use iam_auth::ApiTarget;
 use jwt::JwtVerifier;
 use routes::RouteTable;
 
@@ -29,7 +33,12 @@ pub struct HttpApiState {
     pub invoker: Invoker,
     pub verifier: JwtVerifier,
     pub account_id: String,
+    pub region: String,
+    /// What `!Ref` of the HTTP API resolves to: the API id in its execute-api ARNs.
     pub api_id: String,
+    /// The principals `AWS_IAM` routes accept signatures of; `None` (no IAM
+    /// locally) refuses every request to them.
+    pub authorizer: Option<Arc<Authorizer>>,
 }
 
 /// Every request goes through one handler: the route table, not axum's
@@ -62,29 +71,36 @@ async fn respond(state: &HttpApiState, peer: SocketAddr, request: Request, reque
     let Some(matched) = state.routes.find(&method, &raw_path) else {
         return message(StatusCode::NOT_FOUND, "Not Found");
     };
-    let (authorizer, iam) = match &matched.route.auth {
-        RouteAuthSpec::None => (None, false),
-        RouteAuthSpec::Jwt(authorizer) => (Some(authorizer), false),
-        RouteAuthSpec::Iam(authorizer) => (Some(authorizer), true),
-    };
-    let claims = match authorizer {
-        None => None,
-        Some(authorizer) => {
+    let claims = match &matched.route.auth {
+        RouteAuthSpec::Jwt(authorizer) => {
             let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
             match state.verifier.verify(header, authorizer) {
                 Ok(claims) => Some(claims),
                 Err(e) => {
                     debug!(route = %matched.route.route_key, reason = %e, "unauthorized");
-                    // API Gateway answers an unsigned request to an IAM route with 403.
-                    let status = if iam { StatusCode::FORBIDDEN } else { StatusCode::UNAUTHORIZED };
-                    return message(status, if iam { "Forbidden" } else { "Unauthorized" });
+                    return message(StatusCode::UNAUTHORIZED, "Unauthorized");
                 }
             }
         }
+        RouteAuthSpec::None | RouteAuthSpec::Iam => None,
     };
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+    };
+    // The signature covers the body: IAM routes are authorised once it is read.
+    let iam_identity = match &matched.route.auth {
+        RouteAuthSpec::Iam => {
+            let target = ApiTarget { region: &state.region, account: &state.account_id, api_id: &state.api_id };
+            match iam_auth::authorize(state.authorizer.as_deref(), &parts, &body, &target, chrono::Utc::now()) {
+                Ok(identity) => Some(identity),
+                Err(refusal) => {
+                    debug!(route = %matched.route.route_key, reason = %refusal.text(), "forbidden");
+                    return refusal.into_response();
+                }
+            }
+        }
+        RouteAuthSpec::None | RouteAuthSpec::Jwt(_) => None,
     };
     let protocol = format!("{:?}", parts.version);
     let incoming = IncomingRequest {
@@ -99,9 +115,9 @@ async fn respond(state: &HttpApiState, peer: SocketAddr, request: Request, reque
         time: chrono::Utc::now(),
     };
     let api = ApiContext { account_id: &state.account_id, api_id: &state.api_id };
-    let mut event = build_event(&incoming, &matched, claims.as_ref().filter(|_| !iam), &api);
-    if let (true, Some(claims)) = (iam, &claims) {
-        event::insert_iam_identity(&mut event, claims, &state.account_id);
+    let mut event = build_event(&incoming, &matched, claims.as_ref(), &api);
+    if let Some(identity) = iam_identity {
+        event::insert_iam_identity(&mut event, identity);
     }
     let function = matched.route.function.clone();
     match state.invoker.invoke(&function, event).await {

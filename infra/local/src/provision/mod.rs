@@ -281,9 +281,13 @@ fn function_facts(
     })
 }
 
-/// The local HTTP API has one fixed id; there is one API server.
+/// What `!Ref` of an `AWS::Serverless::HttpApi` resolves to locally, and the
+/// API id in the execute-api ARNs the HTTP API authorises `AWS_IAM` routes
+/// against: one fixed id, as there is one API server.
+pub const LOCAL_HTTP_API_ID: &str = "local";
+
 fn http_api_facts(id: &str, ctx: &StackContext) -> PhysicalResource {
-    let api_id = "local".to_owned();
+    let api_id = LOCAL_HTTP_API_ID.to_owned();
     let endpoint = format!("https://{api_id}.execute-api.{}.{}", ctx.region, ctx.url_suffix);
     PhysicalResource {
         logical_id: id.to_owned(),

@@ -71,10 +71,9 @@ pub struct HttpRouteSpec {
 pub enum RouteAuthSpec {
     None,
     Jwt(JwtAuthorizerSpec),
-    /// `Authorizer: AWS_IAM` (SigV4 in AWS). Locally a bearer token verified with
-    /// these rules (the API's default JWT authorizer's, else signature and expiry
-    /// only) stands in for the caller's IAM credentials.
-    Iam(JwtAuthorizerSpec),
+    /// `Authorizer: AWS_IAM`: a SigV4 signature (service `execute-api`), and the
+    /// signer's identity policy must allow `execute-api:Invoke` on the route.
+    Iam,
 }
 
 /// An HTTP API JWT authorizer: what API Gateway checks besides the signature.
@@ -268,14 +267,7 @@ fn event_spec(
             };
             let auth = match authorizer {
                 None => RouteAuthSpec::None,
-                Some(iam) if iam == "AWS_IAM" => {
-                    let local = api_spec.and_then(|a| a.default_authorizer.as_ref().and_then(|d| a.authorizers.get(d)));
-                    RouteAuthSpec::Iam(local.cloned().unwrap_or_else(|| JwtAuthorizerSpec {
-                        name: iam,
-                        issuer: None,
-                        audiences: Vec::new(),
-                    }))
-                }
+                Some(iam) if iam == "AWS_IAM" => RouteAuthSpec::Iam,
                 Some(authorizer) => {
                     let spec = api_spec.and_then(|a| a.authorizers.get(&authorizer)).ok_or_else(|| {
                         property_error(&where_, "Auth.Authorizer", &format!("unknown authorizer {authorizer}"))
@@ -492,11 +484,7 @@ Resources:
         let open = routes.iter().find(|r| r.name == "Open").expect("Open route");
         assert_eq!(open.auth, RouteAuthSpec::None);
         let service = routes.iter().find(|r| r.name == "Service").expect("Service route");
-        assert!(
-            matches!(&service.auth, RouteAuthSpec::Iam(j) if j.issuer.as_deref() == Some("https://issuer/")),
-            "IAM routes are verified locally with the default authorizer's rules: {:?}",
-            service.auth
-        );
+        assert_eq!(service.auth, RouteAuthSpec::Iam, "an AWS_IAM route is IAM, not the default JWT authorizer");
     }
 
     #[test]
