@@ -24,7 +24,7 @@ use approvals::{ApprovalDecided, ApprovalRequest, Decision, NewRequest, Submissi
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{bin_dir, eventually, function_binary, Driver};
 use kit::testing::RecordingPublisher;
-use local_stack::{SigV4Client, StackOptions};
+use local_stack::{InvokeOutcome, SigV4Client, StackOptions};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -498,7 +498,8 @@ async fn requests_are_emailed_decided_once_over_http_queued_once_and_the_others_
 }
 
 /// A principal whose policy does not allow a route is refused by API Gateway, naming
-/// the action and the route's ARN.
+/// the action and the route's ARN; past API Gateway, approval-api admits only each
+/// route's principals (what it sees when another role holds the route's policy).
 async fn iam_refusals(d: &Driver) {
     let ctx = d.stack().context();
     let (region, account) = (&ctx.region, &ctx.account_id);
@@ -514,6 +515,38 @@ async fn iam_refusals(d: &Driver) {
              because no identity-based policy allows the execute-api:Invoke action"
         )
     );
+
+    // The execution route as API Gateway would pass it on, from each role's session.
+    let fixture =
+        std::fs::read_to_string(integration_tests::workspace_root().join("events/approval-api/create-request.json"))
+            .expect("the create fixture");
+    let execution = |role: &str| {
+        let mut e: Value = serde_json::from_str(&fixture).expect("JSON");
+        let path = "/approval-requests/nope/execution";
+        e["rawPath"] = path.into();
+        e["routeKey"] = "POST /approval-requests/{request_id}/execution".into();
+        e["requestContext"]["routeKey"] = e["routeKey"].clone();
+        e["requestContext"]["http"]["path"] = path.into();
+        e["pathParameters"] = json!({"request_id": "nope"});
+        e["requestContext"]["accountId"] = account.as_str().into();
+        e["requestContext"]["authorizer"]["iam"]["accountId"] = account.as_str().into();
+        e["requestContext"]["authorizer"]["iam"]["userArn"] =
+            format!("arn:aws:sts::{account}:assumed-role/{role}/local").into();
+        e["body"] = json!({"state": "EXECUTING", "attempt_id": "a1"}).to_string().into();
+        e
+    };
+    let answer = |outcome| match outcome {
+        Ok(InvokeOutcome::Ok(v)) => {
+            let body: Value = serde_json::from_str(v["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+            (v["statusCode"].as_u64().unwrap_or_default(), body)
+        }
+        other => panic!("approval-api did not answer: {other:?}"),
+    };
+    let (status, body) = answer(d.stack().invoke("ApprovalApi", execution("approval-service")).await);
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "caller_not_allowed");
+    let (status, body) = answer(d.stack().invoke("ApprovalApi", execution("approval-processor")).await);
+    assert_eq!(status, 404, "the processor gets through (to an unknown request): {body}");
 }
 
 /// Moves a request's expiry into the past, leaving the item (and its tokens) in place.

@@ -22,7 +22,7 @@ enum Policy {
     /// Only the workflow's requester, approvers and auditors see it: an unknown id is 404 to everyone.
     Participant,
     /// `AWS_IAM`: signed with SigV4 by this named principal, whose policy allows the
-    /// route. Nothing else gets through.
+    /// route (and whom approval-api admits). Nothing else gets through.
     Iam(&'static str),
 }
 

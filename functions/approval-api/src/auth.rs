@@ -1,8 +1,8 @@
-//! Who is calling the service routes. In AWS these routes use `AWS_IAM`: API
-//! Gateway has checked the SigV4 signature and the caller's `execute-api:Invoke`
-//! permission, and hands over the IAM identity in the request context. Locally the
-//! local stack does the same from a local token. This function trusts only that
-//! context, never a header.
+//! Who is calling the service routes. These routes use `AWS_IAM`: API Gateway
+//! (in AWS, or the local stack's) has checked the SigV4 signature and the
+//! caller's `execute-api:Invoke` permission, and hands over the IAM identity in
+//! the request context. This function trusts only that context, never a header,
+//! and then admits only the principals configured for each route (`callers`).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -10,7 +10,8 @@ use lambda_http::request::RequestContext;
 
 use crate::error::ApiError;
 
-/// The on-prem service (or processor), as IAM names it.
+/// The on-prem service (or processor), as IAM names it: `userArn`, e.g.
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     pub principal: String,

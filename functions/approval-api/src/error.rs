@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 pub enum ApiError {
     #[error("this route needs IAM authorisation")]
     Forbidden,
+    /// An IAM caller this route does not admit.
+    #[error("{caller} is not allowed to {what}")]
+    NotAllowed { caller: String, what: &'static str },
     #[error("{0}")]
     BadRequest(String),
     #[error("no such approval request")]
@@ -26,6 +29,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
             ApiError::Forbidden => (StatusCode::FORBIDDEN, json!({"error": "forbidden", "message": self.to_string()})),
+            ApiError::NotAllowed { .. } => {
+                (StatusCode::FORBIDDEN, json!({"error": "caller_not_allowed", "message": self.to_string()}))
+            }
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m})),
             ApiError::NotFound => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": self.to_string()})),
             ApiError::Conflict(v) => (StatusCode::CONFLICT, v.clone()),

@@ -2,6 +2,7 @@
 //! approvers' link pages (the token is the credential), behind API Gateway.
 
 mod auth;
+mod callers;
 mod config;
 mod error;
 mod pages;
@@ -17,6 +18,14 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = kit::config::or_exit(config::Config::from_env());
     kit::metrics::init(&config.metrics_namespace, "approval-api");
 
+    for (list, name) in [
+        (&config.callers.service, config::SERVICE_PRINCIPALS),
+        (&config.callers.processor, config::PROCESSOR_PRINCIPALS),
+    ] {
+        if list.is_empty() {
+            tracing::warn!(variable = name, "no principal is allowed: every call to its routes is refused");
+        }
+    }
     let aws = kit::sdk::aws_config().await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let app = routes::App {
@@ -25,6 +34,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         decided: SnsPublisher::new(sns, config.decided_topic_arn),
         clock: SystemClock,
         outbox_delay: config.outbox_delay,
+        callers: config.callers,
     };
     lambda_http::run(routes::router(app)).await
 }

@@ -57,6 +57,18 @@ impl Env {
         self.get(name)
     }
 
+    /// A required comma-separated list that may be empty: missing only if the
+    /// variable is absent (blank means none). Items are trimmed; empty ones dropped.
+    pub fn required_list(&mut self, name: &str) -> Vec<String> {
+        match self.vars.get(name) {
+            None => {
+                self.missing.push(name.to_owned());
+                Vec::new()
+            }
+            Some(raw) => raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        }
+    }
+
     /// A typed value with a default.
     pub fn parse_or<T>(&mut self, name: &str, default: T) -> T
     where
@@ -171,6 +183,16 @@ mod tests {
         let c = runner_config(&mut e, "s");
         assert_eq!(c.max_receive_count, 7);
         assert!(e.finish().is_ok());
+    }
+
+    #[test]
+    fn a_list_may_be_blank_but_not_absent() {
+        let mut e = env(&[("NONE", ""), ("SOME", " a, b ,,c ")]);
+        assert!(e.required_list("NONE").is_empty());
+        assert_eq!(e.required_list("SOME"), ["a", "b", "c"]);
+        assert!(e.required_list("ABSENT").is_empty());
+        let err = e.finish().unwrap_err();
+        assert_eq!(err.missing, ["ABSENT"]);
     }
 
     #[test]

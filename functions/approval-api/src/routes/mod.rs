@@ -29,6 +29,8 @@ pub struct App<S, P, C> {
     pub decided: P,
     pub clock: C,
     pub outbox_delay: chrono::Duration,
+    /// Who may call which IAM route.
+    pub callers: crate::callers::Callers,
 }
 
 /// The store capabilities the API uses.

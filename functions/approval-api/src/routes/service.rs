@@ -19,10 +19,20 @@ use tracing::info;
 
 use super::{App, Store};
 use crate::auth::{Correlation, Service};
+use crate::callers::Purpose;
 use crate::error::{from_domain, ApiError};
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     approvals::body::json_body(body).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// Refuses a caller this route's allow-list does not admit.
+fn admit<S, P, C>(app: &App<S, P, C>, service: &Service, purpose: Purpose) -> Result<(), ApiError> {
+    if app.callers.may(purpose, &service.principal) {
+        return Ok(());
+    }
+    tracing::warn!(caller = %service.principal, ?purpose, "caller not allowed");
+    Err(ApiError::NotAllowed { caller: service.principal.clone(), what: purpose.describe() })
 }
 
 fn request_id(raw: &str) -> Result<RequestId, ApiError> {
@@ -36,6 +46,7 @@ pub async fn create<S: Store, P: EventPublisher, C: Clock>(
     Correlation(correlation_id): Correlation,
     body: Bytes,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    admit(&app, &service, Purpose::Service)?;
     let submission: Submission = json_body(&body)?;
     let now = app.clock.now();
     let out = usecases::create_request(&app.store, &app.requested, submission, &correlation_id, now, app.outbox_delay)
@@ -49,9 +60,10 @@ pub async fn create<S: Store, P: EventPublisher, C: Clock>(
 /// `GET /approval-requests/{request_id}`: status, decision, execution, history.
 pub async fn show<S: Store, P: EventPublisher, C: Clock>(
     State(app): State<Arc<App<S, P, C>>>,
-    _service: Service,
+    service: Service,
     Path(raw_id): Path<String>,
 ) -> Result<Json<RequestView>, ApiError> {
+    admit(&app, &service, Purpose::Service)?;
     let id = request_id(&raw_id)?;
     let req = app.store.get(id.as_str()).await.map_err(|e| ApiError::Internal(e.into()))?.ok_or(ApiError::NotFound)?;
     Ok(Json(RequestView::of(&req, app.clock.now())))
@@ -66,6 +78,7 @@ pub async fn execution<S: Store, P: EventPublisher, C: Clock>(
     Path(raw_id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    admit(&app, &service, Purpose::Processor)?;
     let id = request_id(&raw_id)?;
     let id = id.as_str();
     let report = ExecutionReport::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;

@@ -61,6 +61,14 @@ impl Harness {
             decided: self.decided.clone(),
             clock: SharedClock(self.clock.clone()),
             outbox_delay: chrono::Duration::minutes(2),
+            callers: crate::callers::Callers {
+                service: crate::callers::AllowList::parse(&["arn:aws:iam::123456789012:role/approval-service"])
+                    .unwrap(),
+                processor: crate::callers::AllowList::parse(&[
+                    "arn:aws:iam::123456789012:role/onprem/approval-processor",
+                ])
+                .unwrap(),
+            },
         }
     }
 
@@ -118,9 +126,23 @@ fn event(fixture: &str) -> lambda_http::Request {
     lambda_http::request::from_str(fixture).unwrap()
 }
 
-/// The create fixture (IAM caller) as another service call.
+const SERVICE: &str = "arn:aws:sts::123456789012:assumed-role/approval-service/onprem-monitoring";
+const PROCESSOR: &str = "arn:aws:sts::123456789012:assumed-role/approval-processor/host-1";
+
+/// The create fixture (IAM caller: the on-prem service) as another service call.
 fn service(method: &str, path: &str, body: Option<Value>) -> lambda_http::Request {
+    as_caller(SERVICE, method, path, body)
+}
+
+/// The same call by the on-prem processor.
+fn processor(method: &str, path: &str, body: Option<Value>) -> lambda_http::Request {
+    as_caller(PROCESSOR, method, path, body)
+}
+
+/// The create fixture as a call by `caller` (the `userArn` API Gateway reports).
+fn as_caller(caller: &str, method: &str, path: &str, body: Option<Value>) -> lambda_http::Request {
     let mut e: Value = serde_json::from_str(CREATE).unwrap();
+    e["requestContext"]["authorizer"]["iam"]["userArn"] = caller.into();
     e["rawPath"] = path.into();
     e["routeKey"] = format!("{method} {path}").into();
     e["requestContext"]["http"]["method"] = method.into();
@@ -244,7 +266,7 @@ async fn the_processor_begins_once_finishes_and_an_interrupted_run_is_reported_a
     h.requested_and_emailed().await;
     h.call(link("POST", "", Some(&form(&h.token(0), "approve")))).await;
     let path = format!("/approval-requests/{ID}/execution");
-    let begin = |attempt: &str| service("POST", &path, Some(json!({"state": "EXECUTING", "attempt_id": attempt})));
+    let begin = |attempt: &str| processor("POST", &path, Some(json!({"state": "EXECUTING", "attempt_id": attempt})));
 
     let (status, body) = h.call_json(begin("a1")).await;
     assert_eq!(status, 200, "{body}");
@@ -256,23 +278,67 @@ async fn the_processor_begins_once_finishes_and_an_interrupted_run_is_reported_a
     assert_eq!(body["attempt_id"], "a1");
 
     let done = json!({"state": "EXECUTED", "attempt_id": "a1", "output": "restarted"});
-    let (status, body) = h.call_json(service("POST", &path, Some(done.clone()))).await;
+    let (status, body) = h.call_json(processor("POST", &path, Some(done.clone()))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "EXECUTED");
     assert_eq!(body["execution"]["output"], "restarted");
-    let (status, _) = h.call_json(service("POST", &path, Some(done))).await;
+    let (status, _) = h.call_json(processor("POST", &path, Some(done))).await;
     assert_eq!(status, 200, "a repeated report");
     let (status, body) = h.call_json(begin("a3")).await;
     assert_eq!((status, body["error"].as_str()), (409, Some("finished")));
 
     let (status, _) =
-        h.call_json(service("POST", &path, Some(json!({"state": "REJECTION_RECORDED", "attempt_id": "a4"})))).await;
+        h.call_json(processor("POST", &path, Some(json!({"state": "REJECTION_RECORDED", "attempt_id": "a4"})))).await;
     assert_eq!(status, 409);
-    let (status, _) = h.call_json(service("POST", &path, Some(json!({"state": "DONE", "attempt_id": "a4"})))).await;
+    let (status, _) = h.call_json(processor("POST", &path, Some(json!({"state": "DONE", "attempt_id": "a4"})))).await;
     assert_eq!(status, 400);
 
     let (_, view) = h.call_json(service("GET", &format!("/approval-requests/{ID}"), None)).await;
     let events: Vec<&str> = view["history"].as_array().unwrap().iter().map(|h| h["event"].as_str().unwrap()).collect();
     assert_eq!(events, ["requested", "approvers_emailed", "APPROVED", "EXECUTING", "EXECUTED"]);
     assert!(view["decision"].get("decided_by").is_none());
+}
+
+#[tokio::test]
+async fn each_service_route_admits_only_its_principals() {
+    let h = Harness::new();
+    h.requested_and_emailed().await;
+    h.call(link("POST", "", Some(&form(&h.token(0), "approve")))).await;
+    let view = format!("/approval-requests/{ID}");
+    let execution = format!("/approval-requests/{ID}/execution");
+    let begin = json!({"state": "EXECUTING", "attempt_id": "a1"});
+    let create =
+        || -> Value { serde_json::from_str::<Value>(CREATE).unwrap()["body"].as_str().unwrap().parse().unwrap() };
+
+    // The service may not report executions; the processor may not create or read.
+    let (status, body) = h.call_json(service("POST", &execution, Some(begin.clone()))).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "caller_not_allowed");
+    assert_eq!(body["message"], format!("{SERVICE} is not allowed to report executions of approval requests"));
+    let (status, body) = h.call_json(processor("POST", "/approval-requests", Some(create()))).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("caller_not_allowed")), "{body}");
+    let (status, body) = h.call_json(processor("GET", &view, None)).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("caller_not_allowed")), "{body}");
+
+    // Nor may anyone else: another role (a function's), another account, a user.
+    for stranger in [
+        "arn:aws:sts::123456789012:assumed-role/workflows-ApprovalApiRole/workflows-approval-api",
+        "arn:aws:sts::210987654321:assumed-role/approval-service/onprem-monitoring",
+        "arn:aws:iam::123456789012:user/approval-processor",
+    ] {
+        for (method, path, body) in [
+            ("POST", execution.as_str(), Some(begin.clone())),
+            ("GET", view.as_str(), None),
+            ("POST", "/approval-requests", Some(create())),
+        ] {
+            let (status, answer) = h.call_json(as_caller(stranger, method, path, body)).await;
+            assert_eq!(status, 403, "{stranger} {method} {path}: {answer}");
+        }
+    }
+    assert_eq!(h.store.request(ID).unwrap().status, Status::Approved, "nothing was executed");
+    assert_eq!(h.requested.of_type("approval.requested").len(), 1, "nothing else was created");
+
+    // The right callers do get through.
+    assert_eq!(h.call_json(processor("POST", &execution, Some(begin))).await.0, 200);
+    assert_eq!(h.call_json(service("GET", &view, None)).await.0, 200);
 }
