@@ -7,8 +7,8 @@
 //! `AWSLambdaSQSQueueExecutionRole` when it has an SQS event; a statement
 //! for its `DeadLetterQueue`; and each `Policies` entry (inline documents,
 //! managed policy ARNs or `!Ref`s to the template's managed policies).
-//! `infra/local/check_sam_policies.py` checks this expansion against
-//! `aws-sam-translator`'s for the shipped template.
+//! `infra/local/tests/sam_expansion.rs` checks this expansion against
+//! `aws-sam-translator`'s (`infra/local/sam_policies.py`) for the shipped template.
 
 use serde_json::{json, Value};
 
