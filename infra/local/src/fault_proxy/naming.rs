@@ -7,6 +7,7 @@
 use axum::http::{HeaderMap, Method};
 
 use super::faults::operation_of;
+use crate::iam::request::credential;
 
 /// The short name of a JSON-protocol target prefix (`DynamoDB_20120810`).
 pub fn service_from_target(prefix: &str) -> String {
@@ -48,29 +49,12 @@ pub fn service_from_scope(signing_name: &str) -> String {
     known.to_owned()
 }
 
-/// The signing name in `Credential=AKID/DATE/REGION/SERVICE/aws4_request`,
-/// from the `Authorization` header or a presigned URL's `X-Amz-Credential`.
-fn signing_name(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
-    let from_header = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|auth| auth.split("Credential=").nth(1))
-        .map(|rest| rest.split([',', ' ']).next().unwrap_or_default().to_owned());
-    let credential = from_header.or_else(|| {
-        query.and_then(|q| {
-            form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v.into_owned())
-        })
-    })?;
-    // AKID / date / region / service / aws4_request
-    credential.split('/').nth(3).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
 /// `Service.Operation` for one request (`Unknown` for parts not found).
 pub fn request_name(method: &Method, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> String {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     let service = match target.and_then(|t| t.rsplit_once('.')) {
         Some((prefix, _)) => service_from_target(prefix),
-        None => signing_name(headers, query).map_or_else(|| "Unknown".to_owned(), |s| service_from_scope(&s)),
+        None => credential(headers, query).map_or_else(|| "Unknown".to_owned(), |c| service_from_scope(&c.service)),
     };
     let operation = operation_of(headers, query, body).unwrap_or_else(|| method.as_str().to_owned());
     format!("{service}.{operation}")

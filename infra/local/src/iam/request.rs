@@ -33,7 +33,7 @@ pub fn credential(headers: &HeaderMap, query: Option<&str>) -> Option<Credential
     let access_key_id = parts.next()?.to_owned();
     let _date = parts.next()?;
     let region = parts.next()?.to_owned();
-    let service = parts.next()?.to_owned();
+    let service = parts.next().filter(|s| !s.is_empty())?.to_owned();
     Some(Credential { access_key_id, region, service })
 }
 
