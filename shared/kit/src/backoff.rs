@@ -35,13 +35,6 @@ impl Backoff {
         let unit = unit.clamp(0.0, 1.0);
         half + half.mul_f64(unit)
     }
-
-    /// [`Backoff::delay`] with a random sample, rounded up to whole seconds (SQS's unit).
-    pub fn visibility_secs(&self, attempt: u32) -> i32 {
-        let d = self.delay(attempt, rand::random::<f64>());
-        let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-        i32::try_from(secs.max(1)).unwrap_or(i32::MAX)
-    }
 }
 
 #[cfg(test)]
@@ -67,12 +60,5 @@ mod tests {
             assert!(b.delay(attempt, 0.999) <= c);
             assert!(b.delay(attempt, 0.5) > c / 2);
         }
-    }
-
-    #[test]
-    fn visibility_is_at_least_one_second_and_never_beyond_sqs_limit() {
-        let b = Backoff { base: Duration::from_millis(10), max: Duration::from_secs(100_000) };
-        assert!(b.visibility_secs(1) >= 1);
-        assert!(b.visibility_secs(40) <= 12 * 60 * 60);
     }
 }

@@ -6,8 +6,10 @@
 //! response: only records that should come back are listed. What happens to a
 //! failure depends on its class:
 //!
-//! * retryable → listed as a batch item failure, its visibility stretched by an
-//!   exponential, jittered backoff so retries spread out;
+//! * retryable → listed as a batch item failure, its visibility stretched by the
+//!   step's retry policy ([`crate::retry`]: exponential, jittered, capped; at least
+//!   a provider's `Retry-After`), and counted against its dependency (the
+//!   `DependencyFailures` metric an outage alarm watches);
 //! * permanent → sent to the queue's DLQ at once with reason, kind, step and
 //!   first-seen time as attributes, then acknowledged (it must not burn retries);
 //! * retryable on its last allowed receive → dead-lettered the same way, so every
@@ -16,6 +18,11 @@
 //!
 //! If dead-lettering itself fails the record is reported as failed: nothing is
 //! acknowledged that is not either done or safely in the DLQ.
+//!
+//! The settle phase (DLQ send, the step's `dead_lettered` write, the visibility
+//! change) runs inside the deadline margin, each call bounded by the time left
+//! before the deadline (less a reserve to answer): a slow SQS or DynamoDB costs at
+//! most the margin, never the whole batch.
 //!
 //! FIFO queues: records of one message group run in order; after a failure the rest
 //! of that group in the batch is failed too (ordering kept); other groups go on.
@@ -30,11 +37,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures::StreamExt;
 use tracing::{error, error_span, info, warn, Instrument};
 
-use crate::backoff::Backoff;
 use crate::decode::Decode;
 use crate::error::{chain, Classify, ErrorClass};
 use crate::metrics as m;
 use crate::queue::{DeadLetter, QueueOps};
+use crate::retry::{RetryPolicy, TimeScale, MAX_RETRY_AFTER};
 
 /// What a step learns about the record besides its input.
 #[derive(Debug, Clone)]
@@ -113,13 +120,22 @@ pub struct RunnerConfig {
     pub step: String,
     pub concurrency: usize,
     pub fifo: bool,
-    /// The source queue's redrive `maxReceiveCount`.
+    /// The source queue's redrive `maxReceiveCount` (the policy's, in the template).
     pub max_receive_count: u32,
-    pub backoff: Backoff,
+    /// How retryable failures are spaced and for how long.
+    pub policy: RetryPolicy,
+    /// 1 in AWS; tests compress retry durations (see [`TimeScale`]). The runner
+    /// uses it only to judge a record's age against the queue's retention.
+    pub time_scale: TimeScale,
     /// Time kept back before the invocation deadline to settle records (DLQ sends,
     /// visibility changes): no record starts, and none runs, past `deadline - margin`.
     pub deadline_margin: std::time::Duration,
+    /// The bound of each settle call when the invocation has no deadline (tests, benches).
+    pub settle_timeout: std::time::Duration,
 }
+
+/// Kept back from the deadline to answer the runtime API after settling.
+const ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl RunnerConfig {
     pub fn new(step: impl Into<String>) -> Self {
@@ -127,9 +143,11 @@ impl RunnerConfig {
             step: step.into(),
             concurrency: 10,
             fifo: false,
-            max_receive_count: 5,
-            backoff: Backoff::default(),
+            max_receive_count: crate::retry::STANDARD.max_receive_count(),
+            policy: crate::retry::STANDARD,
+            time_scale: TimeScale::REAL,
             deadline_margin: std::time::Duration::from_millis(1500),
+            settle_timeout: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -139,6 +157,24 @@ struct Failure {
     class: ErrorClass,
     kind: String,
     reason: String,
+    retry_after: Option<std::time::Duration>,
+    dependency: Option<&'static str>,
+}
+
+impl Failure {
+    fn of<E: Classify + std::error::Error + 'static>(e: &E) -> Self {
+        Self {
+            class: e.class(),
+            kind: e.kind().to_owned(),
+            reason: chain(e),
+            retry_after: e.retry_after(),
+            dependency: e.dependency(),
+        }
+    }
+
+    fn internal(kind: &str, reason: String) -> Self {
+        Self { class: ErrorClass::Retryable, kind: kind.to_owned(), reason, retry_after: None, dependency: None }
+    }
 }
 
 pub struct BatchRunner<Q: QueueOps> {
@@ -290,6 +326,9 @@ impl<Q: QueueOps> Parts<Q> {
             .and_then(|v| v.parse::<i64>().ok())
             .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
         let group_id = attribute(&record, "MessageGroupId").map(str::to_owned);
+        let sent_at = attribute(&record, "SentTimestamp")
+            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
 
         let decoded = decoder.decode(&record);
         let correlation_id = match &decoded {
@@ -318,7 +357,7 @@ impl<Q: QueueOps> Parts<Q> {
         };
 
         let result: Result<Outcome, Failure> = match decoded {
-            Err(e) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
+            Err(e) => Err(Failure::of(&e)),
             Ok(d) => {
                 if let Some(w) = &d.workflow_id {
                     span.record("workflow_id", w.as_str());
@@ -326,13 +365,14 @@ impl<Q: QueueOps> Parts<Q> {
                 run_isolated(step.clone(), ctx.clone(), d.input, self.budget(deadline)).instrument(span.clone()).await
             }
         };
-        self.settle(&record, &ctx, result, step).instrument(span).await
+        self.settle(&record, &ctx, sent_at, result, step).instrument(span).await
     }
 
     async fn settle<T, S: Step<T>>(
         &self,
         record: &SqsMessage,
         ctx: &RecordContext,
+        sent_at: Option<DateTime<Utc>>,
         result: Result<Outcome, Failure>,
         step: Arc<S>,
     ) -> Settlement {
@@ -347,14 +387,14 @@ impl<Q: QueueOps> Parts<Q> {
             }
             Err(f) => f,
         };
-        let exhausted = ctx.receive_count >= self.config.max_receive_count;
-        if failure.class == ErrorClass::Retryable && !exhausted {
-            return self.retry_later(record, ctx, failure).await;
+        if failure.class == ErrorClass::Retryable {
+            if let Some(dependency) = failure.dependency {
+                m::dependency_failed(dependency);
+            }
         }
-        let reason = if failure.class == ErrorClass::Retryable {
-            format!("gave up after {} receives: {}", ctx.receive_count, failure.reason)
-        } else {
-            failure.reason.clone()
+        let reason = match self.give_up(ctx, sent_at, &failure) {
+            None => return self.retry_later(record, ctx, failure).await,
+            Some(reason) => reason,
         };
         let letter = DeadLetter {
             source_arn: record.event_source_arn.clone().unwrap_or_default(),
@@ -369,38 +409,103 @@ impl<Q: QueueOps> Parts<Q> {
             receive_count: ctx.receive_count,
             correlation_id: ctx.correlation_id.clone(),
         };
-        match self.queues.dead_letter(&letter).await {
-            Ok(()) => {
+        match self.bounded(ctx.deadline, self.queues.dead_letter(&letter)).await {
+            Some(Ok(())) => {
                 m::record_dead_lettered(&failure.kind);
                 error!(error_kind = %failure.kind, error_class = %failure.class, reason = %letter.reason, "record sent to the dead-letter queue");
                 let notice =
                     DeadLetterNotice { kind: failure.kind.clone(), class: failure.class, reason: letter.reason };
-                if let Err(e) = step.dead_lettered(ctx, &notice).await {
-                    warn!(error = %chain(&e), "could not record the dead letter in the workflow's state");
+                match self.bounded(ctx.deadline, step.dead_lettered(ctx, &notice)).await {
+                    Some(Ok(())) => {}
+                    Some(Err(e)) => warn!(error = %chain(&e), "could not record the dead letter in the workflow's state"),
+                    None => warn!("could not record the dead letter in the workflow's state before the deadline"),
                 }
                 Settlement::DeadLettered { kind: failure.kind }
             }
-            Err(e) => {
+            failed => {
                 // Not acknowledged: it comes back, and the redrive policy still bounds it.
-                error!(error_kind = %failure.kind, dlq_error = %chain(&e), "could not dead-letter the record; leaving it to retry");
+                let dlq_error = match failed {
+                    Some(Err(e)) => chain(&e),
+                    _ => "no answer before the invocation deadline".to_owned(),
+                };
+                error!(error_kind = %failure.kind, dlq_error = %dlq_error, "could not dead-letter the record; leaving it to retry");
                 m::record_failed(&failure.kind);
                 Settlement::Retry { kind: failure.kind }
             }
         }
     }
 
+    /// Why the record goes to the DLQ now, or `None` to retry it: a permanent
+    /// failure; the last receive the queue allows; or a wait that would outlive the
+    /// queue's retention (SQS would delete the message before it came back).
+    fn give_up(&self, ctx: &RecordContext, sent_at: Option<DateTime<Utc>>, failure: &Failure) -> Option<String> {
+        if failure.class == ErrorClass::Permanent {
+            return Some(failure.reason.clone());
+        }
+        if ctx.receive_count >= self.config.max_receive_count {
+            return Some(format!("gave up after {} receives: {}", ctx.receive_count, failure.reason));
+        }
+        let age = sent_at.and_then(|t| (Utc::now() - t).to_std().ok()).unwrap_or_default();
+        // Ages are in compressed time under a time scale; the policy speaks real time.
+        let real_age = age.mul_f64(self.config.time_scale.factor());
+        let wait = self.wait_for(ctx, failure, 1.0);
+        if self.config.policy.outlives_retention(real_age, wait) {
+            return Some(format!(
+                "gave up after {} receives: the next retry (in {} s) would come after the queue deletes the message: {}",
+                ctx.receive_count,
+                wait.as_secs(),
+                failure.reason
+            ));
+        }
+        None
+    }
+
+    /// The next wait: the policy's jittered backoff for this receive, but never less
+    /// than the dependency's `Retry-After` (up to SQS's 12-hour limit).
+    fn wait_for(&self, ctx: &RecordContext, failure: &Failure, unit: f64) -> std::time::Duration {
+        let backoff = self.config.policy.backoff.delay(ctx.receive_count, unit);
+        let asked = failure.retry_after.unwrap_or_default().min(MAX_RETRY_AFTER);
+        backoff.max(asked)
+    }
+
     async fn retry_later(&self, record: &SqsMessage, ctx: &RecordContext, failure: Failure) -> Settlement {
-        let secs = self.config.backoff.visibility_secs(ctx.receive_count);
-        warn!(error_kind = %failure.kind, reason = %failure.reason, retry_in_secs = secs, "record failed; will retry");
+        let wait = self.wait_for(ctx, &failure, rand::random::<f64>());
+        let secs = whole_seconds(wait);
+        warn!(
+            error_kind = %failure.kind,
+            dependency = failure.dependency.unwrap_or(""),
+            reason = %failure.reason,
+            retry_in_secs = secs,
+            "record failed; will retry"
+        );
         m::record_failed(&failure.kind);
         if let (Some(arn), Some(receipt)) = (&record.event_source_arn, &record.receipt_handle) {
-            if let Err(e) = self.queues.extend_visibility(arn, receipt, secs).await {
+            match self.bounded(ctx.deadline, self.queues.extend_visibility(arn, receipt, secs)).await {
+                Some(Ok(())) => {}
                 // The record still comes back, after the queue's own visibility timeout.
-                warn!(error = %chain(&e), "could not stretch the visibility timeout");
+                Some(Err(e)) => warn!(error = %chain(&e), "could not stretch the visibility timeout"),
+                None => warn!("could not stretch the visibility timeout before the deadline"),
             }
         }
         Settlement::Retry { kind: failure.kind }
     }
+
+    /// Runs one settle call within the time left before the deadline (less the
+    /// reserve to answer), or within `settle_timeout` without a deadline. `None`:
+    /// it did not finish in time (and was dropped).
+    async fn bounded<F: Future>(&self, deadline: Option<DateTime<Utc>>, call: F) -> Option<F::Output> {
+        let limit = match deadline {
+            Some(d) => (d - Utc::now()).to_std().unwrap_or_default().saturating_sub(ANSWER_RESERVE),
+            None => self.config.settle_timeout,
+        };
+        tokio::time::timeout(limit, call).await.ok()
+    }
+}
+
+/// A wait in SQS's unit: whole seconds, rounded up, at least 1.
+fn whole_seconds(d: std::time::Duration) -> i32 {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    i32::try_from(secs.max(1)).unwrap_or(i32::MAX)
 }
 
 /// Runs the step on its own task so a panic is caught and stays with its record,
@@ -424,17 +529,16 @@ where
             Ok(joined) => joined,
             Err(_) => {
                 task.abort();
-                return Err(Failure {
-                    class: ErrorClass::Retryable,
-                    kind: "deadline".to_owned(),
-                    reason: format!("step did not finish within {} ms of the invocation deadline", budget.as_millis()),
-                });
+                return Err(Failure::internal(
+                    "deadline",
+                    format!("step did not finish within {} ms of the invocation deadline", budget.as_millis()),
+                ));
             }
         },
     };
     match joined {
         Ok(Ok(outcome)) => Ok(outcome),
-        Ok(Err(e)) => Err(Failure { class: e.class(), kind: e.kind().to_owned(), reason: chain(&e) }),
+        Ok(Err(e)) => Err(Failure::of(&e)),
         Err(join) => {
             let reason = if join.is_panic() {
                 let payload = join.into_panic();
@@ -449,7 +553,7 @@ where
             };
             // A panic is a bug, maybe a transient one: retry, and dead-letter with this
             // reason once the receives run out.
-            Err(Failure { class: ErrorClass::Retryable, kind: "panic".to_owned(), reason })
+            Err(Failure::internal("panic", reason))
         }
     }
 }

@@ -30,6 +30,12 @@ impl Classify for TestError {
     fn kind(&self) -> &'static str {
         self.0
     }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        (self.0 == "throttled").then_some(std::time::Duration::from_secs(600))
+    }
+    fn dependency(&self) -> Option<&'static str> {
+        (self.0 == "throttled").then_some("zendesk")
+    }
 }
 
 fn record(id: &str, body: &str, receive_count: u32, group: Option<&str>) -> SqsMessage {
@@ -59,6 +65,7 @@ async fn action(_ctx: RecordContext, cmd: Cmd) -> Result<Outcome, TestError> {
         "ok" => Ok(Outcome::Done),
         "dup" => Ok(Outcome::Duplicate),
         "retry" => Err(TestError("dependency_down", ErrorClass::Retryable)),
+        "throttled" => Err(TestError("throttled", ErrorClass::Retryable)),
         "invalid" => Err(TestError("invalid_thing", ErrorClass::Permanent)),
         "panic" => panic!("boom"),
         other => panic!("unknown test action {other}"),
@@ -314,4 +321,54 @@ async fn a_step_hears_of_its_dead_letters_only_after_they_are_safe_in_the_dlq() 
     let records = vec![record("bad", r#"{"action":"invalid"}"#, 1, None)];
     runner(failing, false).run(sqs_event(records), None, Arc::new(JsonBody::<Cmd>::default()), step.clone()).await;
     assert!(step.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_after_sets_the_least_wait() {
+    let queues = Arc::new(FakeQueues::default());
+    let event = sqs_event(vec![record("t", r#"{"action":"throttled"}"#, 1, None)]);
+    runner(queues.clone(), false)
+        .run(event, None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
+        .await;
+    // The backoff alone would say 1–2 s on the first receive; the provider said 600.
+    assert_eq!(queues.visibility_changes(), vec![("rh-t".to_owned(), 600)]);
+}
+
+#[tokio::test]
+async fn a_retry_that_would_outlive_the_queue_retention_is_dead_lettered_now() {
+    let queues = Arc::new(FakeQueues::default());
+    let retention = crate::retry::STANDARD.retention();
+    let mut old = record("o", r#"{"action":"retry"}"#, 3, None);
+    let sent = chrono::Utc::now() - chrono::Duration::from_std(retention).unwrap() + chrono::Duration::minutes(30);
+    old.attributes.insert("SentTimestamp".to_owned(), sent.timestamp_millis().to_string());
+    let resp = runner(queues.clone(), false)
+        .run(sqs_event(vec![old]), None, Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
+        .await;
+    assert!(failures(&resp).is_empty());
+    let letters = queues.dead_letters();
+    assert_eq!(letters.len(), 1, "SQS would have deleted it before the retry");
+    assert!(letters[0].reason.contains("deletes the message"), "{}", letters[0].reason);
+}
+
+#[tokio::test]
+async fn the_settle_phase_answers_before_the_deadline_when_sqs_is_slow() {
+    let queues = Arc::new(FakeQueues::default());
+    queues.stall_for(std::time::Duration::from_secs(30));
+    let deadline = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
+    let event = sqs_event(vec![
+        record("p", r#"{"action":"invalid"}"#, 1, None),
+        record("r", r#"{"action":"retry"}"#, 1, None),
+        record("k", r#"{"action":"ok"}"#, 1, None),
+    ]);
+    let started = std::time::Instant::now();
+    let resp = runner(queues.clone(), false)
+        .run(event, Some(deadline), Arc::new(JsonBody::<Cmd>::default()), Arc::new(FnStep(action)))
+        .await;
+    assert!(chrono::Utc::now() < deadline, "answered {:?} after the start, past the deadline", started.elapsed());
+    let mut failed = failures(&resp);
+    failed.sort();
+    // The permanent failure could not reach the DLQ in time, so it is not acknowledged;
+    // the done record is.
+    assert_eq!(failed, vec!["p", "r"]);
+    assert!(queues.dead_letters().is_empty());
 }

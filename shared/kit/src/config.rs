@@ -121,23 +121,22 @@ impl Env {
     }
 }
 
-/// Reads the settings every SQS step shares (see the template's `Globals`).
+/// Reads the settings every SQS step shares (see the template's `Globals`). The
+/// retry schedule is the policy's ([`crate::retry`]), not a setting: the template's
+/// queues are derived from it. `MAX_RECEIVE_COUNT` is the queue's own redrive count
+/// (the template passes it), so the kit gives up on the receive SQS would.
 pub fn runner_config(env: &mut Env, step: &str) -> crate::batch::RunnerConfig {
     let mut c = crate::batch::RunnerConfig::new(step);
     c.max_receive_count = env.parse_or("MAX_RECEIVE_COUNT", c.max_receive_count);
     c.concurrency = env.parse_or("RECORD_CONCURRENCY", c.concurrency);
-    let base: f64 = env.parse_or("RETRY_BASE_SECONDS", c.backoff.base.as_secs_f64());
-    let max: f64 = env.parse_or("RETRY_MAX_SECONDS", c.backoff.max.as_secs_f64());
-    if !(base > 0.0 && max >= base && max <= 43_200.0) {
-        env.reject("RETRY_BASE_SECONDS", "need 0 < RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
-    } else {
-        c.backoff.base = std::time::Duration::from_secs_f64(base);
-        c.backoff.max = std::time::Duration::from_secs_f64(max);
-    }
+    c.time_scale = crate::retry::TimeScale::from_env(env);
     let margin_ms: u64 = env.parse_or("DEADLINE_MARGIN_MS", c.deadline_margin.as_millis() as u64);
     c.deadline_margin = std::time::Duration::from_millis(margin_ms);
     if c.concurrency == 0 {
         env.reject("RECORD_CONCURRENCY", "must be at least 1");
+    }
+    if c.max_receive_count == 0 {
+        env.reject("MAX_RECEIVE_COUNT", "must be at least 1");
     }
     c
 }
@@ -196,9 +195,13 @@ mod tests {
     }
 
     #[test]
-    fn runner_config_rejects_inverted_backoff() {
-        let mut e = env(&[("RETRY_BASE_SECONDS", "10"), ("RETRY_MAX_SECONDS", "1")]);
+    fn runner_config_defaults_to_the_policy_and_rejects_a_bad_time_scale() {
+        let mut e = env(&[]);
+        let c = runner_config(&mut e, "s");
+        assert_eq!(c.max_receive_count, crate::retry::STANDARD.max_receive_count());
+        assert!(e.finish().is_ok());
+        let mut e = env(&[("RETRY_TIME_SCALE", "0.1")]);
         let _ = runner_config(&mut e, "s");
-        assert!(e.finish().unwrap_err().to_string().contains("RETRY_BASE_SECONDS"));
+        assert!(e.finish().unwrap_err().to_string().contains("RETRY_TIME_SCALE"));
     }
 }

@@ -34,6 +34,17 @@ pub trait Classify {
     /// A short, stable, machine-readable name (`invalid_event`, `dynamodb_throttled`):
     /// it becomes the DLQ message's `error_kind` attribute and a metric dimension.
     fn kind(&self) -> &'static str;
+    /// The earliest a retry can help, when the dependency said so (an HTTP
+    /// `Retry-After`): the runner keeps the record away at least this long.
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        None
+    }
+    /// The outside dependency whose failure this is (`zendesk`, `notify`, `ses`,
+    /// `connect`, `approval_api`): the runner counts retryable failures per
+    /// dependency, and an alarm pages when one keeps failing (an outage).
+    fn dependency(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Renders an error with its chain of causes, for logs and DLQ reasons.

@@ -18,6 +18,9 @@ pub mod names {
     pub const COLD_START: &str = "ColdStart";
     /// Workflows not finished in time, per check (the `stuck` alarm watches it).
     pub const STUCK_WORKFLOWS: &str = "StuckWorkflows";
+    /// Retryable failures blamed on an outside dependency, with a `dependency`
+    /// dimension: the dependency-outage alarms watch it.
+    pub const DEPENDENCY_FAILURES: &str = "DependencyFailures";
 }
 
 /// Installs the EMF recorder with a `function` dimension and counts the cold start.
@@ -68,6 +71,11 @@ pub fn record_failed(_kind: &str) {
 }
 pub fn record_dead_lettered(_kind: &str) {
     metrics::counter!(names::RECORDS_DEAD_LETTERED).increment(1);
+}
+
+/// A record that will wait for `dependency` (a small fixed set: a safe dimension).
+pub fn dependency_failed(dependency: &'static str) {
+    metrics::counter!(names::DEPENDENCY_FAILURES, "dependency" => dependency).increment(1);
 }
 
 /// How many workflows a stuck check found (a gauge: the latest check counts).

@@ -19,6 +19,8 @@ pub struct FakeQueues {
     pub visibility: Mutex<Vec<(String, i32)>>,
     pub dead_letters: Mutex<Vec<DeadLetter>>,
     pub fail_dead_letter: std::sync::atomic::AtomicBool,
+    /// Every call waits this long first (a slow SQS), when set.
+    pub stall: Mutex<Option<std::time::Duration>>,
 }
 
 impl FakeQueues {
@@ -28,15 +30,27 @@ impl FakeQueues {
     pub fn visibility_changes(&self) -> Vec<(String, i32)> {
         lock(&self.visibility).clone()
     }
+    /// Makes every later call take `d` before it answers.
+    pub fn stall_for(&self, d: std::time::Duration) {
+        *lock(&self.stall) = Some(d);
+    }
+    async fn maybe_stall(&self) {
+        let stall = *lock(&self.stall);
+        if let Some(d) = stall {
+            tokio::time::sleep(d).await;
+        }
+    }
 }
 
 #[async_trait]
 impl QueueOps for FakeQueues {
     async fn extend_visibility(&self, _source_arn: &str, receipt_handle: &str, secs: i32) -> Result<(), QueueError> {
+        self.maybe_stall().await;
         lock(&self.visibility).push((receipt_handle.to_owned(), secs));
         Ok(())
     }
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), QueueError> {
+        self.maybe_stall().await;
         if self.fail_dead_letter.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(QueueError::Sqs {
                 operation: "SendMessage",
