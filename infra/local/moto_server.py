@@ -26,7 +26,12 @@
    names and puts exactly those back when it is cancelled; moto's own table copy
    becomes the live table (its restore is then a no-op). The lock of (1) keeps
    anyone else from seeing the partial writes in between, as DynamoDB would.
-5. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
+5. Fractional visibility timeouts. Under a time scale (tests compress every
+   retry wait by one factor) the local stack's proxy divides the visibility
+   timeouts functions ask for, so 900 s at a factor of 600 arrives as 1.5.
+   moto truncates to whole seconds; here the fraction is kept (millisecond
+   precision). AWS's own whole-second requests behave exactly as before.
+6. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
    appends the most numerous live object types to <file> every 30 s: how the
    leak above was found, kept for the next one.
 
@@ -41,6 +46,7 @@ import sys
 import threading
 
 import moto.dynamodb.models as dynamodb_models
+import moto.sqs.models as sqs_models
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
@@ -110,6 +116,13 @@ for _name, _member in list(vars(DynamoDBBackend).items()):
     if callable(_member) and not _name.startswith("_"):
         setattr(DynamoDBBackend, _name, _serialised(_member))
 
+
+def _change_visibility(self, visibility_timeout):
+    """moto's Message.change_visibility without truncating to whole seconds."""
+    self.visible_at = sqs_models.unix_time_millis() + float(visibility_timeout) * 1000
+
+
+sqs_models.Message.change_visibility = _change_visibility
 
 _UNTRACKED = ("moto.dynamodb.", "moto.sqs.")
 _tracked_new = BaseModel.__new__

@@ -9,6 +9,11 @@
 //! Beside the reports run a tenth as many audited workflows (`audit`), action
 //! approvals (`approvals`) and calls (`contacts`), through the same kills.
 //!
+//! Everything runs on the shipped configuration: the template's retry policy (a
+//! 24-hour budget), its waits compressed by the test time scale (`crate::TIME_SCALE`)
+//! and nothing else changed. On top of the everyday flakiness come outages
+//! (`outages`): Zendesk down for 6 hours, Notify for 2, and a burst of 429s.
+//!
 //! The emulator and the fakes live outside the runner (they are AWS and the
 //! providers: they do not crash with our code), so they keep their state across kills.
 
@@ -27,11 +32,12 @@ use local_stack::{Emulator, FakeServer, LocalStack, StackOptions, LOCAL_NOTIFY_T
 use rand::Rng;
 use serde_json::{json, Value};
 
-use crate::providers::{notify_emails_at, set_faults_at, zendesk_tickets_at};
+use crate::providers::{answered_at, notify_emails_at, set_faults_at, zendesk_tickets_at};
 
 pub mod approvals;
 mod audit;
 mod contacts;
+pub mod outages;
 
 pub use approvals::ApprovalOutcome;
 pub use audit::AuditOutcome;
@@ -53,6 +59,8 @@ pub struct ChaosConfig {
     pub approvals: usize,
     /// Calls (seed 003) beside the reports.
     pub contacts: usize,
+    /// Provider outages during the run (in real time; compressed by the time scale).
+    pub outages: outages::Outages,
     pub deadline: Duration,
     pub bin_dir: std::path::PathBuf,
 }
@@ -68,6 +76,7 @@ impl ChaosConfig {
             audits: 5,
             approvals: 3,
             contacts: 6,
+            outages: outages::Outages::default(),
             deadline: Duration::from_secs(600),
             bin_dir: crate::bin_dir(),
         }
@@ -86,8 +95,15 @@ pub struct ChaosOutcome {
     pub duplicate_txma_events: usize,
     /// TxMA deliveries beyond one per event: the same event id again (TxMA dedupes).
     pub txma_redeliveries: usize,
+    /// Distinct confirmation emails (by reference), and sends beyond one per reference.
     pub emails: usize,
     pub duplicate_emails: usize,
+    /// Dead letters whose failure was retryable: a retry budget that ran out (an outage).
+    pub outage_dead_letters: usize,
+    /// The outages the run went through.
+    pub outages: String,
+    /// How the ticket step honoured Zendesk's `Retry-After`.
+    pub retry_after: outages::RetryAfterCheck,
     pub kills: usize,
     /// Messages in flight (received, not yet deleted) across the step queues at each kill.
     pub in_flight_at_kills: Vec<u64>,
@@ -110,6 +126,10 @@ impl ChaosOutcome {
         self.lost == 0
             && self.duplicate_tickets == 0
             && self.duplicate_txma_events == 0
+            && self.duplicate_emails == 0
+            && self.outage_dead_letters == 0
+            && self.retry_after.checked > 0
+            && self.retry_after.violations.is_empty()
             && self.poison_ok
             && self.log_leaks.is_empty()
             && self.audit.completed == self.audit.workflows
@@ -124,7 +144,7 @@ impl ChaosOutcome {
 
     pub fn summary(&self) -> String {
         format!(
-            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); audited workflows {}/{} complete, records {} ({} duplicate), notifications {} ({} duplicate); approvals {}/{} complete, double decisions {}, FIFO decisions {} ({} duplicate), notices {} ({} duplicate); calls {}/{} complete, alerts {} ({} duplicate, {} false); poison {}; redriven {}; log lines {} ({} leaks) => {}",
+            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); outages: {} dead letters, Retry-After honoured {} times ({} violations, shortest gap {:?} ms against {:?}); audited workflows {}/{} complete, records {} ({} duplicate), notifications {} ({} duplicate); approvals {}/{} complete, double decisions {}, FIFO decisions {} ({} duplicate), notices {} ({} duplicate); calls {}/{} complete, alerts {} ({} duplicate, {} false); poison {}; redriven {}; log lines {} ({} leaks) => {}",
             self.workflows,
             self.kills,
             self.in_flight_at_kills,
@@ -138,6 +158,11 @@ impl ChaosOutcome {
             self.txma_redeliveries,
             self.emails,
             self.duplicate_emails,
+            self.outage_dead_letters,
+            self.retry_after.checked,
+            self.retry_after.violations.len(),
+            self.retry_after.shortest_gap_ms.map(|g| g.0),
+            self.retry_after.shortest_gap_ms.map(|g| g.1),
             self.audit.completed,
             self.audit.workflows,
             self.audit.records,
@@ -191,11 +216,8 @@ impl World {
             .with_parameter(CONNECT_ENDPOINT_URL_PARAM, self.connect.url())
             .with_parameter("RecordingKeyPrefix", contacts::PREFIX)
             .with_parameter("RecordingGraceSeconds", "3")
-            .with_parameter("MaxReceiveCount", "10")
-            .with_env("RETRY_BASE_SECONDS", "1")
-            .with_env("RETRY_MAX_SECONDS", "2")
-            // Approval announcements a kill cut off are re-sent by the sweep after 1 s.
-            .with_env("OUTBOX_DELAY_SECONDS", "1")
+            // The shipped retry policy; only its waits are compressed.
+            .with_time_scale(crate::time_scale())
             .quiet()
     }
 
@@ -348,11 +370,25 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     })
     .await;
 
-    // The rest: every message `copies` times, with flaky providers and poison mixed in.
-    let faults = json!({"error_rate": config.error_rate, "slow_ms": 1500});
-    set_faults_at(&world.zendesk.url(), faults.clone()).await;
-    set_faults_at(&world.notify.url(), faults).await;
-    let rest: Vec<String> = workflows.iter().skip(config.refused).map(|(u, e, r)| report_body(r, u, e)).collect();
+    // The rest: every message `copies` times, with flaky providers and poison mixed
+    // in, into both providers' outages. A few reports are kept back to be sent once
+    // as Zendesk's 429 burst starts: their retries are timed.
+    let flaky = json!({"error_rate": config.error_rate, "slow_ms": 1500});
+    let limited = config.outages.rate_limited_reports.min(workflows.len().saturating_sub(config.refused));
+    let timed: Vec<&(String, String, String)> = workflows.iter().skip(config.refused).take(limited).collect();
+    let weather = outages::Weather {
+        plan: config.outages.clone(),
+        scale: crate::time_scale(),
+        zendesk: world.zendesk.url(),
+        notify: world.notify.url(),
+        flaky,
+        sqs: sqs.clone(),
+        queue: queue.clone(),
+        rate_limited: timed.iter().map(|(u, e, r)| report_body(r, u, e)).collect(),
+    };
+    let weather = tokio::spawn(weather.run());
+    let rest: Vec<String> =
+        workflows.iter().skip(config.refused + limited).map(|(u, e, r)| report_body(r, u, e)).collect();
     for _ in 0..config.copies {
         send_all(&sqs, &queue, &rest).await?;
     }
@@ -392,6 +428,9 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         send_all(&sqs, &queue, &[report_body(&wrong_user_report, &a.0, &b.1)]).await?;
     }
 
+    // The weather has passed (it ends well before the work does).
+    weather.await??;
+
     // Wait for every non-refused workflow to finish (or the deadline).
     let wanted: BTreeSet<String> = workflows.iter().skip(config.refused).map(|w| w.2.clone()).collect();
     loop {
@@ -421,6 +460,12 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
+
+    // No retry budget ran out in the outages: no retryable failure was dead-lettered.
+    let outage_dead_letters = retryable_dead_letters(&sqs, &p).await?;
+    let timed_ids: BTreeSet<String> = timed.iter().map(|w| w.2.clone()).collect();
+    let retry_after =
+        outages::check_retry_after(&answered_at(&world.zendesk.url()).await, &timed_ids, crate::time_scale());
 
     // The outage is over: redrive the refused ones, only those (by reason).
     set_faults_at(&world.zendesk.url(), json!({"error_rate": 0})).await;
@@ -482,6 +527,9 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         txma_redeliveries: txma.len() - txma_events,
         emails: distinct(&email_refs),
         duplicate_emails: email_refs.len() - distinct(&email_refs),
+        outage_dead_letters,
+        outages: config.outages.describe(crate::time_scale()),
+        retry_after,
         kills,
         in_flight_at_kills,
         poison: poison_found,
@@ -545,6 +593,20 @@ async fn poison_in_dlqs(
         }
     }
     Ok((found, ok && total == poison().len()))
+}
+
+/// Dead letters in the report pipeline's DLQs whose failure was retryable: each one
+/// a record whose whole retry budget ran out.
+async fn retryable_dead_letters(sqs: &aws_sdk_sqs::Client, p: &local_stack::Provisioned) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for dlq in ["ReportSuspiciousActivityDlq", "CreateZendeskTicketDlq", "SendTxmaEventDlq", "SendNotifyEmailDlq"] {
+        n += peek_all(sqs, p.queue_url(dlq)?)
+            .await?
+            .iter()
+            .filter(|(_, attrs)| attrs.get("error_class").map(String::as_str) == Some("retryable"))
+            .count();
+    }
+    Ok(n)
 }
 
 async fn in_flight_of(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<u64> {
@@ -624,4 +686,42 @@ pub fn scan_logs(lines: &[String], secrets: &[String]) -> Vec<String> {
         .filter(|l| fixed.iter().any(|s| l.contains(s)) || secrets.iter().any(|s| l.contains(s.as_str())))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn healthy() -> ChaosOutcome {
+        ChaosOutcome {
+            workflows: 2,
+            completed: 2,
+            poison_ok: true,
+            retry_after: outages::RetryAfterCheck { checked: 1, ..Default::default() },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_healthy_run_passes() {
+        assert!(healthy().ok(), "{}", healthy().summary());
+    }
+
+    #[test]
+    fn a_duplicate_email_fails_the_verdict() {
+        let refs = ["r-1".to_owned(), "r-2".to_owned(), "r-1".to_owned()];
+        let distinct = refs.iter().collect::<BTreeSet<_>>().len();
+        let outcome = ChaosOutcome { emails: distinct, duplicate_emails: refs.len() - distinct, ..healthy() };
+        assert_eq!(outcome.duplicate_emails, 1);
+        assert!(!outcome.ok(), "{}", outcome.summary());
+    }
+
+    #[test]
+    fn an_outage_dead_letter_or_an_early_retry_fails_the_verdict() {
+        assert!(!ChaosOutcome { outage_dead_letters: 1, ..healthy() }.ok());
+        let early = outages::RetryAfterCheck { checked: 1, violations: vec!["r: early".into()], ..Default::default() };
+        assert!(!ChaosOutcome { retry_after: early, ..healthy() }.ok());
+        let untimed = outages::RetryAfterCheck::default();
+        assert!(!ChaosOutcome { retry_after: untimed, ..healthy() }.ok(), "a run that timed nothing proves nothing");
+    }
 }

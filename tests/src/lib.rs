@@ -17,6 +17,17 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
 }
 
+/// The one retry setting the tests change: every retry wait runs this many times
+/// faster than shipped (a 15-minute wait lasts 1.5 s, the 24-hour budget about 2.5
+/// minutes), with the same receive counts and the same schedule shape. Nothing
+/// else about retries, receive counts or timeouts is overridden anywhere.
+pub const TIME_SCALE: f64 = 600.0;
+
+/// [`TIME_SCALE`] as the local stack takes it.
+pub fn time_scale() -> kit::retry::TimeScale {
+    kit::retry::TimeScale::new(TIME_SCALE).unwrap_or_default()
+}
+
 /// Where `cargo build --workspace --bins` put the function binaries.
 pub fn bin_dir() -> PathBuf {
     let target =
@@ -71,16 +82,12 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Emulator, template resources, every function and poller, HTTP API. Retries are
-    /// quick (1–2 s backoff) and the SDK makes one attempt per call, so injected
-    /// faults map one-to-one to failed receives.
+    /// Emulator, template resources, every function and poller, HTTP API, on the
+    /// shipped configuration with retry waits compressed by [`TIME_SCALE`]. SQS
+    /// steps make one SDK attempt per call (as shipped), so an injected fault is
+    /// one failed receive.
     pub async fn start() -> Self {
-        let options = StackOptions::default()
-            .with_bin_dir(bin_dir())
-            .with_env("RETRY_BASE_SECONDS", "1")
-            .with_env("RETRY_MAX_SECONDS", "2")
-            .with_env("AWS_MAX_ATTEMPTS", "1")
-            .quiet();
+        let options = StackOptions::default().with_bin_dir(bin_dir()).with_time_scale(time_scale()).quiet();
         Self::start_with(options).await
     }
 

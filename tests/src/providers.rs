@@ -79,6 +79,19 @@ pub async fn notify_emails_at(base: &str, reference: Option<&str>) -> Vec<Value>
     }
 }
 
+/// Every API request a fake at `base` answered, oldest first (`GET /__requests`).
+pub async fn answered_at(base: &str) -> Vec<local_stack::fakes::faults::Answered> {
+    kit::http::client()
+        .expect("http client")
+        .get(format!("{base}/__requests"))
+        .send()
+        .await
+        .expect("GET /__requests")
+        .json()
+        .await
+        .expect("requests JSON")
+}
+
 /// `POST /__faults` on a fake at `base`.
 pub async fn set_faults_at(base: &str, faults: Value) {
     let resp = kit::http::client()

@@ -1,5 +1,6 @@
 //! The chaos suite's short version in `make test`: 50 report workflows (with 5
-//! audited workflows, 3 approval requests and 6 calls beside them), one kill.
+//! audited workflows, 3 approval requests and 6 calls beside them), one kill, and
+//! the outages (Zendesk down 6 h, Notify 2 h, a 429 burst) at the test time scale.
 
 use integration_tests::chaos::{run, ChaosConfig};
 
@@ -12,6 +13,10 @@ async fn fifty_workflows_through_flaky_providers_and_a_killed_runner_lose_nothin
     assert_eq!(outcome.duplicate_txma_events, 0, "{}", outcome.summary());
     assert_eq!(outcome.tickets, outcome.workflows, "{}", outcome.summary());
     assert_eq!(outcome.emails, outcome.workflows, "{}", outcome.summary());
+    assert_eq!(outcome.duplicate_emails, 0, "{}", outcome.summary());
+    assert_eq!(outcome.outage_dead_letters, 0, "the outages used up no retry budget: {}", outcome.summary());
+    assert!(outcome.retry_after.checked > 0, "429s were timed: {}", outcome.summary());
+    assert!(outcome.retry_after.violations.is_empty(), "{:?}", outcome.retry_after.violations);
     assert!(outcome.poison_ok, "poison: {:?}", outcome.poison);
     assert!(outcome.log_leaks.is_empty(), "leaks: {:?}", &outcome.log_leaks[..outcome.log_leaks.len().min(3)]);
     assert_eq!(outcome.audit.completed, outcome.audit.workflows, "{}", outcome.summary());

@@ -9,7 +9,7 @@ use std::time::Duration;
 use contacts::dynamo::DynamoContactStore;
 use contacts::ports::ContactStore;
 use contacts::{Contact, ContactId, ContactState, RecordingState};
-use integration_tests::{bin_dir, connect_logs, eventually, Driver};
+use integration_tests::{bin_dir, connect_logs, eventually, time_scale, Driver};
 use local_stack::{InvokeOutcome, StackOptions, TokenRequest};
 use serde_json::{json, Value};
 
@@ -47,9 +47,7 @@ impl Contacts {
     async fn start() -> Self {
         let options = StackOptions::default()
             .with_bin_dir(bin_dir())
-            .with_env("RETRY_BASE_SECONDS", "1")
-            .with_env("RETRY_MAX_SECONDS", "2")
-            .with_env("AWS_MAX_ATTEMPTS", "1")
+            .with_time_scale(time_scale())
             .with_parameter("RecordingGraceSeconds", "3")
             .with_parameter("RecordingKeyPrefix", PREFIX)
             // The test fires the sweep itself, as the Invoke API lets anyone.

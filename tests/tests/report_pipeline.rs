@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use activity::dynamo::DynamoActivityStore;
 use activity::{LoginEvent, LoginRecorder, RawLoginEvent};
-use integration_tests::{bin_dir, eventually, Driver};
+use integration_tests::{bin_dir, eventually, time_scale, Driver};
 use local_stack::StackOptions;
 use serde_json::{json, Value};
 
@@ -16,16 +16,9 @@ const WAIT: Duration = Duration::from_secs(240);
 const STEP_QUEUES: [&str; 4] =
     ["ReportSuspiciousActivityQueue", "CreateZendeskTicketQueue", "SendTxmaEventQueue", "SendNotifyEmailQueue"];
 
-/// Fast retries; ten receives, so a step failing 30% of the time at random is not
-/// dead-lettered by bad luck (0.3^10) while the test still proves retries happen.
+/// The shipped retry policy, its waits compressed by the test time scale.
 async fn start() -> Driver {
-    let options = StackOptions::default()
-        .with_bin_dir(bin_dir())
-        .with_env("RETRY_BASE_SECONDS", "1")
-        .with_env("RETRY_MAX_SECONDS", "2")
-        .with_env("AWS_MAX_ATTEMPTS", "1")
-        .with_parameter("MaxReceiveCount", "10")
-        .quiet();
+    let options = StackOptions::default().with_bin_dir(bin_dir()).with_time_scale(time_scale()).quiet();
     Driver::start_with(options).await
 }
 

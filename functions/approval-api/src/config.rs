@@ -36,11 +36,14 @@ impl Config {
     }
 
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
+        // The re-publish delay is a retry wait: tests compress it with the rest.
+        let time_scale = kit::retry::TimeScale::from_env(&mut env);
         let config = Self {
             table: env.required("APPROVALS_TABLE_NAME"),
             requested_topic_arn: env.required("APPROVAL_REQUESTED_TOPIC_ARN"),
             decided_topic_arn: env.required("APPROVAL_DECIDED_TOPIC_ARN"),
-            outbox_delay: chrono::Duration::seconds(env.parse_or("OUTBOX_DELAY_SECONDS", 120i64)),
+            outbox_delay: time_scale
+                .compress_chrono(chrono::Duration::seconds(env.parse_or("OUTBOX_DELAY_SECONDS", 120i64))),
             metrics_namespace: approvals::config::metrics_namespace(&mut env),
             callers: Callers {
                 service: allow_list(&mut env, SERVICE_PRINCIPALS),

@@ -71,6 +71,9 @@ pub struct StackOptions {
     pub echo_function_logs: bool,
     /// How long `start` waits for every function's first `/next`.
     pub ready_timeout: Duration,
+    /// Every retry duration divided by this factor (1: real time). See
+    /// [`StackOptions::with_time_scale`].
+    pub time_scale: kit::retry::TimeScale,
 }
 
 impl Default for StackOptions {
@@ -115,6 +118,7 @@ impl StackOptions {
             secrets: BTreeMap::new(),
             echo_function_logs: true,
             ready_timeout: Duration::from_secs(60),
+            time_scale: kit::retry::TimeScale::REAL,
             workspace,
         }
     }
@@ -183,6 +187,18 @@ impl StackOptions {
 
     pub fn with_parameter(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.parameter_overrides.insert(key.into(), value.into());
+        self
+    }
+
+    /// The one retry setting tests may change: every retry duration runs `factor`
+    /// times faster, so the shipped 24-hour budget runs in minutes with the same
+    /// receives and the same schedule shape. The fault proxy divides the SQS
+    /// visibility timeouts functions ask for (they ask for the real durations, as
+    /// in AWS), and every function gets `RETRY_TIME_SCALE` for the retry durations
+    /// it computes itself (the approval outbox's re-publish delay). Timeouts,
+    /// receive counts, schedules and everything else run as shipped.
+    pub fn with_time_scale(mut self, scale: kit::retry::TimeScale) -> Self {
+        self.time_scale = scale;
         self
     }
 

@@ -180,8 +180,11 @@ impl LocalStack {
             None => None,
         };
         let proxy_endpoint = if let Some(bound) = proxy_bound {
-            let gate =
-                Gate { authorizer: authorizer.clone(), connect_upstream: connect_addr.map(|a| format!("http://{a}")) };
+            let gate = Gate {
+                authorizer: authorizer.clone(),
+                connect_upstream: connect_addr.map(|a| format!("http://{a}")),
+                time_scale: options.time_scale,
+            };
             let router = fault_proxy::router(&endpoint, faults.clone(), requests.clone(), gate)
                 .map_err(StackError::HttpClient)?;
             let proxy = server::serve_bound("AWS fault proxy", bound, router, cancel.clone());
@@ -211,7 +214,7 @@ impl LocalStack {
             let settings = LaunchSettings {
                 aws_endpoint: proxy_endpoint.clone(),
                 region: context.region.clone(),
-                extra_env: options.extra_env.clone(),
+                extra_env: function_env(&options),
                 task_root: options.bin_dir.display().to_string(),
                 credentials,
             };
@@ -573,4 +576,14 @@ fn route_table(specs: &[FunctionSpec]) -> RouteTable {
         })
         .collect();
     RouteTable::new(routes)
+}
+
+/// The environment every function gets on top of the template's: the caller's
+/// extras, and the time scale when retries are compressed.
+fn function_env(options: &StackOptions) -> BTreeMap<String, String> {
+    let mut env = options.extra_env.clone();
+    if options.time_scale != kit::retry::TimeScale::REAL {
+        env.insert(kit::retry::TIME_SCALE_VAR.to_owned(), options.time_scale.factor().to_string());
+    }
+    env
 }

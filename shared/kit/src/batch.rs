@@ -417,7 +417,9 @@ impl<Q: QueueOps> Parts<Q> {
                     DeadLetterNotice { kind: failure.kind.clone(), class: failure.class, reason: letter.reason };
                 match self.bounded(ctx.deadline, step.dead_lettered(ctx, &notice)).await {
                     Some(Ok(())) => {}
-                    Some(Err(e)) => warn!(error = %chain(&e), "could not record the dead letter in the workflow's state"),
+                    Some(Err(e)) => {
+                        warn!(error = %chain(&e), "could not record the dead letter in the workflow's state")
+                    }
                     None => warn!("could not record the dead letter in the workflow's state before the deadline"),
                 }
                 Settlement::DeadLettered { kind: failure.kind }

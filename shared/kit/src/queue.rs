@@ -112,6 +112,10 @@ pub fn parse_queue_arn(arn: &str) -> Option<(&str, &str)> {
     (!name.is_empty()).then_some((account, name))
 }
 
+/// The longest one settle-phase SQS call may take (the runner's own bound, the
+/// time left before the deadline, is usually shorter).
+pub const SETTLE_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The SQS adapter. Queue URLs are looked up once per ARN (`GetQueueUrl`), so the
 /// same code works against AWS and the emulator, whose URL formats differ.
 pub struct SqsQueues {
@@ -121,8 +125,23 @@ pub struct SqsQueues {
 }
 
 impl SqsQueues {
+    /// The adapter makes one attempt per call, each bounded by [`SETTLE_CALL_TIMEOUT`]:
+    /// it runs in the settle phase, where the runner bounds the whole phase by the
+    /// invocation deadline, and an SDK retry there would only spend the margin.
     pub fn new(client: aws_sdk_sqs::Client, dead_letter_url: impl Into<String>) -> Self {
-        Self { client, dead_letter_url: dead_letter_url.into(), urls: Mutex::new(HashMap::new()) }
+        let config = client
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_sdk_sqs::config::timeout::TimeoutConfig::builder().operation_timeout(SETTLE_CALL_TIMEOUT).build(),
+            )
+            .build();
+        Self {
+            client: aws_sdk_sqs::Client::from_conf(config),
+            dead_letter_url: dead_letter_url.into(),
+            urls: Mutex::new(HashMap::new()),
+        }
     }
 
     async fn url_for(&self, arn: &str) -> Result<String, QueueError> {

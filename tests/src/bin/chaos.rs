@@ -39,13 +39,19 @@ async fn main() -> ExitCode {
     let _ = writeln!(md, "# Reliability: the chaos suite\n");
     let _ = writeln!(
         md,
-        "Written by `make chaos` on {} UTC. {} report workflows, each message delivered {} times; Zendesk and Notify failing {:.0}% of requests (500s, 429s with `Retry-After`, slow answers); the local runner killed outright {} times at random moments (every function process SIGKILLed mid-batch, every poller dropped with messages in flight) and started again; {} reports refused by a Zendesk outage (403), then redriven with `ops dlq redrive --reason 403`; one poison message of each kind. Beside them, {} audited workflows (created, requested and approved through the workflow API, every event delivered {} times to both step queues) and {} action approval requests ({} approvers each answering at once, the decisions flowing through the kills) and {} calls on the Connect fake (a third recorded, a third never recorded, a third abandoned; their flow logs delivered {} times; the sweep fired before every kill).\n",
+        "Written by `make chaos` on {} UTC. {} report workflows, each message delivered {} times; Zendesk and Notify failing {:.0}% of requests (500s, 429s with `Retry-After`, slow answers); the local runner killed outright {} times at random moments (every function process SIGKILLed mid-batch, every poller dropped with messages in flight) and started again; {} reports refused by a Zendesk outage (403), then redriven with `ops dlq redrive --reason 403`; one poison message of each kind; and on top, provider outages: {}. Everything ran on the template's shipped configuration: the retry policy's {} receives over at least {} h, waits from {} s doubling to a {}-minute cap, with only those waits compressed {}× by the test time scale (`RETRY_TIME_SCALE`; nothing else about retries, receive counts or timeouts changed). Beside them, {} audited workflows (created, requested and approved through the workflow API, every event delivered {} times to both step queues) and {} action approval requests ({} approvers each answering at once, the decisions flowing through the kills) and {} calls on the Connect fake (a third recorded, a third never recorded, a third abandoned; their flow logs delivered {} times; the sweep fired before every kill).\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),
         outcome.workflows,
         config.copies,
         config.error_rate * 100.0,
         outcome.kills,
         config.refused,
+        outcome.outages,
+        kit::retry::STANDARD.max_receive_count(),
+        kit::retry::STANDARD.budget.as_secs() / 3600,
+        kit::retry::STANDARD.backoff.base.as_secs(),
+        kit::retry::STANDARD.backoff.max.as_secs() / 60,
+        integration_tests::TIME_SCALE,
         config.audits,
         config.copies,
         config.approvals,
@@ -77,6 +83,17 @@ async fn main() -> ExitCode {
         ),
         ("TxMA deliveries of an already-sent event id", outcome.txma_redeliveries.to_string()),
         ("emails (distinct references)", format!("{} ({} duplicate)", outcome.emails, outcome.duplicate_emails)),
+        ("dead letters from a retry budget running out (the outages)", outcome.outage_dead_letters.to_string()),
+        (
+            "Zendesk 429s followed by a retry of the same report, timed",
+            format!(
+                "{} ({} sooner than `Retry-After`; shortest gap {} ms against {} ms required)",
+                outcome.retry_after.checked,
+                outcome.retry_after.violations.len(),
+                outcome.retry_after.shortest_gap_ms.map_or_else(|| "-".to_owned(), |g| g.0.to_string()),
+                outcome.retry_after.shortest_gap_ms.map_or_else(|| "-".to_owned(), |g| g.1.to_string()),
+            ),
+        ),
         ("dead letters redriven and completed", outcome.redriven.to_string()),
         ("audited workflows complete", format!("{} of {}", outcome.audit.completed, outcome.audit.workflows)),
         (
@@ -123,7 +140,7 @@ async fn main() -> ExitCode {
     }
     let _ = writeln!(
         md,
-        "\n## How to read it\n\n* **TxMA redeliveries** are the same event (same `event_id`) sent again after a kill landed between the send and its record; TxMA dedupes on `event_id`, so they are not duplicate events.\n* **Duplicate emails** can only come from Notify accepting an email whose lookup by `reference` then misses it; with the fake's consistent listing there are none, and the count stays in the summary so a regression shows.\n* **Duplicate notifications** cannot be stored: a notification's id is fixed by (workflow, record, recipient) and written once; the count checks it.\n* **Duplicate decision notices** would be an approver emailed twice about one decision: the notify step works under a claim on the request and marks each approver told right after their email, so only a kill (or an SES timeout) between SES accepting an email and that mark sends that one notice again; the count shows how often it happened.\n* **Wrong user.** A report naming another user's event is not poison: the message is well-formed and the refusal is the user's business, so the report is REJECTED with the reason, visible through the API, and nothing is marked, ticketed or emailed. The run sends one and checks exactly that (part of the poison verdict).\n\nThe short version (50 report workflows with 5 audited workflows, 3 approval requests and 6 calls beside them, one kill) runs in `make test` (`tests/tests/chaos_short.rs`). Re-run this one with `make chaos` (`WORKFLOWS=` and `KILLS=` override the size).\n"
+        "\n## How to read it\n\n* **TxMA redeliveries** are the same event (same `event_id`) sent again after a kill landed between the send and its record; TxMA dedupes on `event_id`, so they are not duplicate events.\n* **Duplicate emails** can only come from Notify accepting an email whose lookup by `reference` then misses it; with the fake's consistent listing there are none, and the verdict requires 0 (`ChaosOutcome::ok`; `tests/src/chaos.rs` has a test that a duplicate fails it).\n* **Outages.** While a provider is down every record waiting on it fails retryably and comes back on the policy's schedule (counted in `DependencyFailures` by dependency); none may reach a DLQ, because the 24-hour budget outlasts a 6-hour outage. A 429's `Retry-After` sets the least wait: the run times each rate-limited report's next request after a 429 from the Zendesk fake's request log.\n* **Duplicate notifications** cannot be stored: a notification's id is fixed by (workflow, record, recipient) and written once; the count checks it.\n* **Duplicate decision notices** would be an approver emailed twice about one decision: the notify step works under a claim on the request and marks each approver told right after their email, so only a kill (or an SES timeout) between SES accepting an email and that mark sends that one notice again; the count shows how often it happened.\n* **Wrong user.** A report naming another user's event is not poison: the message is well-formed and the refusal is the user's business, so the report is REJECTED with the reason, visible through the API, and nothing is marked, ticketed or emailed. The run sends one and checks exactly that (part of the poison verdict).\n\nThe short version (50 report workflows with 5 audited workflows, 3 approval requests and 6 calls beside them, one kill) runs in `make test` (`tests/tests/chaos_short.rs`). Re-run this one with `make chaos` (`WORKFLOWS=` and `KILLS=` override the size).\n"
     );
     if let Err(e) = std::fs::write(&out, md) {
         eprintln!("chaos: could not write {out}: {e}");

@@ -3,6 +3,11 @@
 //! with one forced status, or after doing what they were asked (a response
 //! lost on the way back). Configured over HTTP at `/__faults`; applies to the
 //! API paths only, never to `/__faults` itself.
+//!
+//! Every API request is also logged (`GET /__requests`): when it came, what it
+//! was about (the `external_id` or `reference` it names) and how it was
+//! answered, with the `Retry-After` given: the chaos suite checks from it that
+//! no caller came back sooner than it was told to.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -136,16 +141,47 @@ pub enum Decision {
 /// The error response a fake gives for a status, in its own dialect.
 pub type ErrorResponse = fn(StatusCode) -> Response;
 
+/// One API request as the fake answered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answered {
+    /// When it arrived, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub method: String,
+    pub path: String,
+    /// The `external_id` or `reference` the request names (query or JSON body).
+    pub subject: Option<String>,
+    pub status: u16,
+    pub retry_after_secs: Option<u32>,
+}
+
+/// The log keeps the newest requests only, so a long run cannot grow it without bound.
+const MAX_LOGGED: usize = 200_000;
+/// Request bodies the fakes accept are small; a larger one is not read for its subject.
+const MAX_LOGGED_BODY: usize = 1024 * 1024;
+
 /// One fake's fault configuration and error dialect.
 #[derive(Clone)]
 pub struct Faults {
     config: Arc<Mutex<FaultConfig>>,
     error: ErrorResponse,
+    answered: Arc<Mutex<std::collections::VecDeque<Answered>>>,
 }
 
 impl Faults {
     pub fn new(error: ErrorResponse) -> Self {
-        Self { config: Arc::default(), error }
+        Self { config: Arc::default(), error, answered: Arc::default() }
+    }
+
+    fn log(&self, entry: Answered) {
+        let mut log = self.answered.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.len() == MAX_LOGGED {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    fn answered(&self) -> Vec<Answered> {
+        self.answered.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
     fn config(&self) -> FaultConfig {
@@ -165,8 +201,43 @@ impl Faults {
     }
 }
 
-/// Middleware for a fake's API routes.
+/// Middleware for a fake's API routes: logs the request and its answer.
 pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> Response {
+    let at_ms = chrono::Utc::now().timestamp_millis();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_LOGGED_BODY).await.unwrap_or_default();
+    let subject = subject_of(parts.uri.query(), &body);
+    let (method, path) = (parts.method.to_string(), parts.uri.path().to_owned());
+    let request = Request::from_parts(parts, axum::body::Body::from(body));
+    let response = answer(&faults, request, next).await;
+    let retry_after_secs =
+        response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    faults.log(Answered { at_ms, method, path, subject, status: response.status().as_u16(), retry_after_secs });
+    response
+}
+
+/// The `external_id` or `reference` a request names: in its query, else anywhere in its JSON body.
+fn subject_of(query: Option<&str>, body: &[u8]) -> Option<String> {
+    const KEYS: [&str; 2] = ["external_id", "reference"];
+    if let Some(q) = query {
+        if let Some((_, v)) = form_urlencoded::parse(q.as_bytes()).find(|(k, _)| KEYS.contains(&k.as_ref())) {
+            return Some(v.into_owned());
+        }
+    }
+    fn find(v: &serde_json::Value) -> Option<String> {
+        match v {
+            serde_json::Value::Object(map) => KEYS
+                .iter()
+                .find_map(|k| map.get(*k).and_then(|s| s.as_str()).map(str::to_owned))
+                .or_else(|| map.values().find_map(find)),
+            serde_json::Value::Array(items) => items.iter().find_map(find),
+            _ => None,
+        }
+    }
+    serde_json::from_slice::<serde_json::Value>(body).ok().as_ref().and_then(find)
+}
+
+async fn answer(faults: &Faults, request: Request, next: Next) -> Response {
     let config = faults.config();
     if config.error_rate <= 0.0 {
         return next.run(request).await;
@@ -195,7 +266,15 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
 
 /// `GET`, `POST` and `DELETE /__faults`.
 pub fn admin_router(faults: Faults) -> Router {
-    Router::new().route("/__faults", get(show).post(configure).delete(reset)).with_state(faults)
+    Router::new()
+        .route("/__faults", get(show).post(configure).delete(reset))
+        .route("/__requests", get(requests))
+        .with_state(faults)
+}
+
+/// Every API request logged so far, oldest first.
+async fn requests(State(faults): State<Faults>) -> Json<Vec<Answered>> {
+    Json(faults.answered())
 }
 
 async fn show(State(faults): State<Faults>) -> Json<FaultConfig> {
@@ -232,6 +311,15 @@ mod tests {
 
     fn config(json: &str) -> FaultConfig {
         serde_json::from_str(json).expect("config")
+    }
+
+    #[test]
+    fn a_request_is_about_the_external_id_or_reference_it_names() {
+        assert_eq!(subject_of(Some("external_id=r-1&x=2"), b""), Some("r-1".to_owned()));
+        let body = br#"{"ticket": {"subject": "s", "external_id": "r-2"}}"#;
+        assert_eq!(subject_of(None, body), Some("r-2".to_owned()));
+        assert_eq!(subject_of(None, br#"{"email_address": "a@b.c", "reference": "r-3"}"#), Some("r-3".to_owned()));
+        assert_eq!(subject_of(None, b"not json"), None);
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! functions use as their endpoint. `POST /__faults` queues errors for chosen
 //! operations; `GET /__requests` counts what went through by
 //! `Service.Operation`; a request over an AWS quota is refused as AWS would
-//! (`quotas`); everything else is forwarded unchanged.
+//! (`quotas`); under a time scale, SQS visibility changes are compressed
+//! (`time_scale`); everything else is forwarded unchanged.
 
 pub mod counter;
 pub mod faults;
 pub mod naming;
 pub mod quotas;
+pub mod time_scale;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -61,6 +63,8 @@ pub struct Gate {
     /// Where calls signed for Amazon Connect go (the Connect fake), so they
     /// pass the same checks as every other AWS call.
     pub connect_upstream: Option<String>,
+    /// Retry waits compressed by this factor (`time_scale`); 1 in real time.
+    pub time_scale: kit::retry::TimeScale,
 }
 
 pub fn router(
@@ -137,6 +141,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         let query_protocol = !parts.headers.contains_key("x-amz-target");
         return fault_response(&fault, query_protocol);
     }
+    let body = time_scale::compress_visibility(state.gate.time_scale, &parts.headers, body);
     let path_and_query =
         parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let base = match (&state.gate.connect_upstream, crate::iam::request::credential(&parts.headers, parts.uri.query()))
