@@ -44,7 +44,7 @@ impl<S: ReportStore, D: TicketDesk, P: EventPublisher, C: Clock + 'static> Step<
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+    use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
     use kit::batch::{BatchRunner, RunnerConfig};
     use kit::clock::FixedClock;
     use kit::decode::EnvelopeBody;
@@ -65,8 +65,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_zendesk_refusal_dead_letters_the_record_and_shows_the_report_failed() {
+    /// One delivery of a requested report to the step, whose desk answers `reply`.
+    async fn deliver(reply: Reply) -> (Arc<MemoryReportStore>, Arc<FakeDesk>, Arc<FakeQueues>, SqsBatchResponse) {
         let clock = FixedClock::at("2024-06-01T12:00:05Z".parse().unwrap());
         let store = Arc::new(MemoryReportStore::with_events("user-1", &["evt-1"]));
         let publisher = RecordingPublisher::default();
@@ -74,16 +74,35 @@ mod tests {
         let requested = publisher.of_type("report.requested").remove(0);
 
         let desk = Arc::new(FakeDesk::default());
-        desk.replies.lock().unwrap().push(Reply::Status(422));
+        desk.replies.lock().unwrap().push(reply);
         let queues = Arc::new(FakeQueues::default());
         let step = CreateTicket::new(store.clone(), desk.clone(), RecordingPublisher::default(), clock);
         let mut msg = SqsMessage::default();
         msg.message_id = Some("m-1".into());
+        msg.receipt_handle = Some("rh-1".into());
+        msg.event_source_arn = Some("arn:aws:sqs:eu-west-2:123456789012:create-zendesk-ticket".into());
         msg.body = Some(requested.to_string());
         let mut event = SqsEvent::default();
         event.records.push(msg);
         let runner = BatchRunner::new(RunnerConfig::new(STEP), queues.clone());
         let resp = runner.run(event, None, Arc::new(EnvelopeBody::<ReportRequested>::default()), Arc::new(step)).await;
+        (store, desk, queues, resp)
+    }
+
+    #[tokio::test]
+    async fn zendesk_throttling_keeps_the_record_away_for_its_retry_after() {
+        let (_, desk, queues, resp) = deliver(Reply::Throttled(600)).await;
+
+        assert_eq!(resp.batch_item_failures.len(), 1, "retried");
+        // The backoff alone would say a second or two on the first receive.
+        assert_eq!(queues.visibility_changes(), vec![("rh-1".to_owned(), 600)]);
+        assert!(queues.dead_letters().is_empty());
+        assert_eq!(desk.tickets(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_zendesk_refusal_dead_letters_the_record_and_shows_the_report_failed() {
+        let (store, desk, queues, resp) = deliver(Reply::Status(422)).await;
 
         assert!(resp.batch_item_failures.is_empty(), "a permanent failure is not retried");
         let letters = queues.dead_letters();

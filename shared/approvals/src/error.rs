@@ -60,4 +60,11 @@ impl Classify for ApprovalError {
             ApprovalError::ClaimBusy { .. } => "claim_busy",
         }
     }
+    fn dependency(&self) -> Option<&'static str> {
+        match self {
+            ApprovalError::Mail(e) => e.dependency(),
+            // DynamoDB, our topics and our own queues are not outside providers.
+            _ => None,
+        }
+    }
 }

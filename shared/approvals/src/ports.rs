@@ -201,6 +201,13 @@ impl Classify for MailError {
             MailError::Build(_) => "email_build",
         }
     }
+    fn dependency(&self) -> Option<&'static str> {
+        match self {
+            MailError::Ses(_) => Some("ses"),
+            // Our own template failing to build is no outage of SES.
+            MailError::Build(_) => None,
+        }
+    }
 }
 
 #[async_trait]

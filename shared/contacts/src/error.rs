@@ -47,4 +47,11 @@ impl Classify for ContactError {
             ContactError::Publish(e) => e.kind(),
         }
     }
+    fn dependency(&self) -> Option<&'static str> {
+        match self {
+            ContactError::Directory(e) => e.dependency(),
+            // The recording bucket, DynamoDB and our queues are ours, not Connect's.
+            _ => None,
+        }
+    }
 }

@@ -176,6 +176,10 @@ impl Classify for DirectoryError {
             DirectoryError::Sdk(_) => "connect_rejected",
         }
     }
+    fn dependency(&self) -> Option<&'static str> {
+        // Every variant is a DescribeContact call to Amazon Connect failing.
+        Some("connect")
+    }
 }
 
 /// What Connect said about a contact.

@@ -58,4 +58,19 @@ impl Classify for ReportError {
             ReportError::ClaimBusy { .. } => "claim_busy",
         }
     }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ReportError::Provider(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+    fn dependency(&self) -> Option<&'static str> {
+        match self {
+            ReportError::Provider(e) => e.dependency(),
+            ReportError::Txma(e) => e.dependency(),
+            // DynamoDB and our own topics are not outside providers: their failures
+            // already show in the step's own error metrics.
+            _ => None,
+        }
+    }
 }

@@ -2,10 +2,12 @@
 //!
 //! Fetched lazily (not at start-up) so a Secrets Manager hiccup fails a record,
 //! which is retried, rather than the cold start, which would fail the whole batch.
-//! Cached for `ttl` so a rotation is picked up without a redeploy.
+//! Cached for `ttl` so a rotation is picked up without a redeploy, and read again
+//! at once when a provider refuses the cached value (see `clients::http::with_fresh_secret`).
 
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use kit::sdk::{classify_sdk_error, SdkFailure};
 use kit::{Classify, ErrorClass};
 use tokio::sync::Mutex;
@@ -32,6 +34,17 @@ impl Classify for SecretError {
     }
 }
 
+/// A provider credential as the clients use it.
+#[async_trait]
+pub trait SecretSource: Send + Sync + 'static {
+    /// The current value (cached while fresh).
+    async fn get(&self) -> Result<String, SecretError>;
+    /// The value as the store holds it now, after a provider refused `stale`. If
+    /// another caller already replaced `stale`, that newer value is returned without
+    /// another read, so a batch of refusals costs one read, not one each.
+    async fn refresh(&self, stale: &str) -> Result<String, SecretError>;
+}
+
 pub struct CachedSecret {
     client: aws_sdk_secretsmanager::Client,
     name: String,
@@ -44,13 +57,7 @@ impl CachedSecret {
         Self { client, name: name.into(), ttl: DEFAULT_TTL, value: Mutex::new(None) }
     }
 
-    pub async fn get(&self) -> Result<String, SecretError> {
-        let mut cached = self.value.lock().await;
-        if let Some((value, at)) = cached.as_ref() {
-            if at.elapsed() < self.ttl {
-                return Ok(value.clone());
-            }
-        }
+    async fn fetch(&self) -> Result<String, SecretError> {
         let out = self
             .client
             .get_secret_value()
@@ -58,14 +65,36 @@ impl CachedSecret {
             .send()
             .await
             .map_err(|e| SecretError::Fetch { name: self.name.clone(), failure: classify_sdk_error(&e) })?;
-        let value =
-            out.secret_string.filter(|s| !s.is_empty()).ok_or(SecretError::Empty { name: self.name.clone() })?;
+        out.secret_string.filter(|s| !s.is_empty()).ok_or(SecretError::Empty { name: self.name.clone() })
+    }
+}
+
+#[async_trait]
+impl SecretSource for CachedSecret {
+    async fn get(&self) -> Result<String, SecretError> {
+        // Held across the read: concurrent records wait for one fetch, not one each.
+        let mut cached = self.value.lock().await;
+        if let Some((value, at)) = cached.as_ref() {
+            if at.elapsed() < self.ttl {
+                return Ok(value.clone());
+            }
+        }
+        let value = self.fetch().await?;
         *cached = Some((value.clone(), Instant::now()));
         Ok(value)
     }
 
-    /// Forgets the value (the provider refused it: it may have been rotated).
-    pub async fn invalidate(&self) {
-        *self.value.lock().await = None;
+    async fn refresh(&self, stale: &str) -> Result<String, SecretError> {
+        let mut cached = self.value.lock().await;
+        if let Some((value, _)) = cached.as_ref() {
+            if value != stale {
+                return Ok(value.clone());
+            }
+        }
+        // The refused value is of no use any more, even if this read fails.
+        *cached = None;
+        let value = self.fetch().await?;
+        *cached = Some((value.clone(), Instant::now()));
+        Ok(value)
     }
 }

@@ -1,19 +1,21 @@
 //! In-memory stand-ins for the report ports, with the same conditional semantics
 //! as the DynamoDB adapter, for unit tests of the use cases and handlers.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::clients::http::{Certainty, HttpError};
+use crate::clients::http::{Certainty, HttpError, Service};
 use crate::clients::notify::EmailRequest;
 use crate::clients::zendesk::NewTicket;
 use crate::ports::*;
 use crate::report::{Effect, Failure, Report, ReportStatus};
 use crate::request::ReportRequest;
+use crate::secrets::{SecretError, SecretSource};
 use crate::txma::{TxmaError, TxmaEvent};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -243,6 +245,8 @@ pub enum Reply {
     Ok,
     /// An error response; nothing done.
     Status(u16),
+    /// 429 with `Retry-After` in seconds; nothing done.
+    Throttled(u64),
     /// Done, then the answer was lost (timeout after sending).
     LostAfterDone,
 }
@@ -256,11 +260,17 @@ fn take_reply(q: &Mutex<Vec<Reply>>) -> Reply {
     }
 }
 
-fn status_error(service: &'static str, status: u16) -> HttpError {
-    HttpError::Status { service, status, code: None, retry_after: None }
+/// The error a refusing reply stands for, if it is one.
+fn refusal(service: Service, reply: Reply) -> Option<HttpError> {
+    let (status, retry_after) = match reply {
+        Reply::Status(s) => (s, None),
+        Reply::Throttled(secs) => (429, Some(std::time::Duration::from_secs(secs))),
+        Reply::Ok | Reply::LostAfterDone => return None,
+    };
+    Some(HttpError::Status { service, status, code: None, retry_after })
 }
 
-fn lost(service: &'static str) -> HttpError {
+fn lost(service: Service) -> HttpError {
     HttpError::Transport { service, certainty: Certainty::Unknown, message: "timed out".into() }
 }
 
@@ -286,8 +296,8 @@ impl TicketDesk for FakeDesk {
     async fn create(&self, ticket: &NewTicket) -> Result<u64, HttpError> {
         *lock(&self.creates) += 1;
         let reply = take_reply(&self.replies);
-        if let Reply::Status(s) = reply {
-            return Err(status_error("Zendesk", s));
+        if let Some(e) = refusal(Service::Zendesk, reply) {
+            return Err(e);
         }
         let mut tickets = lock(&self.tickets);
         let id = match tickets.iter().find(|t| t.1 == ticket.idempotency_key) {
@@ -299,7 +309,7 @@ impl TicketDesk for FakeDesk {
             }
         };
         if reply == Reply::LostAfterDone {
-            return Err(lost("Zendesk"));
+            return Err(lost(Service::Zendesk));
         }
         Ok(id)
     }
@@ -325,13 +335,13 @@ impl Mailer for FakeMailer {
     }
     async fn send(&self, email: &EmailRequest) -> Result<String, HttpError> {
         let reply = take_reply(&self.replies);
-        if let Reply::Status(s) = reply {
-            return Err(status_error("Notify", s));
+        if let Some(e) = refusal(Service::Notify, reply) {
+            return Err(e);
         }
         let id = Uuid::new_v4().to_string();
         lock(&self.sent).push((id.clone(), email.clone()));
         if reply == Reply::LostAfterDone {
-            return Err(lost("Notify"));
+            return Err(lost(Service::Notify));
         }
         Ok(id)
     }
@@ -348,4 +358,160 @@ impl AuditSink for FakeSink {
         lock(&self.sent).push(event.clone());
         Ok(())
     }
+}
+
+/// A Secrets Manager secret that was rotated behind the cache: `get` serves the
+/// cached value; `refresh` reads the store, which holds the rotated value once
+/// [`FakeSecret::rotate`] was called (the same value otherwise).
+pub struct FakeSecret {
+    cached: Mutex<String>,
+    stored: Mutex<String>,
+    refreshes: AtomicU32,
+}
+
+impl FakeSecret {
+    pub fn new(value: &str) -> Self {
+        Self {
+            cached: Mutex::new(value.to_owned()),
+            stored: Mutex::new(value.to_owned()),
+            refreshes: AtomicU32::new(0),
+        }
+    }
+    /// The store now holds `value`; the cache still serves the old one.
+    pub fn rotate(&self, value: &str) {
+        *lock(&self.stored) = value.to_owned();
+    }
+    /// How many times the store was read past the cache.
+    pub fn refreshes(&self) -> u32 {
+        self.refreshes.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl SecretSource for FakeSecret {
+    async fn get(&self) -> Result<String, SecretError> {
+        Ok(lock(&self.cached).clone())
+    }
+    async fn refresh(&self, _stale: &str) -> Result<String, SecretError> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        let stored = lock(&self.stored).clone();
+        *lock(&self.cached) = stored.clone();
+        Ok(stored)
+    }
+}
+
+/// One scripted HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn new(status: u16, body: &str) -> Self {
+        Self { status, headers: Vec::new(), body: body.to_owned() }
+    }
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+/// What the fake provider received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    /// Header names lower-cased.
+    pub headers: HashMap<String, String>,
+}
+
+/// A provider on a local port answering from a script, one answer per request
+/// (500 once the script runs out), for the real HTTP clients' tests: enough
+/// HTTP/1.1 for reqwest, one request per connection.
+pub struct FakeProvider {
+    pub base_url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeProvider {
+    pub async fn start(answers: Vec<Answer>) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let script = Mutex::new(VecDeque::from(answers));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                // Served in turn: the script's order is the requests' order. A
+                // connection that breaks is the client's problem to report.
+                drop(serve_one(conn, &script, &log).await);
+            }
+        });
+        Ok(Self { base_url, seen, task })
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        lock(&self.seen).clone()
+    }
+}
+
+impl Drop for FakeProvider {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve_one(
+    mut conn: tokio::net::TcpStream,
+    script: &Mutex<VecDeque<Answer>>,
+    log: &Mutex<Vec<Seen>>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut start = lines.next().unwrap_or_default().split(' ');
+    let method = start.next().unwrap_or_default().to_owned();
+    let path = start.next().unwrap_or_default().to_owned();
+    let headers: HashMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    // Logged before answering, so the client never sees an answer before its request is on record.
+    lock(log).push(Seen { method, path, headers });
+    let answer = lock(script).pop_front().unwrap_or_else(|| Answer::new(500, "{}"));
+    let mut out = format!(
+        "HTTP/1.1 {} Scripted\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        answer.status,
+        answer.body.len()
+    );
+    for (name, value) in &answer.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(&answer.body);
+    conn.write_all(out.as_bytes()).await?;
+    conn.shutdown().await
 }

@@ -84,6 +84,13 @@ impl Classify for TxmaError {
             TxmaError::Send(_) => "txma_send_failed",
         }
     }
+    fn dependency(&self) -> Option<&'static str> {
+        match self {
+            // TxMA's queue lives in TxMA's account: its outage is theirs.
+            TxmaError::Send(_) => Some("txma"),
+            TxmaError::Serialise(_) => None,
+        }
+    }
 }
 
 /// TxMA's input queue (in AWS, another account's queue).

@@ -177,6 +177,7 @@ async fn a_failed_send_is_retried_and_each_approver_ends_with_one_email_and_a_wo
     w.mailer.fail_next(1);
     let err = w.emails("r2").await.unwrap_err();
     assert_eq!(err.kind(), "ses_unavailable");
+    assert_eq!(err.dependency(), Some("ses"), "counted against SES for its outage alarm");
     assert!(w.mailer.sent().is_empty());
     let minted = w.store.request("r2").unwrap().approvers[0].token_hash.clone();
     assert!(minted.is_some(), "minted before the send");
@@ -322,7 +323,9 @@ async fn the_decision_goes_to_the_fifo_queue_once_however_often_it_is_announced(
     let w = World::requested("r1", false).await;
     w.decide(&w.link("r1", 0, Decision::Approved), t0()).await;
     w.queue.fail_next(1);
-    assert!(w.enqueue("r1").await.is_err(), "a failed send is retried");
+    let err = w.enqueue("r1").await.unwrap_err();
+    assert_eq!(err.class(), kit::ErrorClass::Retryable, "a failed send is retried");
+    assert_eq!(err.dependency(), None, "our own queue is no outside provider");
     assert_eq!(w.enqueue("r1").await.unwrap(), Outcome::Done);
     assert_eq!(w.enqueue("r1").await.unwrap(), Outcome::Duplicate);
     assert_eq!(w.queue.sends().len(), 1);

@@ -125,6 +125,7 @@ async fn a_failed_write_fails_the_delivery_and_its_retry_completes_it() {
     w.store.fail_next(1);
     let err = ingest(&w.store, &payload, t(30, 0)).await.unwrap_err();
     assert_eq!(kit::Classify::class(&err), kit::ErrorClass::Retryable);
+    assert_eq!(kit::Classify::dependency(&err), None, "DynamoDB is no outside provider");
     let retry = ingest(&w.store, &payload, t(30, 5)).await.unwrap();
     assert_eq!(retry.cached + retry.already_cached, 2);
     assert_eq!(w.store.all().len(), 2);
@@ -245,6 +246,7 @@ async fn a_throttled_describe_is_a_retryable_error_that_changes_nothing() {
     let err = w.poll(&id, t(31, 5)).await.unwrap_err();
     assert_eq!(kit::Classify::class(&err), kit::ErrorClass::Retryable);
     assert_eq!(kit::Classify::kind(&err), "connect_throttled");
+    assert_eq!(kit::Classify::dependency(&err), Some("connect"), "counted against Connect for its outage alarm");
     assert_eq!(w.state(&id), Some(ContactState::Initialised));
     w.poll(&id, t(31, 10)).await.unwrap();
     assert_eq!(w.state(&id), Some(ContactState::InProgressAgent));

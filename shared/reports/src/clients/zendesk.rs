@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::clients::http::{code_only, read_body, retry_after, HttpError};
+use crate::clients::http::{code_only, read_body, retry_after, with_fresh_secret, HttpError, Service};
 use crate::ports::TicketDesk;
 use crate::request::ReportRequest;
-use crate::secrets::CachedSecret;
+use crate::secrets::{CachedSecret, SecretSource};
 
-const SERVICE: &str = "Zendesk";
+const SERVICE: Service = Service::Zendesk;
 
 /// The ticket for one report. Built only from the report, so a retry sends the
 /// same body and Zendesk's idempotency check accepts it as the same request.
@@ -104,86 +104,92 @@ pub fn error_code(body: &[u8]) -> Option<String> {
     }
 }
 
-pub struct ZendeskClient {
+pub struct ZendeskClient<S = CachedSecret> {
     http: reqwest::Client,
     base_url: String,
     email: String,
-    token: CachedSecret,
+    token: S,
 }
 
-impl ZendeskClient {
+impl<S: SecretSource> ZendeskClient<S> {
     /// Fails only if no TLS client can be built (see `kit::http`): a start-up fault.
-    pub fn new(
-        base_url: &str,
-        email: impl Into<String>,
-        token: CachedSecret,
-        timeout: Duration,
-    ) -> Result<Self, reqwest::Error> {
+    pub fn new(base_url: &str, email: impl Into<String>, token: S, timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = kit::http::client_builder().timeout(timeout).build()?;
         Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), email: email.into(), token })
     }
 
-    async fn authorization(&self) -> Result<String, HttpError> {
-        let token = self
-            .token
-            .get()
-            .await
-            .map_err(|e| HttpError::Credentials { service: SERVICE, message: kit::error::chain(&e) })?;
+    fn authorization(&self, token: &str) -> String {
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}/token:{token}", self.email));
-        Ok(format!("Basic {basic}"))
-    }
-
-    async fn check(&self, resp: reqwest::Response) -> Result<reqwest::Response, HttpError> {
-        let status = resp.status().as_u16();
-        if resp.status().is_success() {
-            return Ok(resp);
-        }
-        if status == 401 {
-            self.token.invalidate().await;
-        }
-        let retry_after = retry_after(resp.headers());
-        let code = resp.bytes().await.ok().and_then(|body| error_code(&body));
-        Err(HttpError::Status { service: SERVICE, status, code, retry_after })
+        format!("Basic {basic}")
     }
 
     /// The body of a success answer.
     async fn body(&self, resp: reqwest::Response) -> Result<bytes::Bytes, HttpError> {
-        self.check(resp).await?.bytes().await.map_err(|e| HttpError::unreadable(SERVICE, &e))
+        check(resp).await?.bytes().await.map_err(|e| HttpError::unreadable(SERVICE, &e))
     }
 }
 
+async fn check(resp: reqwest::Response) -> Result<reqwest::Response, HttpError> {
+    let status = resp.status().as_u16();
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let retry_after = retry_after(resp.headers());
+    let code = resp.bytes().await.ok().and_then(|body| error_code(&body));
+    Err(HttpError::Status { service: SERVICE, status, code, retry_after })
+}
+
 #[async_trait]
-impl TicketDesk for ZendeskClient {
+impl<S: SecretSource> TicketDesk for ZendeskClient<S> {
     async fn find(&self, external_id: &str) -> Result<Option<u64>, HttpError> {
-        let resp = self
-            .http
-            .get(format!("{}/api/v2/tickets.json", self.base_url))
-            .query(&[("external_id", external_id)])
-            .header("Authorization", self.authorization().await?)
-            .send()
-            .await
-            .map_err(|e| HttpError::transport(SERVICE, &e))?;
-        found_ticket(&self.body(resp).await?)
+        with_fresh_secret(SERVICE, &self.token, |token| async move {
+            let resp = self
+                .http
+                .get(format!("{}/api/v2/tickets.json", self.base_url))
+                .query(&[("external_id", external_id)])
+                .header("Authorization", self.authorization(&token))
+                .send()
+                .await
+                .map_err(|e| HttpError::transport(SERVICE, &e))?;
+            found_ticket(&self.body(resp).await?)
+        })
+        .await
     }
 
+    /// A retry after a refused credential cannot make a second ticket: Zendesk did
+    /// nothing with the refused request, and the retry carries the same
+    /// `Idempotency-Key` and body anyway.
     async fn create(&self, ticket: &NewTicket) -> Result<u64, HttpError> {
-        let resp = self
-            .http
-            .post(format!("{}/api/v2/tickets.json", self.base_url))
-            .header("Authorization", self.authorization().await?)
-            .header("Idempotency-Key", &ticket.idempotency_key)
-            .json(&CreateBody { ticket })
-            .send()
-            .await
-            .map_err(|e| HttpError::transport(SERVICE, &e))?;
-        created_ticket(&self.body(resp).await?)
+        with_fresh_secret(SERVICE, &self.token, |token| async move {
+            let resp = self
+                .http
+                .post(format!("{}/api/v2/tickets.json", self.base_url))
+                .header("Authorization", self.authorization(&token))
+                .header("Idempotency-Key", &ticket.idempotency_key)
+                .json(&CreateBody { ticket })
+                .send()
+                .await
+                .map_err(|e| HttpError::transport(SERVICE, &e))?;
+            created_ticket(&self.body(resp).await?)
+        })
+        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use kit::{Classify, ErrorClass};
+
     use super::*;
     use crate::request::ReportSubmission;
+    use crate::testing::{Answer, FakeProvider, FakeSecret};
+
+    const TICKET: &str = r#"{"ticket": {"id": 1001}}"#;
+    const REFUSED: &str = r#"{"error": "Couldn't authenticate you"}"#;
+
+    fn desk(provider: &FakeProvider, token: FakeSecret) -> ZendeskClient<FakeSecret> {
+        ZendeskClient::new(&provider.base_url, "agent@example.gov.uk", token, Duration::from_secs(5)).unwrap()
+    }
 
     fn request() -> ReportRequest {
         ReportRequest::parse(ReportSubmission {
@@ -204,5 +210,63 @@ mod tests {
         assert_eq!(a["external_id"], "8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10");
         assert!(a.get("idempotency_key").is_none(), "the key travels as a header");
         assert!(a["comment"]["body"].as_str().unwrap().contains("e-1, e-2"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_read_again_and_the_one_ticket_created_with_the_new_one() {
+        let provider = FakeProvider::start(vec![Answer::new(401, REFUSED), Answer::new(201, TICKET)]).await.unwrap();
+        let token = FakeSecret::new("old-token");
+        token.rotate("new-token");
+        let desk = desk(&provider, token);
+
+        assert_eq!(desk.create(&NewTicket::for_report(&request())).await.unwrap(), 1001);
+
+        let seen = provider.seen();
+        assert_eq!(seen.len(), 2, "one retry, no more");
+        assert_eq!(seen[0].headers["authorization"], desk.authorization("old-token"));
+        assert_eq!(seen[1].headers["authorization"], desk.authorization("new-token"));
+        assert_eq!(
+            seen[0].headers["idempotency-key"], seen[1].headers["idempotency-key"],
+            "the retry is the same request to Zendesk's duplicate check"
+        );
+        assert_eq!(desk.token.refreshes(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_that_did_not_rotate_is_permanent_at_once() {
+        let provider = FakeProvider::start(vec![Answer::new(401, REFUSED), Answer::new(201, TICKET)]).await.unwrap();
+        let desk = desk(&provider, FakeSecret::new("token"));
+
+        let err = desk.create(&NewTicket::for_report(&request())).await.unwrap_err();
+
+        assert_eq!((err.class(), err.kind()), (ErrorClass::Permanent, "provider_auth_failed"));
+        assert_eq!(provider.seen().len(), 1, "the same token would be refused again");
+        assert_eq!(desk.token.refreshes(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_rotated_token_refused_too_is_permanent() {
+        let provider = FakeProvider::start(vec![Answer::new(403, "{}"), Answer::new(403, "{}")]).await.unwrap();
+        let token = FakeSecret::new("old-token");
+        token.rotate("new-token");
+        let desk = desk(&provider, token);
+
+        let err = desk.find("8d0c7a4e-3b1f-4f5e-9a61-0c2b8e7d9f10").await.unwrap_err();
+
+        assert_eq!((err.class(), err.status()), (ErrorClass::Permanent, Some(403)));
+        assert_eq!(provider.seen().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn throttling_carries_the_retry_after_and_blames_zendesk() {
+        let provider = FakeProvider::start(vec![Answer::new(429, "{}").header("Retry-After", "120")]).await.unwrap();
+        let desk = desk(&provider, FakeSecret::new("token"));
+
+        let err = desk.create(&NewTicket::for_report(&request())).await.unwrap_err();
+
+        assert_eq!(err.class(), ErrorClass::Retryable);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+        assert_eq!(err.dependency(), Some("zendesk"));
+        assert_eq!(desk.token.refreshes(), 0, "only a refused credential is read again");
     }
 }

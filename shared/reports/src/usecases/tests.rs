@@ -252,3 +252,61 @@ async fn invalid_input_is_permanent_and_names_the_field() {
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert!(err.to_string().contains("email"));
 }
+
+#[tokio::test]
+async fn a_providers_retry_after_and_name_reach_the_runner() {
+    let w = World::new();
+    w.mark(&["e-1", "e-2"]).await.unwrap();
+    w.desk.replies.lock().unwrap().push(Reply::Throttled(300));
+    let err = w.ticket(1).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Retryable);
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(300)));
+    assert_eq!(err.dependency(), Some("zendesk"));
+
+    w.ticket(2).await.unwrap();
+    w.mailer.replies.lock().unwrap().push(Reply::Throttled(60));
+    let err = w.email().await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(60)));
+    assert_eq!(err.dependency(), Some("notify"));
+}
+
+#[test]
+fn only_outside_providers_are_named_as_dependencies() {
+    use kit::sdk::SdkFailure;
+    let txma = ReportError::Txma(crate::txma::TxmaError::Send(SdkFailure::retryable("throttled")));
+    assert_eq!(txma.dependency(), Some("txma"));
+    let store = ReportError::Store(crate::ports::StoreError::Sdk {
+        operation: "UpdateItem",
+        failure: SdkFailure::retryable("throttled"),
+    });
+    assert_eq!((store.dependency(), store.retry_after()), (None, None));
+    assert_eq!(ReportError::ClaimBusy { effect: "email" }.dependency(), None);
+}
+
+#[tokio::test]
+async fn a_rotated_zendesk_token_still_creates_exactly_one_ticket() {
+    use crate::clients::zendesk::ZendeskClient;
+    use crate::testing::{Answer, FakeProvider, FakeSecret};
+
+    let w = World::new();
+    w.mark(&["e-1", "e-2"]).await.unwrap();
+    let provider = FakeProvider::start(vec![
+        Answer::new(401, r#"{"error": "Couldn't authenticate you"}"#),
+        Answer::new(201, r#"{"ticket": {"id": 1001}}"#),
+    ])
+    .await
+    .unwrap();
+    let token = FakeSecret::new("old-token");
+    token.rotate("new-token");
+    let desk = ZendeskClient::new(&provider.base_url, "agent@example.gov.uk", token, std::time::Duration::from_secs(5))
+        .unwrap();
+
+    let event = ReportRequested { report: w.request() };
+    let outcome = create_ticket(&w.store, &desk, &w.publisher, &ctx(1), event, now()).await.unwrap();
+
+    assert_eq!(outcome, Outcome::Done);
+    assert_eq!(w.store.report(&w.request().report_id).unwrap().ticket_id, Some(1001));
+    let posts = provider.seen().into_iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 2, "the refused create, then the one that made the ticket");
+    assert_eq!(w.publisher.of_type("report.ticket-created").len(), 1);
+}
