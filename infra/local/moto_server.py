@@ -41,12 +41,14 @@ Run as: python moto_server.py -H 127.0.0.1 -p 4566   (or -p 0)
 import argparse
 import copy
 import functools
+import json
 import os
 import sys
 import threading
 
 import moto.dynamodb.models as dynamodb_models
 import moto.sqs.models as sqs_models
+import moto.sqs.responses as sqs_responses
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
@@ -122,7 +124,24 @@ def _change_visibility(self, visibility_timeout):
     self.visible_at = sqs_models.unix_time_millis() + float(visibility_timeout) * 1000
 
 
+def _validated_visibility_timeout(self, timeout=None):
+    """moto parses VisibilityTimeout by the API model (an integer): read a
+    fractional one from the JSON body as sent."""
+    if timeout is None:
+        try:
+            raw = json.loads(self.body).get("VisibilityTimeout")
+        except (TypeError, ValueError, AttributeError):
+            raw = None
+        if isinstance(raw, float):
+            if raw > sqs_responses.MAXIMUM_VISIBILITY_TIMEOUT:
+                raise ValueError
+            return raw
+    return _moto_validated_visibility_timeout(self, timeout)
+
+
 sqs_models.Message.change_visibility = _change_visibility
+_moto_validated_visibility_timeout = sqs_responses.SQSResponse._get_validated_visibility_timeout
+sqs_responses.SQSResponse._get_validated_visibility_timeout = _validated_visibility_timeout
 
 _UNTRACKED = ("moto.dynamodb.", "moto.sqs.")
 _tracked_new = BaseModel.__new__

@@ -35,7 +35,13 @@ async fn provisions_the_template_idempotently() {
     assert_eq!(attrs[&QueueAttributeName::VisibilityTimeout], "60");
     let redrive: Value = serde_json::from_str(&attrs[&QueueAttributeName::RedrivePolicy]).expect("redrive json");
     assert_eq!(redrive["deadLetterTargetArn"], dlq_arn);
-    assert_eq!(redrive["maxReceiveCount"].as_u64(), Some(5));
+    // The template's RetryPolicy mapping (the kit's 24-hour policy), resolved by FindInMap.
+    assert_eq!(redrive["maxReceiveCount"].as_u64(), Some(u64::from(kit::retry::STANDARD.max_receive_count())));
+    assert_eq!(
+        attrs[&QueueAttributeName::MessageRetentionPeriod],
+        kit::retry::STANDARD.retention().as_secs().to_string(),
+        "the source queue keeps a message longer than its longest retry schedule"
+    );
     let dlq_attrs = sqs
         .get_queue_attributes()
         .queue_url(p.queue_url("LoginEventsDlq").expect("dlq url"))

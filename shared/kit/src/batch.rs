@@ -41,7 +41,7 @@ use crate::decode::Decode;
 use crate::error::{chain, Classify, ErrorClass};
 use crate::metrics as m;
 use crate::queue::{DeadLetter, QueueOps};
-use crate::retry::{RetryPolicy, TimeScale, MAX_RETRY_AFTER};
+use crate::retry::{RetryPolicy, MAX_RETRY_AFTER};
 
 /// What a step learns about the record besides its input.
 #[derive(Debug, Clone)]
@@ -124,9 +124,6 @@ pub struct RunnerConfig {
     pub max_receive_count: u32,
     /// How retryable failures are spaced and for how long.
     pub policy: RetryPolicy,
-    /// 1 in AWS; tests compress retry durations (see [`TimeScale`]). The runner
-    /// uses it only to judge a record's age against the queue's retention.
-    pub time_scale: TimeScale,
     /// Time kept back before the invocation deadline to settle records (DLQ sends,
     /// visibility changes): no record starts, and none runs, past `deadline - margin`.
     pub deadline_margin: std::time::Duration,
@@ -145,7 +142,6 @@ impl RunnerConfig {
             fifo: false,
             max_receive_count: crate::retry::STANDARD.max_receive_count(),
             policy: crate::retry::STANDARD,
-            time_scale: TimeScale::REAL,
             deadline_margin: std::time::Duration::from_millis(1500),
             settle_timeout: std::time::Duration::from_secs(5),
         }
@@ -447,11 +443,11 @@ impl<Q: QueueOps> Parts<Q> {
         if ctx.receive_count >= self.config.max_receive_count {
             return Some(format!("gave up after {} receives: {}", ctx.receive_count, failure.reason));
         }
+        // Real time on both sides: a time scale compresses retry waits, never the
+        // queue's retention, so the age is never scaled.
         let age = sent_at.and_then(|t| (Utc::now() - t).to_std().ok()).unwrap_or_default();
-        // Ages are in compressed time under a time scale; the policy speaks real time.
-        let real_age = age.mul_f64(self.config.time_scale.factor());
         let wait = self.wait_for(ctx, failure, 1.0);
-        if self.config.policy.outlives_retention(real_age, wait) {
+        if self.config.policy.outlives_retention(age, wait) {
             return Some(format!(
                 "gave up after {} receives: the next retry (in {} s) would come after the queue deletes the message: {}",
                 ctx.receive_count,

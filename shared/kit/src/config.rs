@@ -129,7 +129,6 @@ pub fn runner_config(env: &mut Env, step: &str) -> crate::batch::RunnerConfig {
     let mut c = crate::batch::RunnerConfig::new(step);
     c.max_receive_count = env.parse_or("MAX_RECEIVE_COUNT", c.max_receive_count);
     c.concurrency = env.parse_or("RECORD_CONCURRENCY", c.concurrency);
-    c.time_scale = crate::retry::TimeScale::from_env(env);
     let margin_ms: u64 = env.parse_or("DEADLINE_MARGIN_MS", c.deadline_margin.as_millis() as u64);
     c.deadline_margin = std::time::Duration::from_millis(margin_ms);
     if c.concurrency == 0 {
@@ -195,13 +194,13 @@ mod tests {
     }
 
     #[test]
-    fn runner_config_defaults_to_the_policy_and_rejects_a_bad_time_scale() {
+    fn runner_config_defaults_to_the_policy_and_rejects_a_zero_receive_count() {
         let mut e = env(&[]);
         let c = runner_config(&mut e, "s");
         assert_eq!(c.max_receive_count, crate::retry::STANDARD.max_receive_count());
         assert!(e.finish().is_ok());
-        let mut e = env(&[("RETRY_TIME_SCALE", "0.1")]);
+        let mut e = env(&[("MAX_RECEIVE_COUNT", "0")]);
         let _ = runner_config(&mut e, "s");
-        assert!(e.finish().unwrap_err().to_string().contains("RETRY_TIME_SCALE"));
+        assert!(e.finish().unwrap_err().to_string().contains("MAX_RECEIVE_COUNT"));
     }
 }
