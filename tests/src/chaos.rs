@@ -144,7 +144,7 @@ impl ChaosOutcome {
 
     pub fn summary(&self) -> String {
         format!(
-            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); outages: {} dead letters, Retry-After honoured {} times ({} violations, shortest gap {:?} ms against {:?}); audited workflows {}/{} complete, records {} ({} duplicate), notifications {} ({} duplicate); approvals {}/{} complete, double decisions {}, FIFO decisions {} ({} duplicate), notices {} ({} duplicate); calls {}/{} complete, alerts {} ({} duplicate, {} false); poison {}; redriven {}; log lines {} ({} leaks) => {}",
+            "chaos: {} workflows, {} kills (in flight: {:?}), {:.0}s: {} completed, {} lost; tickets {} ({} duplicate), TxMA events {} ({} duplicate, {} redelivered), emails {} ({} duplicate); outages: {} dead letters, Retry-After honoured {} times ({} violations, shortest gap {:?} ms against {:?}; timed reports made {} Zendesk requests, {} answered 429); audited workflows {}/{} complete, records {} ({} duplicate), notifications {} ({} duplicate); approvals {}/{} complete, double decisions {}, FIFO decisions {} ({} duplicate), notices {} ({} duplicate); calls {}/{} complete, alerts {} ({} duplicate, {} false); poison {}; redriven {}; log lines {} ({} leaks) => {}",
             self.workflows,
             self.kills,
             self.in_flight_at_kills,
@@ -163,6 +163,8 @@ impl ChaosOutcome {
             self.retry_after.violations.len(),
             self.retry_after.shortest_gap_ms.map(|g| g.0),
             self.retry_after.shortest_gap_ms.map(|g| g.1),
+            self.retry_after.seen,
+            self.retry_after.rate_limited,
             self.audit.completed,
             self.audit.workflows,
             self.audit.records,

@@ -241,3 +241,32 @@ async fn a_failure_after_the_ticket_was_created_but_before_it_was_recorded_creat
     let (_, body) = report_status(&d, &user, &report_id).await;
     assert!(ids.contains(&body["ticket_id"].as_u64().unwrap()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zendesk_429_keeps_the_report_away_for_its_retry_after_then_it_completes() {
+    let d = start().await;
+    let user = d.unique_user();
+    let events = vec![format!("evt-{}", uuid())];
+    seed_events(&d, &user, &events).await;
+    // Ten minutes: far beyond the first receives' backoff (1–4 s), so a retry that
+    // ignored it would come back at once.
+    d.provider_faults("zendesk", json!({"error_rate": 1.0, "kinds": ["429"], "retry_after_secs": 600})).await;
+    let report_id = uuid();
+    send_reports(&d, &[report(&report_id, &user, &events)]).await;
+    let zendesk = d.stack().zendesk_url().expect("the Zendesk fake runs");
+    let subjects = std::collections::BTreeSet::from([report_id.clone()]);
+    let timed = eventually("two 429s for the report", WAIT, || async {
+        let answered = integration_tests::providers::answered_at(&zendesk).await;
+        let check = integration_tests::chaos::outages::check_retry_after(&answered, &subjects, time_scale());
+        (check.checked >= 2).then_some((check, answered))
+    })
+    .await;
+    d.provider_faults("zendesk", json!({"error_rate": 0})).await;
+    wait_for_status(&d, &user, &report_id, "COMPLETED").await;
+    let (check, answered) = timed;
+    let mine: Vec<_> = answered.iter().filter(|a| a.subject.as_deref() == Some(report_id.as_str())).collect();
+    assert!(check.violations.is_empty(), "{:?}\n{mine:#?}", check.violations);
+    let (gap, least) = check.shortest_gap_ms.expect("timed");
+    assert!(gap >= least && least == 1000, "{gap} ms against {least} ms (600 s at the time scale)");
+    assert_eq!(d.dlq_messages().await.len(), 0, "a rate limit is not a reason to give up");
+}

@@ -124,6 +124,9 @@ impl Weather {
 /// How the callers of a provider honoured its `Retry-After`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RetryAfterCheck {
+    /// Requests about the subjects, and how many of them were answered 429.
+    pub seen: usize,
+    pub rate_limited: usize,
     /// 429s with a `Retry-After` that were followed by another request about the same subject.
     pub checked: usize,
     /// The shortest such gap, in compressed milliseconds, and the least it had to be.
@@ -141,6 +144,10 @@ pub fn check_retry_after(answered: &[Answered], subjects: &BTreeSet<String>, sca
         }
     }
     let mut check = RetryAfterCheck::default();
+    for requests in by_subject.values() {
+        check.seen += requests.len();
+        check.rate_limited += requests.iter().filter(|a| a.status == 429).count();
+    }
     for (subject, mut requests) in by_subject {
         requests.sort_by_key(|a| a.at_ms);
         for pair in requests.windows(2) {
@@ -189,6 +196,7 @@ mod tests {
         ];
         let check = check_retry_after(&log, &subjects, scale);
         assert_eq!(check.checked, 2, "only the timed subjects count");
+        assert_eq!((check.seen, check.rate_limited), (4, 2));
         assert_eq!(check.violations, vec!["b: back after 400 ms, told 1000 ms".to_owned()]);
         assert_eq!(check.shortest_gap_ms, Some((400, 1000)));
     }
