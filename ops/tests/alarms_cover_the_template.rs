@@ -97,3 +97,20 @@ fn every_queue_dlq_and_function_is_alarmed_with_a_runbook() {
         assert!(a.actions.to_string().contains("OnCallTopic"), "{} does not page on-call", a.id);
     }
 }
+
+/// Whoever is paged for the processor's FIFO DLQ learns from the alarm itself how
+/// the decisions get back: `ops dlq redrive` (group kept, fresh deduplication id;
+/// it also works on the local emulator, which lacks StartMessageMoveTask).
+#[test]
+fn the_fifo_decisions_dlq_alarm_says_how_to_bring_the_decisions_back() {
+    let t = Template::load(&root().join("infra/template.yaml")).unwrap();
+    let all = alarms(&t);
+    let alarm = all
+        .iter()
+        .find(|a| a.metric == "ApproximateNumberOfMessagesVisible" && a.targets.contains("ApprovalDecisionsDlq"))
+        .expect("the FIFO decisions DLQ is alarmed");
+    assert!(alarm.description.contains("`ops dlq redrive approval-decisions-dlq`"), "{}", alarm.description);
+    assert!(alarm.description.contains("docs/runbooks/approvals.md"), "{}", alarm.description);
+    let runbook = std::fs::read_to_string(root().join("docs/runbooks/approvals.md")).unwrap();
+    assert!(runbook.contains("ops dlq redrive approval-decisions-dlq"), "the runbook names the command");
+}

@@ -542,6 +542,8 @@ async fn iam_refusals(d: &Driver) {
     assert_eq!(body["error"], "caller_not_allowed");
     let (status, body) = answer(d.stack().invoke("ApprovalApi", execution("approval-processor")).await);
     assert_eq!(status, 404, "the processor gets through (to an unknown request): {body}");
+    // The code the processor needs to tell this from a gateway's bare 404 (issue 14).
+    assert_eq!(body["error"], "request_not_found", "{body}");
 }
 
 /// Moves a request's expiry into the past, leaving the item (and its tokens) in place.

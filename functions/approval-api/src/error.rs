@@ -7,6 +7,10 @@ use axum::Json;
 use kit::error::chain;
 use serde_json::{json, Value};
 
+/// The `error` of a 404 that says the approval request does not exist. The on-prem
+/// processor relies on it (`onprem/action-processor/src/api.rs`): keep it stable.
+pub const REQUEST_NOT_FOUND: &str = "request_not_found";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("this route needs IAM authorisation")]
@@ -33,7 +37,11 @@ impl IntoResponse for ApiError {
                 (StatusCode::FORBIDDEN, json!({"error": "caller_not_allowed", "message": self.to_string()}))
             }
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m})),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": self.to_string()})),
+            // A code no gateway or proxy answers with: the processor deletes a decision
+            // only on this answer, never on a bare 404 (a wrong base path or stage).
+            ApiError::NotFound => {
+                (StatusCode::NOT_FOUND, json!({"error": REQUEST_NOT_FOUND, "message": self.to_string()}))
+            }
             ApiError::Conflict(v) => (StatusCode::CONFLICT, v.clone()),
             ApiError::Internal(e) => {
                 tracing::error!(error = %chain(e), error_kind = kit::Classify::kind(e), "request failed");

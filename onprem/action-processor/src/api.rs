@@ -11,6 +11,19 @@ use serde_json::{json, Value};
 use crate::config::ApiAuth;
 use crate::sigv4::Signer;
 
+/// The `error` of the approval API's own 404 for an unknown request
+/// (functions/approval-api/src/error.rs). Only this answer lets a decision be
+/// deleted as "no such request": API Gateway answers a wrong base path or stage
+/// with a bare 404 (`{"message":"Not Found"}`), and that must not drop decisions.
+pub const REQUEST_NOT_FOUND: &str = "request_not_found";
+
+/// The request id the outage probe reports a rejection for. It should not exist
+/// (the API then answers its own 404, proof that it is back); if a request ever
+/// had this id, a rejection report changes nothing unless it was rejected, and
+/// then only records that the rejection was seen. Never a begin: that could start
+/// a real execution.
+pub const PROBE_REQUEST_ID: &str = "action-processor-probe";
+
 /// What to run, as the API (not the queue message) says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
@@ -26,17 +39,13 @@ pub enum Begin {
     /// EXECUTING is recorded for this attempt: run it.
     Run(Action),
     /// An earlier attempt began and never reported: it crashed mid-action.
-    Interrupted {
-        attempt_id: String,
-    },
+    Interrupted { attempt_id: String },
     /// EXECUTED or FAILED already: a redelivery.
-    Finished {
-        status: String,
-    },
+    Finished { status: String },
     /// Not approved (rejected, or pending): nothing to run.
-    NotApproved {
-        status: String,
-    },
+    NotApproved { status: String },
+    /// The API itself says the request does not exist (a 404 carrying
+    /// [`REQUEST_NOT_FOUND`]); any other 404 is [`ApiCallError::UnknownRoute`].
     NotFound,
 }
 
@@ -74,6 +83,12 @@ pub enum ApiCallError {
     Unauthorised(u16),
     #[error("the approval API answered {status}")]
     Status { status: u16 },
+    /// A 404 that is not the API's "no such request": a gateway's, for a path it
+    /// has no route for.
+    #[error(
+        "404 without the approval API's request_not_found: no such route (is APPROVAL_API_URL's base path or stage right?)"
+    )]
+    UnknownRoute,
     #[error("the approval API's answer was not understood: {0}")]
     Decode(String),
     #[error("the request could not be signed: {0}")]
@@ -88,6 +103,8 @@ impl Classify for ApiCallError {
             // Credentials are a configuration fault: retrying later (after a fix or a
             // rotation) can help, and the message must not be lost meanwhile.
             ApiCallError::Unauthorised(_) => ErrorClass::Retryable,
+            // A wrong URL is fixed by a person; until then nothing may be dropped.
+            ApiCallError::UnknownRoute => ErrorClass::Retryable,
             ApiCallError::Status { .. } | ApiCallError::Decode(_) => ErrorClass::Permanent,
         }
     }
@@ -98,7 +115,20 @@ impl Classify for ApiCallError {
             ApiCallError::Status { .. } => "api_status",
             ApiCallError::Decode(_) => "api_decode",
             ApiCallError::Signing(_) => "api_signing",
+            ApiCallError::UnknownRoute => "api_not_found_route",
         }
+    }
+    fn dependency(&self) -> Option<&'static str> {
+        Some(crate::health::DEPENDENCY)
+    }
+}
+
+impl ApiCallError {
+    /// Whether this says the API is not usable at all (network, credentials,
+    /// throttling, 5xx, a gateway's 404), as opposed to an answer about this one
+    /// request. An outage opens the breaker ([`crate::health`]).
+    pub fn is_outage(&self) -> bool {
+        self.class() == ErrorClass::Retryable
     }
 }
 
@@ -113,6 +143,9 @@ pub trait ApprovalApi: Send + Sync + 'static {
         output: &str,
     ) -> Result<Recorded, ApiCallError>;
     async fn record_rejection(&self, request_id: &str, attempt_id: &str) -> Result<Recorded, ApiCallError>;
+    /// Whether the API answers at all, while the breaker is open: `Ok` once the API
+    /// itself answers (any answer of its own), an outage error otherwise.
+    async fn probe(&self) -> Result<(), ApiCallError>;
 }
 
 /// The API over HTTPS.
@@ -181,10 +214,18 @@ fn status_of(body: &Value) -> String {
     body["status"].as_str().unwrap_or("UNKNOWN").to_owned()
 }
 
+/// A 404 is "no such request" only when the approval API says so.
+fn not_found(body: &Value) -> Result<(), ApiCallError> {
+    match body["error"].as_str() {
+        Some(REQUEST_NOT_FOUND) => Ok(()),
+        _ => Err(ApiCallError::UnknownRoute),
+    }
+}
+
 fn recorded(status: u16, body: &Value) -> Result<Recorded, ApiCallError> {
     match status {
         200 => Ok(Recorded::Yes),
-        404 => Ok(Recorded::NotFound),
+        404 => not_found(body).map(|()| Recorded::NotFound),
         409 => Ok(Recorded::Conflict { status: status_of(body) }),
         other => Err(ApiCallError::Status { status: other }),
     }
@@ -205,7 +246,7 @@ impl ApprovalApi for HttpApprovalApi {
                     parameters: view.action_parameters,
                 }))
             }
-            404 => Ok(Begin::NotFound),
+            404 => not_found(&body).map(|()| Begin::NotFound),
             409 => Ok(match body["error"].as_str() {
                 Some("interrupted") => {
                     Begin::Interrupted { attempt_id: body["attempt_id"].as_str().unwrap_or_default().to_owned() }
@@ -233,5 +274,46 @@ impl ApprovalApi for HttpApprovalApi {
         let (status, body) =
             self.report(request_id, &json!({"state": "REJECTION_RECORDED", "attempt_id": attempt_id})).await?;
         recorded(status, &body)
+    }
+
+    async fn probe(&self) -> Result<(), ApiCallError> {
+        match self.record_rejection(PROBE_REQUEST_ID, "probe").await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_outage() => Err(e),
+            // A 400 or an odd body still came from the API itself: it is back.
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_apis_own_404_means_no_such_request() {
+        let own = json!({"error": "request_not_found", "message": "no such approval request"});
+        assert_eq!(recorded(404, &own).unwrap(), Recorded::NotFound);
+        for gateway in [json!({"message": "Not Found"}), Value::Null, json!({"error": "not_found"})] {
+            let e = recorded(404, &gateway).unwrap_err();
+            assert!(matches!(e, ApiCallError::UnknownRoute), "{gateway}: {e}");
+            assert!(e.is_outage(), "kept, not dropped");
+        }
+    }
+
+    #[test]
+    fn outages_are_told_from_answers_about_one_request() {
+        for e in [
+            ApiCallError::Transport("refused".into()),
+            ApiCallError::Unauthorised(403),
+            ApiCallError::Status { status: 503 },
+            ApiCallError::Status { status: 429 },
+            ApiCallError::UnknownRoute,
+        ] {
+            assert!(e.is_outage(), "{e}");
+            assert_eq!(e.dependency(), Some("approval_api"));
+        }
+        assert!(!ApiCallError::Status { status: 400 }.is_outage());
+        assert!(!ApiCallError::Decode("x".into()).is_outage());
     }
 }

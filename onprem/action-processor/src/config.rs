@@ -1,9 +1,12 @@
 //! The processor's configuration: environment variables, read once, typed, and
 //! every problem named at once before anything starts.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use kit::backoff::Backoff;
 use kit::config::{ConfigError, Env};
+use kit::retry::TimeScale;
 
 /// How the processor proves itself to the approval API.
 #[derive(Clone, PartialEq, Eq)]
@@ -52,7 +55,32 @@ pub struct Config {
     /// On SIGTERM, how long running actions may take to finish before they are stopped.
     pub shutdown_grace: Duration,
     pub http_timeout: Duration,
+    /// `RETRY_TIME_SCALE`: divides every wait below (tests and the local stack run
+    /// an outage of minutes in seconds). SQS visibility timeouts are not divided:
+    /// SQS takes whole seconds, and the local stack compresses them itself.
+    pub time_scale: TimeScale,
+    /// Pause before retrying a failed API call within one attempt (doubles each time).
+    pub api_backoff: Duration,
+    /// While the API is down: probes spaced 2 s, 4 s, … up to 5 minutes, so a
+    /// recovered API is used again within 5 minutes without hammering a broken one.
+    pub api_probe: Backoff,
+    /// Pause after a failed poll of the queue.
+    pub poll_backoff: Duration,
+    /// `HEALTH_FILE`: where the health report is kept (JSON; `action-processor
+    /// health` reads it and exits 1 when unhealthy). None: no file.
+    pub health_file: Option<PathBuf>,
+    /// `METRICS_NAMESPACE`: where the EMF lines (`DependencyFailures`) count.
+    pub metrics_namespace: String,
 }
+
+/// The waits, in real time (before [`TimeScale::compress`]).
+pub const API_BACKOFF: Duration = Duration::from_millis(500);
+pub const API_PROBE: Backoff = Backoff { base: Duration::from_secs(2), max: Duration::from_secs(5 * 60) };
+pub const POLL_BACKOFF: Duration = Duration::from_secs(2);
+/// A message waiting for the API is given back after this long: SQS refuses to
+/// keep it invisible beyond 12 hours from its receive. Real time, not scaled: it
+/// is SQS's limit, not a retry.
+pub const MAX_HOLD: Duration = Duration::from_secs(11 * 60 * 60);
 
 fn url(env: &mut Env, name: &str) -> String {
     let value = env.required(name);
@@ -99,6 +127,8 @@ impl Config {
             }
         };
         let secs = |env: &mut Env, name: &str, default: u64| Duration::from_secs(env.parse_or(name, default));
+        let time_scale = TimeScale::from_env(&mut env);
+        let health_file = env.optional("HEALTH_FILE").filter(|p| !p.is_empty()).map(PathBuf::from);
         let config = Self {
             queue_url,
             api_url,
@@ -110,6 +140,12 @@ impl Config {
             max_in_flight: env.parse_or("MAX_IN_FLIGHT", 1usize),
             shutdown_grace: secs(&mut env, "SHUTDOWN_GRACE_SECS", 30),
             http_timeout: Duration::from_millis(env.parse_or("HTTP_TIMEOUT_MS", 10_000u64)),
+            time_scale,
+            api_backoff: time_scale.compress(API_BACKOFF),
+            api_probe: Backoff { base: time_scale.compress(API_PROBE.base), max: time_scale.compress(API_PROBE.max) },
+            poll_backoff: time_scale.compress(POLL_BACKOFF),
+            health_file,
+            metrics_namespace: approvals::config::metrics_namespace(&mut env),
         };
         if config.visibility < Duration::from_secs(2) || config.visibility > Duration::from_secs(43_200) {
             env.reject("VISIBILITY_TIMEOUT_SECS", "must be from 2 to 43200");
@@ -176,6 +212,26 @@ mod tests {
             }
         );
         assert!(!format!("{c:?}").contains("secret-token"));
+    }
+
+    #[test]
+    fn every_wait_is_compressed_by_the_retry_time_scale() {
+        let base = [
+            ("DECISIONS_QUEUE_URL", "https://sqs.eu-west-2.amazonaws.com/1/approval-decisions.fifo"),
+            ("APPROVAL_API_URL", "https://api.example"),
+            ("AWS_REGION", "eu-west-2"),
+            ("EXECUTOR", "log"),
+        ];
+        let real = Config::read(env(&base)).unwrap();
+        assert_eq!((real.api_backoff, real.api_probe, real.poll_backoff), (API_BACKOFF, API_PROBE, POLL_BACKOFF));
+        assert_eq!(real.api_probe.max, Duration::from_secs(300), "a recovered API is used within 5 minutes");
+        let fast = Config::read(env(&[base.as_slice(), &[("RETRY_TIME_SCALE", "100")]].concat())).unwrap();
+        assert_eq!(fast.api_backoff, Duration::from_millis(5));
+        assert_eq!(fast.api_probe, Backoff { base: Duration::from_millis(20), max: Duration::from_secs(3) });
+        assert_eq!(fast.poll_backoff, Duration::from_millis(20));
+        assert_eq!(fast.visibility, real.visibility, "SQS takes whole seconds: not compressed here");
+        let err = Config::read(env(&[base.as_slice(), &[("RETRY_TIME_SCALE", "0.5")]].concat())).unwrap_err();
+        assert!(err.to_string().contains("RETRY_TIME_SCALE"), "{err}");
     }
 
     #[test]

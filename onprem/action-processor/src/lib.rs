@@ -7,6 +7,7 @@
 pub mod api;
 pub mod config;
 pub mod executor;
+pub mod health;
 pub mod process;
 pub mod run;
 pub mod sigv4;

@@ -1,19 +1,26 @@
 //! action-processor: runs until SIGTERM or Ctrl-C, then settles what it holds.
+//! `action-processor health` reads the health file (`HEALTH_FILE`) the running
+//! processor keeps and exits 1 unless it is healthy: for a Kubernetes exec probe,
+//! a systemd watchdog script or a monitoring agent.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use action_processor::api::HttpApprovalApi;
 use action_processor::config::Config;
 use action_processor::executor;
+use action_processor::health::{self, ApiHealth};
 use action_processor::run::{run, RunSettings};
 use action_processor::source::SqsSource;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("health") {
+        return health_check();
+    }
     kit::telemetry::init();
     let config = kit::config::or_exit(Config::from_env());
+    kit::metrics::init(&config.metrics_namespace, "action-processor");
     let aws = kit::sdk::aws_config().await;
     let api = match HttpApprovalApi::new(&config.api_url, &config.auth, &aws, config.http_timeout) {
         Ok(a) => a,
@@ -35,12 +42,50 @@ async fn main() -> std::process::ExitCode {
         wait: config.wait,
         max_in_flight: config.max_in_flight,
         shutdown_grace: config.shutdown_grace,
-        api_backoff: Duration::from_millis(500),
+        api_backoff: config.api_backoff,
+        api_probe: config.api_probe,
+        poll_backoff: config.poll_backoff,
+        max_hold: action_processor::config::MAX_HOLD,
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    run(Arc::new(source), Arc::new(api), Arc::new(executor), settings, shutdown).await;
+    let api_health = Arc::new(ApiHealth::new());
+    let stopped = CancellationToken::new();
+    let publisher =
+        config.health_file.clone().map(|path| tokio::spawn(health::publish(api_health.clone(), path, stopped.clone())));
+    run(Arc::new(source), Arc::new(api), Arc::new(executor), api_health, settings, shutdown).await;
+    stopped.cancel();
+    if let Some(publisher) = publisher {
+        if let Err(e) = publisher.await {
+            tracing::warn!(error = %e, "the health file writer did not finish");
+        }
+    }
     std::process::ExitCode::SUCCESS
+}
+
+/// `action-processor health`: prints the health report; exit 0 healthy, 1 not (or
+/// no report), 2 no `HEALTH_FILE` configured.
+fn health_check() -> std::process::ExitCode {
+    let mut env = kit::config::Env::from_process();
+    let path = env.required("HEALTH_FILE");
+    if let Err(e) = env.finish() {
+        eprintln!("{e}");
+        return std::process::ExitCode::from(2);
+    }
+    match health::read_report(std::path::Path::new(&path)) {
+        Ok(report) => {
+            println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            if report.healthy {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {}", kit::error::chain(&e));
+            std::process::ExitCode::from(1)
+        }
+    }
 }
 
 /// SIGTERM (systemd, Kubernetes) or Ctrl-C: stop taking work.

@@ -9,8 +9,14 @@
 //!   ("interrupted") for a person to check. A redelivery after EXECUTED / FAILED is
 //!   deleted without running anything.
 //! * **Rejections are recorded, never executed.**
-//! * The message is deleted only once the outcome is recorded; otherwise it comes
-//!   back (and after the queue's `maxReceiveCount`, goes to its DLQ).
+//! * The message is deleted only once the outcome is recorded (or the API itself
+//!   says there is nothing to do); otherwise it comes back (and after the queue's
+//!   `maxReceiveCount`, goes to its DLQ).
+//! * **An unavailable API loses nothing and burns no receives.** A call that fails
+//!   as an outage (see [`ApiCallError::is_outage`]) is retried a few times; then the
+//!   breaker ([`crate::health`]) opens and the message waits in hand, kept invisible
+//!   by its heartbeat, until the API answers again: receives are not counted
+//!   towards the DLQ, and an action that ran still gets its true outcome recorded.
 
 use std::future::Future;
 use std::time::Duration;
@@ -18,13 +24,14 @@ use std::time::Duration;
 use approvals::messages::DecisionMade;
 use approvals::Decision;
 use kit::error::chain;
-use kit::{Classify, Envelope, ErrorClass, Message};
+use kit::{Envelope, Message};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn, Instrument};
 
 use crate::api::{ApiCallError, ApprovalApi, Begin, Outcome, Recorded};
 use crate::executor::Executor;
+use crate::health::ApiHealth;
 use crate::source::Received;
 
 /// What to do with the message afterwards.
@@ -53,10 +60,16 @@ pub struct Handling<'a> {
     pub attempt_id: &'a str,
     /// Fires when the processor stops taking work (SIGTERM).
     pub shutdown: &'a CancellationToken,
+    /// Fires when a message waiting for the API before anything ran must be given
+    /// back: at shutdown, or once it has been held as long as SQS can keep it
+    /// invisible (12 hours from its receive).
+    pub give_back: &'a CancellationToken,
     /// Fires when in-flight work must stop too (shutdown grace over).
     pub stop: &'a CancellationToken,
     /// Pause before the n-th retry of an API call (tests: zero).
     pub api_backoff: Duration,
+    /// The breaker: opened by an outage, closed by the API's next answer.
+    pub health: &'a ApiHealth,
 }
 
 /// The decision in a message body (a kit envelope), or why it is not one.
@@ -79,8 +92,17 @@ pub fn decode(body: &str) -> Result<Envelope<DecisionMade>, String> {
     })
 }
 
-/// Calls `f` until it succeeds, fails permanently, runs out of attempts, or `stop` fires.
-async fn retrying<T, F, Fut>(what: &str, attempts: u32, h: &Handling<'_>, mut f: F) -> Result<T, ApiCallError>
+/// Calls `f` until it gets an answer or fails permanently. A blip (an outage error)
+/// is retried `attempts` times with backoff; a longer outage opens the breaker and
+/// waits for the API to answer again — as long as it takes — unless `cancel` fires
+/// first, which gives the error back.
+async fn retrying<T, F, Fut>(
+    what: &str,
+    attempts: u32,
+    h: &Handling<'_>,
+    cancel: &CancellationToken,
+    mut f: F,
+) -> Result<T, ApiCallError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiCallError>>,
@@ -89,16 +111,43 @@ where
     loop {
         n += 1;
         match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) if e.class() == ErrorClass::Retryable && n < attempts && !h.stop.is_cancelled() => {
+            Ok(v) => {
+                h.health.answered();
+                return Ok(v);
+            }
+            // Another task already found the API down: no point in quick retries.
+            Err(e) if e.is_outage() && n < attempts && h.health.is_up() && !cancel.is_cancelled() => {
                 warn!(error = %chain(&e), attempt = n, "{what} failed; retrying");
                 tokio::select! {
                     () = tokio::time::sleep(h.api_backoff * 2u32.pow(n - 1)) => {}
-                    () = h.stop.cancelled() => {}
+                    () = cancel.cancelled() => {}
                 }
             }
-            Err(e) => return Err(e),
+            Err(e) if e.is_outage() => {
+                h.health.failed(&e);
+                warn!(error = %chain(&e), "{what} failed: waiting for the approval API, the message kept in hand");
+                if !h.health.wait_up(cancel).await {
+                    return Err(e);
+                }
+                n = 0;
+            }
+            Err(e) => {
+                // Not an outage: an answer of the API's own (a 400, an unreadable body).
+                h.health.answered();
+                return Err(e);
+            }
         }
+    }
+}
+
+/// What becomes of a message whose pre-action API call gave up: handed straight
+/// back if the processor is stopping (nothing ran), otherwise later (while the
+/// API is down the poll loop does not receive it, so no receive is spent).
+fn not_begun(h: &Handling<'_>, later: Disposition) -> Disposition {
+    if h.shutdown.is_cancelled() {
+        Disposition::Release
+    } else {
+        later
     }
 }
 
@@ -135,8 +184,8 @@ async fn decided<A: ApprovalApi, E: Executor>(
     }
     match envelope.payload.decision {
         Decision::Rejected => {
-            match retrying("recording the rejection", API_ATTEMPTS, h, || api.record_rejection(id, h.attempt_id)).await
-            {
+            let record = || api.record_rejection(id, h.attempt_id);
+            match retrying("recording the rejection", API_ATTEMPTS, h, h.give_back, record).await {
                 Ok(Recorded::Yes) => {
                     info!("rejected: recorded, nothing executed");
                     Disposition::Delete
@@ -147,7 +196,7 @@ async fn decided<A: ApprovalApi, E: Executor>(
                 }
                 Err(e) => {
                     warn!(error = %chain(&e), "could not record the rejection; the message comes back");
-                    later
+                    not_begun(h, later)
                 }
             }
         }
@@ -162,19 +211,23 @@ async fn approved<A: ApprovalApi, E: Executor>(
     h: &Handling<'_>,
     later: Disposition,
 ) -> Disposition {
-    let begin = match retrying("recording EXECUTING", API_ATTEMPTS, h, || api.begin(id, h.attempt_id)).await {
-        Ok(b) => b,
-        Err(e) => {
-            warn!(error = %chain(&e), "could not record EXECUTING; nothing run; the message comes back");
-            return later;
-        }
-    };
+    // Waits for an outage to end unless the processor is stopping: nothing has run.
+    let begin =
+        match retrying("recording EXECUTING", API_ATTEMPTS, h, h.give_back, || api.begin(id, h.attempt_id)).await {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(error = %chain(&e), "could not record EXECUTING; nothing run; the message comes back");
+                return not_begun(h, later);
+            }
+        };
     match begin {
         Begin::Run(action) => {
             info!(action = %action.action, "executing");
             let result = executor.execute(&action, h.stop.clone()).await;
             let outcome = if result.succeeded { Outcome::Executed } else { Outcome::Failed };
-            let recorded = retrying("recording the outcome", FINISH_ATTEMPTS, h, || {
+            // The action ran: its true outcome is worth waiting for through an outage
+            // (until the shutdown grace runs out), rather than "interrupted" later.
+            let recorded = retrying("recording the outcome", FINISH_ATTEMPTS, h, h.stop, || {
                 api.finish(id, h.attempt_id, outcome, &result.output)
             })
             .await;
@@ -202,7 +255,7 @@ async fn approved<A: ApprovalApi, E: Executor>(
                  stopped mid-action). The action may or may not have run; it was not run again (at-most-once). \
                  Check the target system."
             );
-            match retrying("recording the interruption", API_ATTEMPTS, h, || {
+            match retrying("recording the interruption", API_ATTEMPTS, h, h.give_back, || {
                 api.finish(id, &attempt_id, Outcome::Failed, &output)
             })
             .await
@@ -210,7 +263,7 @@ async fn approved<A: ApprovalApi, E: Executor>(
                 Ok(_) => Disposition::Delete,
                 Err(e) => {
                     warn!(error = %chain(&e), "could not record the interruption; the message comes back");
-                    later
+                    not_begun(h, later)
                 }
             }
         }
@@ -223,7 +276,8 @@ async fn approved<A: ApprovalApi, E: Executor>(
             Disposition::Delete
         }
         Begin::NotFound => {
-            warn!("no such request (removed after its retention?); nothing run");
+            // The API's own answer (request_not_found), never a gateway's bare 404.
+            warn!("the approval API has no such request (removed after its retention?); nothing run");
             Disposition::Delete
         }
     }

@@ -4,18 +4,26 @@
 //! and what it returns is released at once; running actions get `grace` to finish,
 //! then are told to stop (they report FAILED "stopped") — either way every message
 //! is settled before the process exits.
+//!
+//! While the approval API is down (the breaker in [`crate::health`] is open) the
+//! loop receives nothing — each receive would count towards the DLQ — and probes
+//! the API with capped exponential backoff instead; it polls again once the API
+//! answers. Messages in hand wait for it, kept invisible by their heartbeats.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use kit::backoff::Backoff;
 use kit::error::chain;
+use kit::Classify;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn, Instrument};
+use tracing::{error, info, warn, Instrument};
 
 use crate::api::ApprovalApi;
 use crate::executor::Executor;
+use crate::health::ApiHealth;
 use crate::process::{handle, Disposition, Handling};
 use crate::source::{DecisionSource, Received};
 
@@ -27,6 +35,13 @@ pub struct RunSettings {
     pub shutdown_grace: Duration,
     /// Pause before retrying a failed API call within one attempt (doubles each time).
     pub api_backoff: Duration,
+    /// Spacing of the probes while the API is down.
+    pub api_probe: Backoff,
+    /// Pause after a failed poll of the queue.
+    pub poll_backoff: Duration,
+    /// How long a message may wait in hand for the API before it is given back:
+    /// SQS keeps a message invisible for at most 12 hours after its receive.
+    pub max_hold: Duration,
 }
 
 fn secs(d: Duration) -> i32 {
@@ -34,10 +49,12 @@ fn secs(d: Duration) -> i32 {
 }
 
 /// Runs until `shutdown` fires, then settles everything in flight and returns.
+/// `health` is the API breaker, shared so the caller can report it.
 pub async fn run<Q, A, E>(
     source: Arc<Q>,
     api: Arc<A>,
     executor: Arc<E>,
+    health: Arc<ApiHealth>,
     settings: RunSettings,
     shutdown: CancellationToken,
 ) where
@@ -50,15 +67,29 @@ pub async fn run<Q, A, E>(
     let mut tasks = JoinSet::new();
     info!(max_in_flight = settings.max_in_flight, "polling for decisions");
     loop {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        if !health.is_up() {
+            probe_until_answered(api.as_ref(), &health, settings.api_probe, &shutdown).await;
+            while tasks.try_join_next().is_some() {}
+            continue;
+        }
         let first = tokio::select! {
             // Shutdown first: a free slot is always ready too, and must not win the draw.
             biased;
             () = shutdown.cancelled() => break,
+            // Every slot may be held by a message waiting for the API: probe meanwhile.
+            () = health.until_down() => continue,
             permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => break },
         };
         let mut permits = vec![first];
         while let Ok(p) = slots.clone().try_acquire_owned() {
             permits.push(p);
+        }
+        if !health.is_up() {
+            // Went down as the slots freed up: what we would receive would only wait.
+            continue;
         }
         // Not raced against shutdown: a dropped poll could have taken messages with it.
         let received = source.receive(permits.len(), secs(settings.wait), secs(settings.visibility)).await;
@@ -67,17 +98,18 @@ pub async fn run<Q, A, E>(
             Err(e) => {
                 warn!(error = %chain(&e), "could not poll the decisions queue");
                 tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    () = tokio::time::sleep(settings.poll_backoff) => {}
                     () = shutdown.cancelled() => {}
                 }
                 continue;
             }
         };
         for (msg, permit) in messages.into_iter().zip(permits) {
-            let (source, api, executor) = (source.clone(), api.clone(), executor.clone());
+            let (source, api, executor, health) = (source.clone(), api.clone(), executor.clone(), health.clone());
             let (shutdown, stop, settings) = (shutdown.clone(), stop.clone(), settings.clone());
             tasks.spawn(async move {
-                one(source.as_ref(), api.as_ref(), executor.as_ref(), msg, &settings, &shutdown, &stop).await;
+                let ctx = Ctx { settings: &settings, health: &health, shutdown: &shutdown, stop: &stop };
+                one(source.as_ref(), api.as_ref(), executor.as_ref(), msg, &ctx).await;
                 drop(permit);
             });
         }
@@ -95,26 +127,84 @@ pub async fn run<Q, A, E>(
     info!("stopped");
 }
 
+/// Probes the API, spaced by `backoff` (doubling, capped), until it answers, a
+/// message task finds it answering, or shutdown. Each failed probe is an ERROR:
+/// an outage must be seen for as long as it lasts.
+async fn probe_until_answered<A: ApprovalApi>(
+    api: &A,
+    health: &ApiHealth,
+    backoff: Backoff,
+    shutdown: &CancellationToken,
+) {
+    let mut n = 0u32;
+    while !health.is_up() {
+        n = n.saturating_add(1);
+        let wait = backoff.ceiling(n);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = health.until_up() => return,
+            () = shutdown.cancelled() => return,
+        }
+        match api.probe().await {
+            Ok(()) => health.answered(),
+            Err(e) => {
+                health.failed(&e);
+                error!(
+                    api_unavailable = true,
+                    reason = e.kind(),
+                    error = %chain(&e),
+                    probe = n,
+                    next_probe_in_ms = u64::try_from(backoff.ceiling(n.saturating_add(1)).as_millis()).unwrap_or(u64::MAX),
+                    "the approval API is still unavailable: polling stays paused"
+                );
+            }
+        }
+    }
+}
+
+/// What every message task shares.
+struct Ctx<'a> {
+    settings: &'a RunSettings,
+    health: &'a ApiHealth,
+    shutdown: &'a CancellationToken,
+    stop: &'a CancellationToken,
+}
+
 /// Handles one message with a heartbeat keeping it invisible, then settles it.
 async fn one<Q: DecisionSource, A: ApprovalApi, E: Executor>(
     source: &Q,
     api: &A,
     executor: &E,
     msg: Received,
-    settings: &RunSettings,
-    shutdown: &CancellationToken,
-    stop: &CancellationToken,
+    ctx: &Ctx<'_>,
 ) {
+    let Ctx { settings, health, shutdown, stop } = ctx;
     // A fresh attempt id per receive: a redelivery is a new attempt, which is what
     // lets the API tell "this attempt's answer was lost" from "an attempt died".
     let attempt_id = uuid::Uuid::new_v4().to_string();
     let span = tracing::error_span!("message", message_id = %msg.message_id, receive_count = msg.receive_count);
     async {
-        let handling = Handling { attempt_id: &attempt_id, shutdown, stop, api_backoff: settings.api_backoff };
+        let give_back = shutdown.child_token();
+        let handling = Handling {
+            attempt_id: &attempt_id,
+            shutdown,
+            give_back: &give_back,
+            stop,
+            api_backoff: settings.api_backoff,
+            health,
+        };
         let beat = heartbeat(source, &msg.receipt, settings.visibility);
+        // Past the hold limit the heartbeat could no longer hide the message: it would
+        // show up for another receive while this task still waits with it.
+        let hold_limit = async {
+            tokio::time::sleep(settings.max_hold).await;
+            give_back.cancel();
+            std::future::pending::<()>().await
+        };
         let disposition = tokio::select! {
             d = handle(api, executor, &msg, &handling) => d,
             () = beat => unreachable_heartbeat(),
+            () = hold_limit => unreachable_heartbeat(),
         };
         settle(source, &msg, disposition).await;
     }
@@ -150,6 +240,9 @@ async fn settle<Q: DecisionSource>(source: &Q, msg: &Received, disposition: Disp
         warn!(message_id = %msg.message_id, error = %chain(&e), ?disposition, "could not settle the message");
     }
 }
+
+#[cfg(test)]
+mod outage_tests;
 
 #[cfg(test)]
 mod tests {
@@ -219,6 +312,9 @@ mod tests {
         async fn record_rejection(&self, _: &str, _: &str) -> Result<Recorded, ApiCallError> {
             Ok(Recorded::Yes)
         }
+        async fn probe(&self) -> Result<(), ApiCallError> {
+            Ok(())
+        }
     }
 
     /// Runs until told to stop.
@@ -242,8 +338,13 @@ mod tests {
             max_in_flight: 2,
             shutdown_grace: Duration::from_millis(200),
             api_backoff: Duration::ZERO,
+            api_probe: Backoff { base: Duration::from_millis(10), max: Duration::from_millis(10) },
+            poll_backoff: Duration::from_millis(10),
+            max_hold: Duration::from_secs(3600),
         };
-        let runner = tokio::spawn(run(source.clone(), Arc::new(Api), Arc::new(Hangs), settings, shutdown.clone()));
+        let health = Arc::new(ApiHealth::new());
+        let runner =
+            tokio::spawn(run(source.clone(), Arc::new(Api), Arc::new(Hangs), health, settings, shutdown.clone()));
         while !*source.handed_out.lock().unwrap() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -64,17 +64,38 @@ fn carried_attributes(m: &Peeked) -> anyhow::Result<HashMap<String, MessageAttri
     Ok(out)
 }
 
+/// What a FIFO target needs on every send, which a standard queue refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FifoIds {
+    /// The dead letter's own group (SQS keeps it when its redrive policy moves a
+    /// message): the same order per group (per request, for approval decisions).
+    pub group: String,
+    /// The dead letter's message id: a repeated redrive of the same letter within
+    /// SQS's five-minute window is dropped by SQS. Not the original deduplication id
+    /// (e.g. the request id): a redrive within five minutes of the first send would
+    /// then be silently dropped as a duplicate of the message that failed.
+    pub deduplication: String,
+}
+
+/// The group and deduplication id of a copy of `m` sent to `target`; `None` for a
+/// standard queue.
+pub fn fifo_ids(target: &QueueInfo, m: &Peeked) -> Option<FifoIds> {
+    if !target.is_fifo() {
+        return None;
+    }
+    let group =
+        m.system.get("MessageGroupId").filter(|g| !g.is_empty()).cloned().unwrap_or_else(|| "redrive".to_owned());
+    Some(FifoIds { group, deduplication: m.message_id.clone() })
+}
+
 async fn send_copy(sqs: &aws_sdk_sqs::Client, target_url: &str, target: &QueueInfo, m: &Peeked) -> anyhow::Result<()> {
     let mut req = sqs
         .send_message()
         .queue_url(target_url)
         .message_body(&m.body)
         .set_message_attributes(Some(carried_attributes(m)?));
-    if target.is_fifo() {
-        // Same group keeps the order; the DLQ message id dedupes a repeated redrive
-        // within SQS's five-minute window.
-        let group = m.system.get("MessageGroupId").cloned().unwrap_or_else(|| "redrive".to_owned());
-        req = req.message_group_id(group).message_deduplication_id(&m.message_id);
+    if let Some(ids) = fifo_ids(target, m) {
+        req = req.message_group_id(ids.group).message_deduplication_id(ids.deduplication);
     }
     req.send().await.context("SendMessage")?;
     Ok(())
@@ -144,4 +165,65 @@ pub async fn redrive(
         );
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::stack::StackMap;
+
+    fn map() -> StackMap {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+        StackMap::load(&path, "prod", "eu-west-2").unwrap()
+    }
+
+    /// A decision as SQS's redrive policy left it in the FIFO DLQ.
+    fn dead_decision() -> Peeked {
+        Peeked {
+            message_id: "5fea7756-0ea4-451a-a703-a558b933e274".into(),
+            receipt_handle: "rh".into(),
+            body: r#"{"type":"approval.decision"}"#.into(),
+            attributes: HashMap::from([("correlation_id".to_owned(), "c1".to_owned())]),
+            system: HashMap::from([
+                ("MessageGroupId".to_owned(), "req-1".to_owned()),
+                ("MessageDeduplicationId".to_owned(), "req-1".to_owned()),
+                ("ApproximateReceiveCount".to_owned(), "5".to_owned()),
+            ]),
+        }
+    }
+
+    #[test]
+    fn the_fifo_decisions_dlq_redrives_to_its_fifo_queue_with_group_and_a_fresh_deduplication_id() {
+        let map = map();
+        let dlq = map.find_queue("approval-decisions-dlq").unwrap();
+        assert_eq!(dlq.name, "prod-approval-decisions-dlq.fifo");
+        let target = map.source_of(dlq).expect("the decisions queue redrives to it");
+        assert_eq!(target.name, "prod-approval-decisions.fifo");
+        let ids = fifo_ids(target, &dead_decision()).expect("a FIFO target needs both ids");
+        assert_eq!(ids.group, "req-1", "the request's own group: its order is kept");
+        assert_eq!(ids.deduplication, "5fea7756-0ea4-451a-a703-a558b933e274");
+        assert_ne!(ids.deduplication, "req-1", "the original id would be dropped as a duplicate within 5 minutes");
+    }
+
+    #[test]
+    fn a_standard_target_gets_no_fifo_ids_and_a_groupless_letter_still_gets_one() {
+        let map = map();
+        let standard = map.queues.values().find(|q| !q.is_fifo() && q.dlq.is_some()).unwrap();
+        assert_eq!(fifo_ids(standard, &dead_decision()), None);
+        let fifo = map.find_queue("prod-approval-decisions.fifo").unwrap();
+        let mut letter = dead_decision();
+        letter.system.clear();
+        assert_eq!(fifo_ids(fifo, &letter).unwrap().group, "redrive");
+    }
+
+    #[test]
+    fn the_copy_carries_the_producers_attributes_not_the_kits_verdict() {
+        let mut letter = dead_decision();
+        letter.attributes.insert(attr::REASON.to_owned(), "boom".to_owned());
+        let carried = carried_attributes(&letter).unwrap();
+        assert!(carried.contains_key("correlation_id"));
+        assert!(!carried.contains_key(attr::REASON));
+    }
 }

@@ -199,8 +199,9 @@ async fn service_routes_need_an_iam_caller_and_valid_input() {
     let (status, body) = h.call_json(service("POST", "/approval-requests", Some(bad))).await;
     assert_eq!(status, 400);
     assert!(!body.to_string().contains("ops-lead@example.org"), "serde's message is redacted: {body}");
-    let (status, _) = h.call_json(service("GET", "/approval-requests/nope", None)).await;
+    let (status, body) = h.call_json(service("GET", "/approval-requests/nope", None)).await;
     assert_eq!(status, 404);
+    assert_eq!(body["error"], "request_not_found", "the processor tells this 404 from a gateway's: {body}");
 }
 
 #[tokio::test]
@@ -258,6 +259,25 @@ async fn malformed_unknown_and_expired_links_are_400_400_and_410() {
     assert_eq!(h.store.request(ID).unwrap().status, Status::Pending);
     let (_, body) = h.call_json(service("GET", &format!("/approval-requests/{ID}"), None)).await;
     assert_eq!(body["status"], "EXPIRED");
+}
+
+/// The on-prem processor deletes a decision on this answer only (a gateway's bare 404,
+/// e.g. for a wrong stage, keeps it), and probes an outage with a rejection report
+/// for an id that does not exist.
+#[tokio::test]
+async fn every_execution_report_for_an_unknown_request_says_request_not_found() {
+    let h = Harness::new();
+    let path = "/approval-requests/no-such-request/execution";
+    for report in [
+        json!({"state": "EXECUTING", "attempt_id": "a1"}),
+        json!({"state": "EXECUTED", "attempt_id": "a1", "output": "done"}),
+        json!({"state": "FAILED", "attempt_id": "a1", "output": "no"}),
+        json!({"state": "REJECTION_RECORDED", "attempt_id": "a1"}),
+    ] {
+        let (status, body) = h.call_json(processor("POST", path, Some(report.clone()))).await;
+        assert_eq!(status, 404, "{report}: {body}");
+        assert_eq!(body["error"], "request_not_found", "{report}: {body}");
+    }
 }
 
 #[tokio::test]

@@ -80,6 +80,9 @@ impl ApprovalApi for FakeApi {
         s.2 = Some("recorded".into());
         Ok(Recorded::Yes)
     }
+    async fn probe(&self) -> Result<(), ApiCallError> {
+        self.down()
+    }
 }
 
 #[derive(Default)]
@@ -105,9 +108,25 @@ fn message(decision: &str, receive_count: u32) -> Received {
 }
 
 async fn run(api: &FakeApi, executor: &CountingExecutor, msg: &Received, attempt: &str) -> Disposition {
-    let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
-    let h = Handling { attempt_id: attempt, shutdown: &shutdown, stop: &stop, api_backoff: Duration::ZERO };
+    let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let h = Handling {
+        attempt_id: attempt,
+        shutdown: &shutdown,
+        give_back: &shutdown,
+        stop: &stop,
+        api_backoff: Duration::ZERO,
+        health: &health,
+    };
     handle(api, executor, msg, &h).await
+}
+
+/// Polls `cond` every 5 ms until it holds; panics after 5 s.
+async fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test]
@@ -144,12 +163,91 @@ async fn a_rejection_is_recorded_and_never_executed() {
 }
 
 #[tokio::test]
-async fn an_unreachable_api_runs_nothing_and_leaves_the_message_to_come_back() {
+async fn an_unreachable_api_runs_nothing_opens_the_breaker_and_keeps_the_message_until_shutdown() {
     let (api, exec) = (FakeApi::with("APPROVED", None), CountingExecutor::default());
     api.unavailable_for.store(API_ATTEMPTS, Ordering::SeqCst);
-    assert_eq!(run(&api, &exec, &message("APPROVED", 3), "a1").await, Disposition::RetryIn(retry_delay(3)));
+    let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let h = Handling {
+        attempt_id: "a1",
+        shutdown: &shutdown,
+        give_back: &shutdown,
+        stop: &stop,
+        api_backoff: Duration::ZERO,
+        health: &health,
+    };
+    let msg = message("APPROVED", 3);
+    let (disposition, ()) = tokio::join!(handle(&api, &exec, &msg, &h), async {
+        eventually("the breaker opens", || !health.is_up()).await;
+        assert_eq!(exec.runs.load(Ordering::SeqCst), 0);
+        shutdown.cancel();
+    });
+    assert_eq!(disposition, Disposition::Release, "handed back as the processor stops, never deleted");
     assert_eq!(exec.runs.load(Ordering::SeqCst), 0);
     assert_eq!(api.status().0, "APPROVED");
+}
+
+#[tokio::test]
+async fn a_message_waiting_through_an_outage_runs_once_when_the_api_answers_again() {
+    let (api, exec) = (FakeApi::with("APPROVED", None), CountingExecutor::default());
+    api.unavailable_for.store(API_ATTEMPTS, Ordering::SeqCst);
+    let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let h = Handling {
+        attempt_id: "a1",
+        shutdown: &shutdown,
+        give_back: &shutdown,
+        stop: &stop,
+        api_backoff: Duration::ZERO,
+        health: &health,
+    };
+    let msg = message("APPROVED", 1);
+    let (disposition, ()) = tokio::join!(handle(&api, &exec, &msg, &h), async {
+        eventually("the breaker opens", || !health.is_up()).await;
+        // What the poll loop's probe does once the API answers.
+        health.answered();
+    });
+    assert_eq!(disposition, Disposition::Delete);
+    assert_eq!(exec.runs.load(Ordering::SeqCst), 1);
+    assert_eq!(api.status(), ("EXECUTED".into(), Some("done".into())));
+}
+
+/// Runs the action, then takes the API down before the outcome is recorded.
+struct DownAfterRun<'a> {
+    api: &'a FakeApi,
+    runs: AtomicU32,
+}
+
+#[async_trait]
+impl Executor for DownAfterRun<'static> {
+    async fn execute(&self, _action: &Action, _stop: CancellationToken) -> Execution {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        self.api.unavailable_for.store(FINISH_ATTEMPTS, Ordering::SeqCst);
+        Execution::new(true, "done")
+    }
+}
+
+#[tokio::test]
+async fn an_outage_after_the_action_ran_waits_and_records_the_true_outcome_not_interrupted() {
+    let api: &'static FakeApi = Box::leak(Box::new(FakeApi::with("APPROVED", None)));
+    let exec = DownAfterRun { api, runs: AtomicU32::new(0) };
+    let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let h = Handling {
+        attempt_id: "a1",
+        shutdown: &shutdown,
+        give_back: &shutdown,
+        stop: &stop,
+        api_backoff: Duration::ZERO,
+        health: &health,
+    };
+    let msg = message("APPROVED", 1);
+    let (disposition, ()) = tokio::join!(handle(api, &exec, &msg, &h), async {
+        eventually("the breaker opens", || !health.is_up()).await;
+        // Stopping takes work no new work, but an action that ran waits for its record.
+        shutdown.cancel();
+        health.answered();
+    });
+    assert_eq!(disposition, Disposition::Delete);
+    assert_eq!(exec.runs.load(Ordering::SeqCst), 1);
+    assert_eq!(api.status(), ("EXECUTED".into(), Some("done".into())));
 }
 
 #[tokio::test]
@@ -174,7 +272,15 @@ async fn a_message_received_as_shutdown_began_is_released_untouched() {
     let (api, exec) = (FakeApi::with("APPROVED", None), CountingExecutor::default());
     let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
     shutdown.cancel();
-    let h = Handling { attempt_id: "a1", shutdown: &shutdown, stop: &stop, api_backoff: Duration::ZERO };
+    let health = ApiHealth::new();
+    let h = Handling {
+        attempt_id: "a1",
+        shutdown: &shutdown,
+        give_back: &shutdown,
+        stop: &stop,
+        api_backoff: Duration::ZERO,
+        health: &health,
+    };
     assert_eq!(handle(&api, &exec, &message("APPROVED", 1), &h).await, Disposition::Release);
     assert_eq!(api.status().0, "APPROVED");
 }
