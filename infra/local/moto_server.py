@@ -31,7 +31,14 @@
    timeouts functions ask for, so 900 s at a factor of 600 arrives as 1.5.
    moto truncates to whole seconds; here the fraction is kept (millisecond
    precision). AWS's own whole-second requests behave exactly as before.
-6. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
+6. Standard queues in no particular order. moto hands out the oldest visible
+   messages first; AWS's standard queues keep no order (a receive samples the
+   queue's servers). Under retries that difference is not small: a backlog of
+   records coming back every second would starve every newer message for as
+   long as it lasts, where on AWS new messages are received beside them. Here a
+   standard queue's visible messages come in random order; FIFO queues keep
+   theirs.
+7. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
    appends the most numerous live object types to <file> every 30 s: how the
    leak above was found, kept for the next one.
 
@@ -42,6 +49,7 @@ import argparse
 import copy
 import functools
 import json
+import random
 import os
 import sys
 import threading
@@ -142,6 +150,19 @@ def _validated_visibility_timeout(self, timeout=None):
 sqs_models.Message.change_visibility = _change_visibility
 _moto_validated_visibility_timeout = sqs_responses.SQSResponse._get_validated_visibility_timeout
 sqs_responses.SQSResponse._get_validated_visibility_timeout = _validated_visibility_timeout
+
+_moto_visible_messages = sqs_models.Queue.messages.fget
+
+
+def _visible_messages(self):
+    """moto's visible messages, shuffled for a standard queue (see 6 above)."""
+    visible = _moto_visible_messages(self)
+    if not self.fifo_queue:
+        random.shuffle(visible)
+    return visible
+
+
+sqs_models.Queue.messages = property(_visible_messages)
 
 _UNTRACKED = ("moto.dynamodb.", "moto.sqs.")
 _tracked_new = BaseModel.__new__

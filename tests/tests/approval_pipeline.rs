@@ -588,6 +588,8 @@ impl Processor {
             .env("APPROVAL_API_AUTH", "sigv4")
             .env("EXECUTOR", "command")
             .env("EXECUTOR_COMMAND", script)
+            // The processor's own retry waits, compressed like every function's.
+            .env(kit::retry::TIME_SCALE_VAR, integration_tests::TIME_SCALE.to_string())
             .env("VISIBILITY_TIMEOUT_SECS", "2")
             .env("WAIT_TIME_SECS", "1")
             .env("SHUTDOWN_GRACE_SECS", "5")

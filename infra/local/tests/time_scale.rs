@@ -65,3 +65,21 @@ async fn in_real_time_the_wait_is_kept_whole() {
     let Some(stack) = start("time_scale_real", TimeScale::REAL).await else { return };
     assert_eq!(away_for(&stack, 900, Duration::from_secs(4)).await, None, "a 900 s wait is not over in 4 s");
 }
+
+/// Under compressed retries, a backlog of records coming back every second must
+/// not starve newer messages: a standard queue keeps no order, on AWS or here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standard_queue_hands_out_its_visible_messages_in_no_fixed_order() {
+    let Some(stack) = start("sqs_order", TimeScale::REAL).await else { return };
+    let sqs = aws_sdk_sqs::Client::new(stack.sdk_config());
+    let url = stack.provisioned().queue_url("FanoutQueue").expect("queue").to_owned();
+    for i in 0..50 {
+        sqs.send_message().queue_url(&url).message_body(i.to_string()).send().await.expect("send");
+    }
+    let got = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.expect("receive");
+    let mut bodies: Vec<u32> = got.messages().iter().filter_map(|m| m.body()?.parse().ok()).collect();
+    bodies.sort_unstable();
+    assert_eq!(bodies.len(), 10);
+    // The oldest ten, in order, would come with probability 1 in C(50, 10) ≈ 1e-10.
+    assert_ne!(bodies, (0..10).collect::<Vec<u32>>(), "the oldest messages always come first");
+}
