@@ -373,8 +373,9 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     .await;
 
     // The rest: every message `copies` times, with flaky providers and poison mixed
-    // in, into both providers' outages. A few reports are kept back to be sent once
-    // as Zendesk's 429 burst starts: their retries are timed.
+    // in, into both providers' outages. A few reports go first, once each, so they
+    // wait out the outage at the ticket step and meet Zendesk's 429 burst: their
+    // retries are timed.
     let flaky = json!({"error_rate": config.error_rate, "slow_ms": 1500});
     let limited = config.outages.rate_limited_reports.min(workflows.len().saturating_sub(config.refused));
     let timed: Vec<&(String, String, String)> = workflows.iter().skip(config.refused).take(limited).collect();
@@ -388,7 +389,7 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
         queue: queue.clone(),
         rate_limited: timed.iter().map(|(u, e, r)| report_body(r, u, e)).collect(),
     };
-    let weather = tokio::spawn(weather.run());
+    let weather = weather.start().await?;
     let rest: Vec<String> =
         workflows.iter().skip(config.refused + limited).map(|(u, e, r)| report_body(r, u, e)).collect();
     for _ in 0..config.copies {

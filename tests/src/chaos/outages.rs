@@ -1,7 +1,9 @@
 //! Provider outages in the chaos run, on the shipped retry policy at the test
 //! time scale: Zendesk down for 6 hours and Notify for 2 (both answering 503),
 //! then Zendesk answering a burst of 429s whose `Retry-After` (10 minutes) is far
-//! longer than the backoff the first receives would wait. Afterwards every
+//! longer than the backoff the first receives would wait. A few reports go in
+//! first, ahead of the load, so they are at the ticket step, waiting out the
+//! outage, when the burst comes: their retries are timed. Afterwards every
 //! workflow must complete with no dead letter from an outage, and no caller may
 //! have come back to Zendesk sooner than a 429 told it to.
 
@@ -23,7 +25,7 @@ pub struct Outages {
     pub rate_limit_burst: Duration,
     /// The `Retry-After` of those 429s.
     pub retry_after_secs: u32,
-    /// Reports sent once, as the burst starts: their retries are timed.
+    /// Reports sent once, ahead of the load: their retries are timed.
     pub rate_limited_reports: usize,
 }
 
@@ -55,8 +57,10 @@ impl Outages {
     }
 }
 
-/// The longest the 429 burst waits, beyond its own length, for the timed reports.
-const BURST_WAIT_FOR_TIMED: Duration = Duration::from_secs(300);
+/// The longest the 429 burst waits, beyond its own length, for the timed reports
+/// to come back once (they are normally there at once). Short: at the test time
+/// scale 30 s is 5 hours of 429s, well inside the retry budget.
+const BURST_WAIT_FOR_TIMED: Duration = Duration::from_secs(30);
 
 /// The report id in a report message body.
 fn report_id_in(body: &str) -> Option<String> {
@@ -73,17 +77,23 @@ pub struct Weather {
     pub flaky: Value,
     pub sqs: aws_sdk_sqs::Client,
     pub queue: String,
-    /// The rate-limited reports' bodies, sent once as the burst starts.
+    /// The timed reports' bodies, sent once as the outage starts, ahead of the load.
     pub rate_limited: Vec<String>,
 }
 
 impl Weather {
-    /// Both providers down now; Notify back after its outage; Zendesk after its
-    /// own, into the 429 burst, then back to everyday flakiness.
-    pub async fn run(self) -> anyhow::Result<()> {
+    /// Both providers down now, the timed reports sent; Notify back after its
+    /// outage; Zendesk after its own, into the 429 burst, then back to everyday
+    /// flakiness. Call before sending the load, so the timed reports lead it.
+    pub async fn start(self) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
         let down = json!({"error_rate": 1.0, "status": 503});
         set_faults_at(&self.zendesk, down.clone()).await;
         set_faults_at(&self.notify, down).await;
+        super::send_all(&self.sqs, &self.queue, &self.rate_limited).await?;
+        Ok(tokio::spawn(self.run()))
+    }
+
+    async fn run(self) -> anyhow::Result<()> {
         let notify_back = self.scale.compress(self.plan.notify_down);
         let zendesk_back = self.scale.compress(self.plan.zendesk_down);
         tokio::time::sleep(notify_back).await;
@@ -94,9 +104,8 @@ impl Weather {
             json!({"error_rate": 1.0, "kinds": ["429"], "retry_after_secs": self.plan.retry_after_secs}),
         )
         .await;
-        super::send_all(&self.sqs, &self.queue, &self.rate_limited).await?;
-        // At least the burst; longer if the timed reports, queued behind the load,
-        // have not yet come back once after a 429 (else nothing would be timed).
+        // At least the burst; a little longer if a timed report has not yet come
+        // back once after a 429 (else nothing would be timed).
         let least = tokio::time::Instant::now() + self.scale.compress(self.plan.rate_limit_burst);
         let most = least + BURST_WAIT_FOR_TIMED;
         loop {
