@@ -71,6 +71,11 @@ pub struct Config {
     pub health_file: Option<PathBuf>,
     /// `METRICS_NAMESPACE`: where the EMF lines (`DependencyFailures`) count.
     pub metrics_namespace: String,
+    /// `STATE_DIR` (or systemd's `STATE_DIRECTORY`, from `StateDirectory=`): where the
+    /// outcome of an action that ran is kept until the API has it
+    /// ([`crate::outcomes`]). Required: without it an unreported outcome would be
+    /// lost on a restart and end "interrupted".
+    pub state_dir: PathBuf,
 }
 
 /// The waits, in real time (before [`TimeScale::compress`]).
@@ -129,6 +134,12 @@ impl Config {
         let secs = |env: &mut Env, name: &str, default: u64| Duration::from_secs(env.parse_or(name, default));
         let time_scale = TimeScale::from_env(&mut env);
         let health_file = env.optional("HEALTH_FILE").filter(|p| !p.is_empty()).map(PathBuf::from);
+        // systemd may list several directories (colon-separated): the first is ours.
+        let systemd_state = env.optional("STATE_DIRECTORY").and_then(|d| d.split(':').next().map(str::to_owned));
+        let state_dir = match env.optional("STATE_DIR").or(systemd_state) {
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from(env.required("STATE_DIR")),
+        };
         let config = Self {
             queue_url,
             api_url,
@@ -146,6 +157,7 @@ impl Config {
             poll_backoff: time_scale.compress(POLL_BACKOFF),
             health_file,
             metrics_namespace: approvals::config::metrics_namespace(&mut env),
+            state_dir,
         };
         if config.visibility < Duration::from_secs(2) || config.visibility > Duration::from_secs(43_200) {
             env.reject("VISIBILITY_TIMEOUT_SECS", "must be from 2 to 43200");
@@ -172,7 +184,9 @@ mod tests {
     #[test]
     fn every_missing_and_invalid_variable_is_named() {
         let err = Config::read(env(&[("EXECUTOR", "command"), ("MAX_IN_FLIGHT", "50")])).unwrap_err().to_string();
-        for name in ["DECISIONS_QUEUE_URL", "APPROVAL_API_URL", "AWS_REGION", "EXECUTOR_COMMAND", "MAX_IN_FLIGHT"] {
+        for name in
+            ["DECISIONS_QUEUE_URL", "APPROVAL_API_URL", "AWS_REGION", "EXECUTOR_COMMAND", "MAX_IN_FLIGHT", "STATE_DIR"]
+        {
             assert!(err.contains(name), "{name}: {err}");
         }
         let err = Config::read(env(&[("APPROVAL_API_AUTH", "bearer"), ("EXECUTOR", "log")])).unwrap_err().to_string();
@@ -186,6 +200,7 @@ mod tests {
             ("APPROVAL_API_URL", "https://api.example"),
             ("AWS_REGION", "eu-west-2"),
             ("EXECUTOR", "log"),
+            ("STATE_DIR", "/var/lib/action-processor"),
         ]))
         .unwrap();
         assert_eq!(c.auth, ApiAuth::SigV4 { region: "eu-west-2".into() });
@@ -201,6 +216,7 @@ mod tests {
             ("EXECUTOR", "command"),
             ("EXECUTOR_COMMAND", "/opt/actions/run"),
             ("EXECUTOR_ARGS", "--dry-run  --verbose"),
+            ("STATE_DIR", "/var/lib/action-processor"),
         ]))
         .unwrap();
         assert_eq!(c.api_url, "https://api.example");
@@ -221,6 +237,7 @@ mod tests {
             ("APPROVAL_API_URL", "https://api.example"),
             ("AWS_REGION", "eu-west-2"),
             ("EXECUTOR", "log"),
+            ("STATE_DIR", "/var/lib/action-processor"),
         ];
         let real = Config::read(env(&base)).unwrap();
         assert_eq!((real.api_backoff, real.api_probe, real.poll_backoff), (API_BACKOFF, API_PROBE, POLL_BACKOFF));
@@ -232,6 +249,22 @@ mod tests {
         assert_eq!(fast.visibility, real.visibility, "SQS takes whole seconds: not compressed here");
         let err = Config::read(env(&[base.as_slice(), &[("RETRY_TIME_SCALE", "0.5")]].concat())).unwrap_err();
         assert!(err.to_string().contains("RETRY_TIME_SCALE"), "{err}");
+    }
+
+    #[test]
+    fn the_state_dir_may_come_from_systemd() {
+        let base = [
+            ("DECISIONS_QUEUE_URL", "https://sqs.eu-west-2.amazonaws.com/1/approval-decisions.fifo"),
+            ("APPROVAL_API_URL", "https://api.example"),
+            ("AWS_REGION", "eu-west-2"),
+            ("EXECUTOR", "log"),
+        ];
+        let systemd = [("STATE_DIRECTORY", "/var/lib/action-processor:/var/lib/other")];
+        let c = Config::read(env(&[base.as_slice(), &systemd].concat())).unwrap();
+        assert_eq!(c.state_dir, PathBuf::from("/var/lib/action-processor"));
+        let own = [("STATE_DIR", "/srv/processor"), systemd[0]];
+        let c = Config::read(env(&[base.as_slice(), &own].concat())).unwrap();
+        assert_eq!(c.state_dir, PathBuf::from("/srv/processor"), "STATE_DIR wins");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use action_processor::api::HttpApprovalApi;
 use action_processor::config::Config;
 use action_processor::executor;
 use action_processor::health::{self, ApiHealth};
+use action_processor::outcomes::OutcomeStore;
 use action_processor::run::{run, RunSettings};
 use action_processor::source::SqsSource;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,24 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    // Refuses to start without a state directory it can write durably: an outcome it
+    // could not keep would end "interrupted" after a restart.
+    let outcomes = match OutcomeStore::open(&config.state_dir) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("cannot use STATE_DIR: {}", kit::error::chain(&e));
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match outcomes.pending() {
+        Ok(ids) if !ids.is_empty() => tracing::warn!(
+            pending = ids.len(),
+            request_ids = ?ids,
+            "outcomes kept from before the restart: each is reported when its decision comes back"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %kit::error::chain(&e), "could not list the kept outcomes"),
+    }
     let source = SqsSource::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone());
     let settings = RunSettings {
         visibility: config.visibility,
@@ -46,6 +65,7 @@ async fn main() -> std::process::ExitCode {
         api_probe: config.api_probe,
         poll_backoff: config.poll_backoff,
         max_hold: action_processor::config::MAX_HOLD,
+        outcomes,
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));

@@ -17,14 +17,23 @@
 //!   breaker ([`crate::health`]) opens and the message waits in hand, kept invisible
 //!   by its heartbeat, until the API answers again: receives are not counted
 //!   towards the DLQ, and an action that ran still gets its true outcome recorded.
+//! * **An outcome is never lost to a failed report.** Once the action ran, its
+//!   outcome is written to the state directory ([`crate::outcomes`]: atomic, fsynced)
+//!   before it is reported, and removed once the API has it. If the report does not
+//!   get through (the processor stops while the API is down, a proxy refuses it, a
+//!   crash), the message comes back and the next attempt — in this process or after
+//!   a restart — reports the stored outcome under the attempt that ran it, instead of
+//!   beginning: the request ends EXECUTED / FAILED with the true output, not FAILED
+//!   "interrupted" (which invites a person to run the action twice).
 
 use std::future::Future;
 use std::time::Duration;
 
 use approvals::messages::DecisionMade;
 use approvals::Decision;
+use chrono::Utc;
 use kit::error::chain;
-use kit::{Envelope, Message};
+use kit::{Classify, Envelope, ErrorClass, Message};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn, Instrument};
@@ -32,6 +41,7 @@ use tracing::{error, info, warn, Instrument};
 use crate::api::{ApiCallError, ApprovalApi, Begin, Outcome, Recorded};
 use crate::executor::Executor;
 use crate::health::ApiHealth;
+use crate::outcomes::{OutcomeStore, StoredOutcome};
 use crate::source::Received;
 
 /// What to do with the message afterwards.
@@ -66,6 +76,12 @@ pub struct Handling<'a> {
     pub give_back: &'a CancellationToken,
     /// Fires when in-flight work must stop too (shutdown grace over).
     pub stop: &'a CancellationToken,
+    /// Fires when the report of an action that ran must stop waiting for the API:
+    /// the shutdown grace is over, or the message has been held as long as SQS can
+    /// keep it invisible. The outcome stays on disk for the next attempt.
+    pub report_by: &'a CancellationToken,
+    /// Where outcomes wait until the API has them.
+    pub outcomes: &'a OutcomeStore,
     /// Pause before the n-th retry of an API call (tests: zero).
     pub api_backoff: Duration,
     /// The breaker: opened by an outage, closed by the API's next answer.
@@ -140,9 +156,10 @@ where
     }
 }
 
-/// What becomes of a message whose pre-action API call gave up: handed straight
-/// back if the processor is stopping (nothing ran), otherwise later (while the
-/// API is down the poll loop does not receive it, so no receive is spent).
+/// What becomes of a message whose API call gave up with nothing running (not
+/// begun, or the outcome kept on disk): handed straight back if the processor is
+/// stopping, otherwise later (while the API is down the poll loop does not receive
+/// it, so no receive is spent).
 fn not_begun(h: &Handling<'_>, later: Disposition) -> Disposition {
     if h.shutdown.is_cancelled() {
         Disposition::Release
@@ -211,6 +228,24 @@ async fn approved<A: ApprovalApi, E: Executor>(
     h: &Handling<'_>,
     later: Disposition,
 ) -> Disposition {
+    // An outcome an earlier attempt could not report: report it, never begin again.
+    match h.outcomes.load(id).await {
+        Ok(Some(stored)) => {
+            info!(ran_as = %stored.attempt_id, outcome = ?stored.outcome, "reporting the outcome kept on disk; nothing run");
+            // Nothing runs: at shutdown it is handed back at once, still on disk.
+            return report(api, &stored, true, h, h.give_back, later).await;
+        }
+        Ok(None) => {}
+        Err(e) if e.class() == ErrorClass::Retryable => {
+            error!(error = %chain(&e), reason = e.kind(), "cannot read the state directory; nothing run; the message comes back");
+            return not_begun(h, later);
+        }
+        Err(e) => {
+            // Moved aside for a person. The API's state decides, as without a store: an
+            // EXECUTING request becomes "interrupted", never run twice.
+            error!(error = %chain(&e), reason = e.kind(), "a stored outcome could not be read");
+        }
+    }
     // Waits for an outage to end unless the processor is stopping: nothing has run.
     let begin =
         match retrying("recording EXECUTING", API_ATTEMPTS, h, h.give_back, || api.begin(id, h.attempt_id)).await {
@@ -225,28 +260,25 @@ async fn approved<A: ApprovalApi, E: Executor>(
             info!(action = %action.action, "executing");
             let result = executor.execute(&action, h.stop.clone()).await;
             let outcome = if result.succeeded { Outcome::Executed } else { Outcome::Failed };
-            // The action ran: its true outcome is worth waiting for through an outage
-            // (until the shutdown grace runs out), rather than "interrupted" later.
-            let recorded = retrying("recording the outcome", FINISH_ATTEMPTS, h, h.stop, || {
-                api.finish(id, h.attempt_id, outcome, &result.output)
-            })
-            .await;
-            match recorded {
-                Ok(Recorded::Yes) => {
-                    info!(outcome = ?outcome, "outcome recorded");
-                    Disposition::Delete
-                }
-                Ok(other) => {
-                    error!(answer = ?other, outcome = ?outcome, "the API refused the outcome; dropped");
-                    Disposition::Delete
-                }
+            let stored = StoredOutcome {
+                request_id: id.to_owned(),
+                attempt_id: h.attempt_id.to_owned(),
+                outcome,
+                output: result.output,
+                finished_at: Utc::now(),
+            };
+            // On disk before the report: whatever becomes of the report, the outcome is
+            // not lost with this process.
+            let kept = match h.outcomes.save(&stored).await {
+                Ok(()) => true,
                 Err(e) => {
-                    // The redelivery finds EXECUTING under this attempt and reports it
-                    // interrupted: at most once, never twice.
-                    error!(error = %chain(&e), outcome = ?outcome, "the action ran but its outcome could not be recorded");
-                    later
+                    error!(error = %chain(&e), reason = e.kind(), outcome = ?outcome, "could not keep the outcome on disk; reporting it from memory only");
+                    false
                 }
-            }
+            };
+            // The action ran: its true outcome is worth waiting for through an outage
+            // (until the shutdown grace runs out), rather than handing it back early.
+            report(api, &stored, kept, h, h.report_by, later).await
         }
         Begin::Interrupted { attempt_id } => {
             warn!(interrupted_attempt = %attempt_id, "an earlier attempt began and never reported; not running it again");
@@ -280,6 +312,53 @@ async fn approved<A: ApprovalApi, E: Executor>(
             warn!("the approval API has no such request (removed after its retention?); nothing run");
             Disposition::Delete
         }
+    }
+}
+
+/// Reports an action's outcome under the attempt that ran it; forgets the stored
+/// copy once the API has it (or refuses it for good). `kept`: it is on disk, so a
+/// report that does not get through is left to the next attempt.
+async fn report<A: ApprovalApi>(
+    api: &A,
+    stored: &StoredOutcome,
+    kept: bool,
+    h: &Handling<'_>,
+    cancel: &CancellationToken,
+    later: Disposition,
+) -> Disposition {
+    let StoredOutcome { request_id: id, attempt_id, outcome, output, .. } = stored;
+    let recorded =
+        retrying("recording the outcome", FINISH_ATTEMPTS, h, cancel, || api.finish(id, attempt_id, *outcome, output))
+            .await;
+    match recorded {
+        Ok(Recorded::Yes) => {
+            info!(outcome = ?outcome, "outcome recorded");
+            forget(h.outcomes, id).await;
+            Disposition::Delete
+        }
+        Ok(other) => {
+            error!(answer = ?other, outcome = ?outcome, ran_as = %attempt_id, "the API refused the outcome; dropped");
+            forget(h.outcomes, id).await;
+            Disposition::Delete
+        }
+        Err(e) if kept => {
+            warn!(error = %chain(&e), outcome = ?outcome, "the outcome could not be recorded yet: kept on disk, the next attempt reports it");
+            not_begun(h, later)
+        }
+        Err(e) => {
+            // Neither recorded nor kept: the redelivery finds EXECUTING under this
+            // attempt and reports it interrupted — at most once, never twice.
+            error!(error = %chain(&e), outcome = ?outcome, "the action ran but its outcome could not be recorded");
+            later
+        }
+    }
+}
+
+/// Removes a reported outcome. Failing that, it is only reported again by a later
+/// attempt, which the API answers as already recorded.
+async fn forget(outcomes: &OutcomeStore, id: &str) {
+    if let Err(e) = outcomes.remove(id).await {
+        error!(error = %chain(&e), reason = e.kind(), "the outcome is recorded but its stored copy could not be removed");
     }
 }
 

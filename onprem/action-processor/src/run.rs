@@ -9,7 +9,15 @@
 //! loop receives nothing — each receive would count towards the DLQ — and probes
 //! the API with capped exponential backoff instead; it polls again once the API
 //! answers. Messages in hand wait for it, kept invisible by their heartbeats.
+//!
+//! Two messages of one FIFO message group (one request: a decision re-announced
+//! after SQS's 5-minute deduplication window, both handed out by one receive) are
+//! never handled at once: each waits, in hand, until the one before it in its group
+//! is settled, then finds the request's state (EXECUTED, …) and runs nothing. Run at
+//! once, the second would find the first's attempt EXECUTING, mark it "interrupted"
+//! while it still ran, and the first's true outcome would be refused.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +32,8 @@ use tracing::{error, info, warn, Instrument};
 use crate::api::ApprovalApi;
 use crate::executor::Executor;
 use crate::health::ApiHealth;
-use crate::process::{handle, Disposition, Handling};
+use crate::outcomes::OutcomeStore;
+use crate::process::{handle, retry_delay, Disposition, Handling};
 use crate::source::{DecisionSource, Received};
 
 #[derive(Debug, Clone)]
@@ -42,6 +51,8 @@ pub struct RunSettings {
     /// How long a message may wait in hand for the API before it is given back:
     /// SQS keeps a message invisible for at most 12 hours after its receive.
     pub max_hold: Duration,
+    /// Where the outcomes of actions that ran wait until the API has them.
+    pub outcomes: OutcomeStore,
 }
 
 fn secs(d: Duration) -> i32 {
@@ -65,6 +76,8 @@ pub async fn run<Q, A, E>(
     let stop = CancellationToken::new();
     let slots = Arc::new(Semaphore::new(settings.max_in_flight));
     let mut tasks = JoinSet::new();
+    // Per message group, the last message handed to a task: cancelled once settled.
+    let mut last_of_group: HashMap<String, CancellationToken> = HashMap::new();
     info!(max_in_flight = settings.max_in_flight, "polling for decisions");
     loop {
         if shutdown.is_cancelled() {
@@ -104,12 +117,18 @@ pub async fn run<Q, A, E>(
                 continue;
             }
         };
+        last_of_group.retain(|_, settled| !settled.is_cancelled());
         for (msg, permit) in messages.into_iter().zip(permits) {
             let (source, api, executor, health) = (source.clone(), api.clone(), executor.clone(), health.clone());
             let (shutdown, stop, settings) = (shutdown.clone(), stop.clone(), settings.clone());
+            // Chained here, in receive order, so a group's messages take turns in order.
+            let settled = CancellationToken::new();
+            let before = last_of_group.insert(msg.group().to_owned(), settled.clone());
             tasks.spawn(async move {
+                // Cancelled when this task ends, however it ends: the next one's turn.
+                let _settled = settled.drop_guard();
                 let ctx = Ctx { settings: &settings, health: &health, shutdown: &shutdown, stop: &stop };
-                one(source.as_ref(), api.as_ref(), executor.as_ref(), msg, &ctx).await;
+                one(source.as_ref(), api.as_ref(), executor.as_ref(), msg, before, &ctx).await;
                 drop(permit);
             });
         }
@@ -171,11 +190,14 @@ struct Ctx<'a> {
 }
 
 /// Handles one message with a heartbeat keeping it invisible, then settles it.
+/// `before`: the previous message of its group, settled when cancelled; this one
+/// waits for it (in hand, invisible) before anything else.
 async fn one<Q: DecisionSource, A: ApprovalApi, E: Executor>(
     source: &Q,
     api: &A,
     executor: &E,
     msg: Received,
+    before: Option<CancellationToken>,
     ctx: &Ctx<'_>,
 ) {
     let Ctx { settings, health, shutdown, stop } = ctx;
@@ -185,11 +207,14 @@ async fn one<Q: DecisionSource, A: ApprovalApi, E: Executor>(
     let span = tracing::error_span!("message", message_id = %msg.message_id, receive_count = msg.receive_count);
     async {
         let give_back = shutdown.child_token();
+        let report_by = stop.child_token();
         let handling = Handling {
             attempt_id: &attempt_id,
             shutdown,
             give_back: &give_back,
             stop,
+            report_by: &report_by,
+            outcomes: &settings.outcomes,
             api_backoff: settings.api_backoff,
             health,
         };
@@ -199,10 +224,28 @@ async fn one<Q: DecisionSource, A: ApprovalApi, E: Executor>(
         let hold_limit = async {
             tokio::time::sleep(settings.max_hold).await;
             give_back.cancel();
+            report_by.cancel();
             std::future::pending::<()>().await
         };
+        let work = async {
+            if let Some(before) = &before {
+                info!("waiting for the message before it in its group to be settled");
+                tokio::select! {
+                    () = before.cancelled() => {}
+                    // Nothing begun: handed back (at once when stopping).
+                    () = give_back.cancelled() => {
+                        return if shutdown.is_cancelled() {
+                            Disposition::Release
+                        } else {
+                            Disposition::RetryIn(retry_delay(msg.receive_count))
+                        };
+                    }
+                }
+            }
+            handle(api, executor, &msg, &handling).await
+        };
         let disposition = tokio::select! {
-            d = handle(api, executor, &msg, &handling) => d,
+            d = work => d,
             () = beat => unreachable_heartbeat(),
             () = hold_limit => unreachable_heartbeat(),
         };
@@ -280,6 +323,7 @@ mod tests {
                 receipt: "rh".into(),
                 body: body.to_string(),
                 receive_count: 1,
+                group_id: Some("r1".into()),
             }])
         }
         async fn delete(&self, _r: &str) -> Result<(), SourceError> {
@@ -341,6 +385,7 @@ mod tests {
             api_probe: Backoff { base: Duration::from_millis(10), max: Duration::from_millis(10) },
             poll_backoff: Duration::from_millis(10),
             max_hold: Duration::from_secs(3600),
+            outcomes: crate::outcomes::tests::temp_store(),
         };
         let health = Arc::new(ApiHealth::new());
         let runner =

@@ -14,6 +14,17 @@ pub struct Received {
     pub body: String,
     /// 1 on first delivery.
     pub receive_count: u32,
+    /// The FIFO message group (the request id, as enqueue-decision and a redrive
+    /// send it): the processor never handles two messages of one group at once.
+    pub group_id: Option<String>,
+}
+
+impl Received {
+    /// What the processor serialises on: the message group, or (no group: not a FIFO
+    /// queue) the message itself.
+    pub fn group(&self) -> &str {
+        self.group_id.as_deref().unwrap_or(&self.message_id)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +81,7 @@ impl DecisionSource for SqsSource {
             .wait_time_seconds(wait_secs)
             .visibility_timeout(visibility_secs)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
             .send()
             .await
             .map_err(err("ReceiveMessage"))?;
@@ -78,16 +90,17 @@ impl DecisionSource for SqsSource {
             .unwrap_or_default()
             .into_iter()
             .filter_map(|m| {
-                let receive_count = m
-                    .attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                let attribute = |name| m.attributes().and_then(|a| a.get(&name)).cloned();
+                let receive_count = attribute(MessageSystemAttributeName::ApproximateReceiveCount)
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(1);
+                let group_id = attribute(MessageSystemAttributeName::MessageGroupId);
                 Some(Received {
                     message_id: m.message_id?,
                     receipt: m.receipt_handle?,
                     body: m.body.unwrap_or_default(),
                     receive_count,
+                    group_id,
                 })
             })
             .collect())

@@ -104,16 +104,25 @@ fn message(decision: &str, receive_count: u32) -> Received {
         "correlation_id": "c1", "occurred_at": "2024-06-01T12:00:00Z",
         "payload": {"request_id": "r1", "decision": decision, "decided_at": "2024-06-01T12:00:00Z"},
     });
-    Received { message_id: "m1".into(), receipt: "rh".into(), body: body.to_string(), receive_count }
+    Received {
+        message_id: "m1".into(),
+        receipt: "rh".into(),
+        body: body.to_string(),
+        receive_count,
+        group_id: Some("r1".into()),
+    }
 }
 
 async fn run(api: &FakeApi, executor: &CountingExecutor, msg: &Received, attempt: &str) -> Disposition {
     let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let outcomes = crate::outcomes::tests::temp_store();
     let h = Handling {
         attempt_id: attempt,
         shutdown: &shutdown,
         give_back: &shutdown,
         stop: &stop,
+        report_by: &stop,
+        outcomes: &outcomes,
         api_backoff: Duration::ZERO,
         health: &health,
     };
@@ -167,11 +176,14 @@ async fn an_unreachable_api_runs_nothing_opens_the_breaker_and_keeps_the_message
     let (api, exec) = (FakeApi::with("APPROVED", None), CountingExecutor::default());
     api.unavailable_for.store(API_ATTEMPTS, Ordering::SeqCst);
     let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let outcomes = crate::outcomes::tests::temp_store();
     let h = Handling {
         attempt_id: "a1",
         shutdown: &shutdown,
         give_back: &shutdown,
         stop: &stop,
+        report_by: &stop,
+        outcomes: &outcomes,
         api_backoff: Duration::ZERO,
         health: &health,
     };
@@ -191,11 +203,14 @@ async fn a_message_waiting_through_an_outage_runs_once_when_the_api_answers_agai
     let (api, exec) = (FakeApi::with("APPROVED", None), CountingExecutor::default());
     api.unavailable_for.store(API_ATTEMPTS, Ordering::SeqCst);
     let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let outcomes = crate::outcomes::tests::temp_store();
     let h = Handling {
         attempt_id: "a1",
         shutdown: &shutdown,
         give_back: &shutdown,
         stop: &stop,
+        report_by: &stop,
+        outcomes: &outcomes,
         api_backoff: Duration::ZERO,
         health: &health,
     };
@@ -230,11 +245,14 @@ async fn an_outage_after_the_action_ran_waits_and_records_the_true_outcome_not_i
     let api: &'static FakeApi = Box::leak(Box::new(FakeApi::with("APPROVED", None)));
     let exec = DownAfterRun { api, runs: AtomicU32::new(0) };
     let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let outcomes = crate::outcomes::tests::temp_store();
     let h = Handling {
         attempt_id: "a1",
         shutdown: &shutdown,
         give_back: &shutdown,
         stop: &stop,
+        report_by: &stop,
+        outcomes: &outcomes,
         api_backoff: Duration::ZERO,
         health: &health,
     };
@@ -273,11 +291,14 @@ async fn a_message_received_as_shutdown_began_is_released_untouched() {
     let (shutdown, stop) = (CancellationToken::new(), CancellationToken::new());
     shutdown.cancel();
     let health = ApiHealth::new();
+    let outcomes = crate::outcomes::tests::temp_store();
     let h = Handling {
         attempt_id: "a1",
         shutdown: &shutdown,
         give_back: &shutdown,
         stop: &stop,
+        report_by: &stop,
+        outcomes: &outcomes,
         api_backoff: Duration::ZERO,
         health: &health,
     };
@@ -295,4 +316,63 @@ fn a_body_that_is_not_a_decision_is_refused_without_quoting_it() {
     assert!(reason.starts_with("unexpected message") && !reason.contains("someone@"), "{reason}");
     let other = body.to_string().replace("someone@example.org", "approval.decided");
     assert!(decode(&other).unwrap_err().contains(r#""approval.decided""#), "a type name is quoted");
+}
+
+#[tokio::test]
+async fn a_kept_outcome_is_reported_under_the_attempt_that_ran_and_nothing_runs_again() {
+    // Attempt a1 ran the action and kept its outcome; its report never got through.
+    let (api, exec) = (FakeApi::with("EXECUTING", Some("a1")), CountingExecutor::default());
+    let outcomes = crate::outcomes::tests::temp_store();
+    let kept = StoredOutcome {
+        request_id: "r1".into(),
+        attempt_id: "a1".into(),
+        outcome: Outcome::Executed,
+        output: "restarted".into(),
+        finished_at: Utc::now(),
+    };
+    outcomes.save(&kept).await.unwrap();
+    let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let h = Handling {
+        attempt_id: "a2",
+        shutdown: &shutdown,
+        give_back: &shutdown,
+        stop: &stop,
+        report_by: &stop,
+        outcomes: &outcomes,
+        api_backoff: Duration::ZERO,
+        health: &health,
+    };
+    assert_eq!(handle(&api, &exec, &message("APPROVED", 2), &h).await, Disposition::Delete);
+    assert_eq!(exec.runs.load(Ordering::SeqCst), 0, "not run again");
+    assert_eq!(api.status(), ("EXECUTED".into(), Some("restarted".into())), "not interrupted");
+    assert!(outcomes.pending().unwrap().is_empty(), "forgotten once recorded");
+}
+
+#[tokio::test]
+async fn an_outcome_that_cannot_be_reported_at_shutdown_is_kept_and_the_message_handed_back() {
+    let api: &'static FakeApi = Box::leak(Box::new(FakeApi::with("APPROVED", None)));
+    let exec = DownAfterRun { api, runs: AtomicU32::new(0) };
+    let outcomes = crate::outcomes::tests::temp_store();
+    let (shutdown, stop, health) = (CancellationToken::new(), CancellationToken::new(), ApiHealth::new());
+    let h = Handling {
+        attempt_id: "a1",
+        shutdown: &shutdown,
+        give_back: &shutdown,
+        stop: &stop,
+        report_by: &stop,
+        outcomes: &outcomes,
+        api_backoff: Duration::ZERO,
+        health: &health,
+    };
+    let msg = message("APPROVED", 1);
+    let (disposition, ()) = tokio::join!(handle(api, &exec, &msg, &h), async {
+        eventually("the breaker opens", || !health.is_up()).await;
+        shutdown.cancel();
+        // The grace runs out with the API still down.
+        stop.cancel();
+    });
+    assert_eq!(disposition, Disposition::Release, "handed back at once: nothing left to run");
+    assert_eq!(api.status().0, "EXECUTING");
+    let kept = outcomes.load("r1").await.unwrap().expect("kept on disk");
+    assert_eq!((kept.attempt_id.as_str(), kept.outcome, kept.output.as_str()), ("a1", Outcome::Executed, "done"));
 }

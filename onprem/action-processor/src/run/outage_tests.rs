@@ -30,8 +30,15 @@ use crate::source::SourceError;
 struct FakeApi {
     /// request id → (status, attempt that began it)
     requests: Mutex<HashMap<String, (String, Option<String>)>>,
+    /// request id → the output recorded with its outcome.
+    outputs: Mutex<HashMap<String, String>>,
+    /// Every report the state machine saw: (request id, state, output).
+    reports: Mutex<Vec<(String, String, String)>>,
     /// Some(status): every call is answered with it, as a gateway in trouble would.
     failing: Mutex<Option<u16>>,
+    /// (status, how many): the next outcome reports are answered with it, as a proxy
+    /// in front of the API might (a 408 request timeout).
+    refuse_outcomes: Mutex<(u16, u32)>,
     /// Every call that reached the server, routed or not.
     calls: AtomicU32,
 }
@@ -49,6 +56,13 @@ impl FakeApi {
     fn calls(&self) -> u32 {
         self.calls.load(Ordering::SeqCst)
     }
+    fn output(&self, id: &str) -> Option<String> {
+        self.outputs.lock().unwrap().get(id).cloned()
+    }
+    /// Whether any report said the request was interrupted.
+    fn interrupted(&self) -> bool {
+        self.reports.lock().unwrap().iter().any(|(_, _, output)| output.starts_with("interrupted"))
+    }
 }
 
 fn answer(status: u16, body: Value) -> Response {
@@ -61,11 +75,21 @@ async fn execution(State(api): State<Arc<FakeApi>>, Path(id): Path<String>, Json
         return answer(status, json!({"message": "Service Unavailable"}));
     }
     let attempt = report["attempt_id"].as_str().unwrap_or_default().to_owned();
+    let state = report["state"].as_str().unwrap_or_default();
+    let output = report["output"].as_str().unwrap_or_default();
+    if matches!(state, "EXECUTED" | "FAILED") {
+        let mut refuse = api.refuse_outcomes.lock().unwrap();
+        if refuse.1 > 0 {
+            refuse.1 -= 1;
+            return answer(refuse.0, json!({"message": "Request Timeout"}));
+        }
+    }
+    api.reports.lock().unwrap().push((id.clone(), state.to_owned(), output.to_owned()));
     let mut requests = api.requests.lock().unwrap();
     let Some((status, began)) = requests.get_mut(&id) else {
         return answer(404, json!({"error": "request_not_found", "message": "no such approval request"}));
     };
-    match (report["state"].as_str().unwrap_or_default(), status.as_str()) {
+    match (state, status.as_str()) {
         ("EXECUTING", "APPROVED") => {
             *status = "EXECUTING".into();
             *began = Some(attempt);
@@ -79,6 +103,11 @@ async fn execution(State(api): State<Arc<FakeApi>>, Path(id): Path<String>, Json
         ("EXECUTING", other) => answer(409, json!({"error": "not_approved", "status": other})),
         (outcome @ ("EXECUTED" | "FAILED"), "EXECUTING") if began.as_deref() == Some(attempt.as_str()) => {
             *status = outcome.to_owned();
+            api.outputs.lock().unwrap().insert(id, output.to_owned());
+            answer(200, json!({"status": outcome}))
+        }
+        // The same attempt's same outcome again (its answer was lost): as the API does.
+        (outcome @ ("EXECUTED" | "FAILED"), done) if done == outcome && began.as_deref() == Some(attempt.as_str()) => {
             answer(200, json!({"status": outcome}))
         }
         ("REJECTION_RECORDED", "REJECTED") => answer(200, json!({"status": "REJECTED", "recorded": true})),
@@ -116,6 +145,8 @@ fn client(base: &str) -> HttpApprovalApi {
 
 struct Msg {
     id: String,
+    /// The message group: the request id, as enqueue-decision sends it.
+    group: String,
     body: String,
     receive_count: u32,
     visible_at: Instant,
@@ -123,11 +154,16 @@ struct Msg {
 }
 
 /// A FIFO queue in memory: visibility timeouts (compressed: 1 s → 10 ms, as the
-/// local stack compresses SQS's under `RETRY_TIME_SCALE`), receive counts, deletes.
+/// local stack compresses SQS's under `RETRY_TIME_SCALE`), receive counts, deletes,
+/// message groups (a group with a message in flight since an earlier receive gives
+/// nothing; one receive may hand out several messages of one group, in order, as
+/// SQS does).
 #[derive(Default)]
 struct Queue {
     messages: Mutex<Vec<Msg>>,
     receives: AtomicU32,
+    /// How many messages each receive that found some handed out.
+    batches: Mutex<Vec<usize>>,
     /// Every ChangeMessageVisibility: (message, seconds).
     visibility_set: Mutex<Vec<(String, i32)>>,
 }
@@ -136,23 +172,27 @@ const SECOND: Duration = Duration::from_millis(10);
 
 impl Queue {
     fn with(decisions: &[(&str, &str)]) -> Arc<Self> {
-        let q = Self::default();
-        *q.messages.lock().unwrap() = decisions
-            .iter()
-            .map(|(id, decision)| Msg {
-                id: id.to_string(),
-                body: json!({
-                    "type": "approval.decision", "version": 1, "id": format!("approval.decision:{id}"),
-                    "workflow_id": id, "correlation_id": "c", "occurred_at": "2024-06-01T12:00:00Z",
-                    "payload": {"request_id": id, "decision": decision, "decided_at": "2024-06-01T12:00:00Z"},
-                })
-                .to_string(),
-                receive_count: 0,
-                visible_at: Instant::now(),
-                deleted: false,
+        let q = Arc::new(Self::default());
+        for (id, decision) in decisions {
+            q.push(id, id, decision);
+        }
+        q
+    }
+    /// Sends a decision for `request_id` as message `message_id`, in the request's group.
+    fn push(&self, message_id: &str, request_id: &str, decision: &str) {
+        self.messages.lock().unwrap().push(Msg {
+            id: message_id.to_owned(),
+            group: request_id.to_owned(),
+            body: json!({
+                "type": "approval.decision", "version": 1, "id": format!("approval.decision:{request_id}"),
+                "workflow_id": request_id, "correlation_id": "c", "occurred_at": "2024-06-01T12:00:00Z",
+                "payload": {"request_id": request_id, "decision": decision, "decided_at": "2024-06-01T12:00:00Z"},
             })
-            .collect();
-        Arc::new(q)
+            .to_string(),
+            receive_count: 0,
+            visible_at: Instant::now(),
+            deleted: false,
+        });
     }
     fn receives(&self) -> u32 {
         self.receives.load(Ordering::SeqCst)
@@ -175,9 +215,11 @@ impl DecisionSource for Queue {
         let out: Vec<Received> = {
             let mut messages = self.messages.lock().unwrap();
             let now = Instant::now();
+            let in_flight: Vec<String> =
+                messages.iter().filter(|m| !m.deleted && m.visible_at > now).map(|m| m.group.clone()).collect();
             messages
                 .iter_mut()
-                .filter(|m| !m.deleted && m.visible_at <= now)
+                .filter(|m| !m.deleted && m.visible_at <= now && !in_flight.contains(&m.group))
                 .take(max)
                 .map(|m| {
                     m.receive_count += 1;
@@ -187,10 +229,14 @@ impl DecisionSource for Queue {
                         receipt: m.id.clone(),
                         body: m.body.clone(),
                         receive_count: m.receive_count,
+                        group_id: Some(m.group.clone()),
                     }
                 })
                 .collect()
         };
+        if !out.is_empty() {
+            self.batches.lock().unwrap().push(out.len());
+        }
         if out.is_empty() {
             // A long poll that found nothing (short: the tests' wait is zero).
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -214,20 +260,42 @@ impl DecisionSource for Queue {
 
 // ---------------------------------------------------------------- the harness
 
+type During = Box<dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Counts the runs of each request; its output names the run (`done r1 run 1`), so a
+/// recorded output shows which run it came from.
 #[derive(Default)]
 struct Counting {
     runs: Mutex<HashMap<String, u32>>,
+    /// What the action does while it runs (given the request id): last a while, or
+    /// take the API down.
+    during: Option<During>,
 }
 
 #[async_trait]
 impl Executor for Counting {
     async fn execute(&self, action: &Action, _stop: CancellationToken) -> Execution {
-        *self.runs.lock().unwrap().entry(action.request_id.clone()).or_default() += 1;
-        Execution::new(true, "done")
+        let run = {
+            let mut runs = self.runs.lock().unwrap();
+            let n = runs.entry(action.request_id.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        if let Some(during) = &self.during {
+            during(action.request_id.clone()).await;
+        }
+        Execution::new(true, format!("done {} run {run}", action.request_id))
     }
 }
 
 impl Counting {
+    fn during<F, Fut>(f: F) -> Arc<Self>
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        Arc::new(Self { runs: Mutex::default(), during: Some(Box::new(move |id| Box::pin(f(id)))) })
+    }
     fn total(&self) -> u32 {
         self.runs.lock().unwrap().values().sum()
     }
@@ -252,6 +320,8 @@ fn settings() -> RunSettings {
         api_probe: Backoff { base: Duration::from_millis(5), max: Duration::from_millis(40) },
         poll_backoff: Duration::from_millis(5),
         max_hold: Duration::from_secs(3600),
+        // Each test its own state directory; a restart keeps the settings, so the same.
+        outcomes: crate::outcomes::tests::temp_store(),
     }
 }
 
@@ -260,8 +330,13 @@ fn start(base: &str, queue: Arc<Queue>) -> Running {
 }
 
 fn start_with(base: &str, queue: Arc<Queue>, settings: RunSettings) -> Running {
-    let (executor, health, shutdown) =
-        (Arc::new(Counting::default()), Arc::new(ApiHealth::new()), CancellationToken::new());
+    start_as(base, queue, settings, Arc::new(Counting::default()))
+}
+
+/// A processor with this executor: a restart is a new one over the same queue,
+/// executor and settings.
+fn start_as(base: &str, queue: Arc<Queue>, settings: RunSettings, executor: Arc<Counting>) -> Running {
+    let (health, shutdown) = (Arc::new(ApiHealth::new()), CancellationToken::new());
     let runner = tokio::spawn(run(
         queue.clone(),
         Arc::new(client(base)),
@@ -380,4 +455,80 @@ async fn a_decision_held_past_the_hold_limit_is_given_back_unspent_and_runs_once
     assert_eq!(api.status("r1"), "EXECUTED");
     let (_, executor) = r.stop().await;
     assert_eq!(executor.total(), 1);
+}
+
+#[tokio::test]
+async fn two_messages_of_one_group_in_one_receive_run_the_action_once_and_record_its_outcome() {
+    let api = FakeApi::with(&[("r1", "APPROVED")]);
+    let base = serve(api.clone()).await;
+    // The decision and its re-announcement after SQS's 5-minute deduplication window:
+    // two messages of one group, handed out by one receive (max_in_flight 2).
+    let queue = Queue::with(&[("r1", "APPROVED")]);
+    queue.push("r1-again", "r1", "APPROVED");
+    // The action lasts until someone else changes the request (at most a second):
+    // long enough for a second attempt at it to interfere.
+    let watched = api.clone();
+    let executor = Counting::during(move |id| {
+        let api = watched.clone();
+        async move {
+            let until = Instant::now() + Duration::from_secs(1);
+            while api.status(&id) == "EXECUTING" && Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    });
+    let r = start_as(&format!("{base}/prod"), queue, settings(), executor);
+    eventually("both messages are settled", || r.queue.deleted() == 2).await;
+    assert_eq!(r.queue.batches.lock().unwrap().first(), Some(&2), "both in one receive");
+    assert_eq!(api.status("r1"), "EXECUTED");
+    assert_eq!(api.output("r1").as_deref(), Some("done r1 run 1"), "the run's own outcome is recorded");
+    assert!(!api.interrupted(), "nothing reported interrupted: {:?}", api.reports.lock().unwrap());
+    let (_, executor) = r.stop().await;
+    assert_eq!(executor.total(), 1, "executed once");
+}
+
+#[tokio::test]
+async fn an_outcome_whose_report_is_refused_is_reported_by_the_next_attempt_not_marked_interrupted() {
+    let api = FakeApi::with(&[("r1", "APPROVED")]);
+    // A proxy in front of the API times the report out (408): not an outage, so the
+    // attempt gives up and the message comes back after its retry delay.
+    *api.refuse_outcomes.lock().unwrap() = (408, 1);
+    let base = serve(api.clone()).await;
+    let r = start(&format!("{base}/prod"), Queue::with(&[("r1", "APPROVED")]));
+    eventually("the decision is handled", || r.queue.deleted() == 1).await;
+    assert_eq!(r.queue.receive_counts(), [("r1".to_owned(), 2)], "it came back once");
+    assert_eq!(api.status("r1"), "EXECUTED");
+    assert_eq!(api.output("r1").as_deref(), Some("done r1 run 1"), "the original outcome");
+    assert!(!api.interrupted(), "{:?}", api.reports.lock().unwrap());
+    let (_, executor) = r.stop().await;
+    assert_eq!(executor.total(), 1, "executed once");
+}
+
+#[tokio::test]
+async fn an_outcome_unreported_when_the_processor_stops_is_reported_after_a_restart_not_marked_interrupted() {
+    let api = FakeApi::with(&[("r1", "APPROVED")]);
+    let base = format!("{}/prod", serve(api.clone()).await);
+    // The API goes down while the action runs: its outcome cannot be reported.
+    let down = api.clone();
+    let executor = Counting::during(move |_| {
+        let api = down.clone();
+        async move { *api.failing.lock().unwrap() = Some(503) }
+    });
+    let settings = settings();
+    let r = start_as(&base, Queue::with(&[("r1", "APPROVED")]), settings.clone(), executor);
+    eventually("the breaker opens", || !r.health.is_up()).await;
+    // Stopped (SIGTERM) while the report waits: the grace runs out.
+    let (queue, executor) = r.stop().await;
+    assert_eq!((executor.total(), queue.deleted(), api.status("r1")), (1, 0, "EXECUTING".to_owned()));
+    assert_eq!(settings.outcomes.pending().unwrap(), ["r1"], "the outcome is kept on disk");
+    // The API is back; the processor starts again.
+    *api.failing.lock().unwrap() = None;
+    let r = start_as(&base, queue, settings.clone(), executor);
+    eventually("the decision is handled", || r.queue.deleted() == 1).await;
+    assert_eq!(api.status("r1"), "EXECUTED");
+    assert_eq!(api.output("r1").as_deref(), Some("done r1 run 1"), "the original outcome");
+    assert!(!api.interrupted(), "{:?}", api.reports.lock().unwrap());
+    assert!(settings.outcomes.pending().unwrap().is_empty(), "forgotten once reported");
+    let (_, executor) = r.stop().await;
+    assert_eq!(executor.total(), 1, "executed once");
 }
