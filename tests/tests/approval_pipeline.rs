@@ -588,6 +588,8 @@ impl Processor {
             .env("APPROVAL_API_AUTH", "sigv4")
             .env("EXECUTOR", "command")
             .env("EXECUTOR_COMMAND", script)
+            // Kept across a restart, as on a host: outcomes wait here until reported.
+            .env("STATE_DIR", script.with_file_name("state"))
             // The processor's own retry waits, compressed like every function's.
             .env(kit::retry::TIME_SCALE_VAR, integration_tests::TIME_SCALE.to_string())
             .env("VISIBILITY_TIMEOUT_SECS", "2")
