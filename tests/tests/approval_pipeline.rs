@@ -573,6 +573,11 @@ struct Processor {
 
 impl Processor {
     fn start(d: &Driver, script: &Path) -> Self {
+        Self::start_at(d, script, &d.stack().http_url())
+    }
+
+    /// With the approval API at `api_url` (the local HTTP API, or a relay to it).
+    fn start_at(d: &Driver, script: &Path, api_url: &str) -> Self {
         let (key, secret) = d.stack().principal_credentials("approval-processor").expect("the processor's principal");
         let mut child = tokio::process::Command::new(function_binary("action-processor"))
             .env_clear()
@@ -584,7 +589,7 @@ impl Processor {
             .env("AWS_ACCESS_KEY_ID", &key)
             .env("AWS_SECRET_ACCESS_KEY", &secret)
             .env("DECISIONS_QUEUE_URL", d.queue_url("ApprovalDecisionsQueue"))
-            .env("APPROVAL_API_URL", d.stack().http_url())
+            .env("APPROVAL_API_URL", api_url)
             .env("APPROVAL_API_AUTH", "sigv4")
             .env("EXECUTOR", "command")
             .env("EXECUTOR_COMMAND", script)
@@ -631,8 +636,9 @@ impl Processor {
     }
 }
 
-/// The action: appends `start <id>` to the marker, works (slowly for `slow-restart`),
-/// appends `end <id>`, prints what it did.
+/// The action: appends `start <id>` to the marker, works (slowly for `slow-restart`;
+/// until the file `go` appears beside the marker for `gated-restart`), appends
+/// `end <id>`, prints what it did.
 fn action_script(dir: &Path) -> (PathBuf, PathBuf) {
     let marker = dir.join("marker");
     let script = dir.join("action.sh");
@@ -641,8 +647,10 @@ fn action_script(dir: &Path) -> (PathBuf, PathBuf) {
         format!(
             "#!/bin/sh\ncat > /dev/null\necho \"start $APPROVAL_REQUEST_ID\" >> {m}\n\
              if [ \"$APPROVAL_ACTION\" = slow-restart ]; then sleep 3; fi\n\
+             if [ \"$APPROVAL_ACTION\" = gated-restart ]; then while [ ! -f {go} ]; do sleep 0.05; done; fi\n\
              echo \"end $APPROVAL_REQUEST_ID\" >> {m}\necho \"restarted for $APPROVAL_ISSUE_ID\"\n",
-            m = marker.display()
+            m = marker.display(),
+            go = dir.join("go").display()
         ),
     )
     .expect("script written");
@@ -732,5 +740,104 @@ async fn the_processor_runs_an_action_at_most_once_across_a_crash_and_stops_clea
     logs.extend(first.lines());
     logs.extend(second.lines());
     assert_no_secrets_in_logs(&logs, &secrets);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A TCP relay to the local HTTP API that can be cut, as a network outage cuts the
+/// on-prem host off from the API: while down, new connections are closed at once
+/// and open ones dropped. Bytes pass untouched, so SigV4 still verifies.
+struct Relay {
+    url: String,
+    up: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(upstream: &str) -> Self {
+        let target = upstream.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("the relay listens");
+        let url = format!("http://{}", listener.local_addr().expect("its address"));
+        let (up, watch) = tokio::sync::watch::channel(true);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let (mut watch, target) = (watch.clone(), target.clone());
+                tokio::spawn(async move {
+                    if !*watch.borrow() {
+                        return;
+                    }
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { url, up }
+    }
+
+    fn set(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_outcome_unreported_when_the_processor_crashed_is_reported_after_its_restart_not_interrupted() {
+    let d = start().await;
+    let api = Approvals::new(&d);
+    let dir = std::env::temp_dir().join(format!("approval-processor-{}", uid()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (script, marker) = action_script(&dir);
+    let relay = Relay::start(&d.stack().http_url()).await;
+
+    let people = approvers(1);
+    let id = format!("gated-{}", uid());
+    let body = json!({
+        "request_id": id, "issue_id": "INC-gated", "action": "gated-restart",
+        "action_parameters": {"service": "billing"}, "approvers": people, "expires_in_minutes": 30,
+    });
+    assert_eq!(api.create(&body).await.0, 201);
+    let t = api.tokens(&id, &people).await;
+    assert_eq!(api.answer(&id, &t[&people[0]], "approve").await.0, 200);
+
+    // The processor begins the action; the host loses the API while it runs.
+    let mut first = Processor::start_at(&d, &script, &relay.url);
+    eventually("the action started", WAIT, || async {
+        (marker_lines(&marker, &format!("start {id}")) == 1).then_some(())
+    })
+    .await;
+    relay.set(false);
+    std::fs::write(dir.join("go"), b"").expect("the action may finish");
+    // It finished, and its report cannot get through; then the processor dies.
+    eventually("the report fails", WAIT, || async {
+        first.lines().iter().any(|l| l.contains("the approval API is unavailable")).then_some(())
+    })
+    .await;
+    first.signal("-KILL");
+    let _ = first.child.wait().await;
+    assert_eq!(marker_lines(&marker, &format!("end {id}")), 1, "the action ran to its end");
+    assert_eq!(api.view(&id).await["status"], "EXECUTING", "its outcome never reached the API");
+
+    // The API is reachable again and the processor restarts: the redelivered decision
+    // reports the outcome kept on disk, with the action's own output.
+    relay.set(true);
+    let mut second = Processor::start_at(&d, &script, &relay.url);
+    let done = api.wait_for(&id, "an outcome", |v| v["status"] != "EXECUTING").await;
+    assert_eq!(done["status"], "EXECUTED", "not interrupted: {done}");
+    assert_eq!(done["execution"]["output"].as_str().unwrap_or_default().trim(), "restarted for INC-gated", "{done}");
+    assert_eq!(marker_lines(&marker, &format!("start {id}")), 1, "the action ran once");
+    eventually("the restart says what it reported", WAIT, || async {
+        second.lines().iter().any(|l| l.contains("reporting the outcome kept on disk")).then_some(())
+    })
+    .await;
+    eventually("the kept outcome is forgotten", WAIT, || async {
+        (!dir.join("state").join(format!("{id}.json")).exists()).then_some(())
+    })
+    .await;
+
+    second.signal("-TERM");
+    let status =
+        tokio::time::timeout(Duration::from_secs(15), second.child.wait()).await.expect("exits").expect("status");
+    assert!(status.success(), "{status}");
+    assert_eq!(local_stack::queues::depth(&d.sqs(), &d.queue_url("ApprovalDecisionsQueue")).await.unwrap(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
