@@ -573,11 +573,12 @@ struct Processor {
 
 impl Processor {
     fn start(d: &Driver, script: &Path) -> Self {
-        Self::start_at(d, script, &d.stack().http_url())
+        Self::start_with(d, script, &d.stack().http_url(), &[])
     }
 
-    /// With the approval API at `api_url` (the local HTTP API, or a relay to it).
-    fn start_at(d: &Driver, script: &Path, api_url: &str) -> Self {
+    /// With the approval API at `api_url` (the local HTTP API, or a relay to it) and
+    /// `env` on top of the usual settings.
+    fn start_with(d: &Driver, script: &Path, api_url: &str, env: &[(&str, &str)]) -> Self {
         let (key, secret) = d.stack().principal_credentials("approval-processor").expect("the processor's principal");
         let mut child = tokio::process::Command::new(function_binary("action-processor"))
             .env_clear()
@@ -600,6 +601,7 @@ impl Processor {
             .env("VISIBILITY_TIMEOUT_SECS", "2")
             .env("WAIT_TIME_SECS", "1")
             .env("SHUTDOWN_GRACE_SECS", "5")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -800,7 +802,7 @@ async fn an_outcome_unreported_when_the_processor_crashed_is_reported_after_its_
     assert_eq!(api.answer(&id, &t[&people[0]], "approve").await.0, 200);
 
     // The processor begins the action; the host loses the API while it runs.
-    let mut first = Processor::start_at(&d, &script, &relay.url);
+    let mut first = Processor::start_with(&d, &script, &relay.url, &[]);
     eventually("the action started", WAIT, || async {
         (marker_lines(&marker, &format!("start {id}")) == 1).then_some(())
     })
@@ -820,7 +822,7 @@ async fn an_outcome_unreported_when_the_processor_crashed_is_reported_after_its_
     // The API is reachable again and the processor restarts: the redelivered decision
     // reports the outcome kept on disk, with the action's own output.
     relay.set(true);
-    let mut second = Processor::start_at(&d, &script, &relay.url);
+    let mut second = Processor::start_with(&d, &script, &relay.url, &[]);
     let done = api.wait_for(&id, "an outcome", |v| v["status"] != "EXECUTING").await;
     assert_eq!(done["status"], "EXECUTED", "not interrupted: {done}");
     assert_eq!(done["execution"]["output"].as_str().unwrap_or_default().trim(), "restarted for INC-gated", "{done}");
@@ -839,5 +841,63 @@ async fn an_outcome_unreported_when_the_processor_crashed_is_reported_after_its_
         tokio::time::timeout(Duration::from_secs(15), second.child.wait()).await.expect("exits").expect("status");
     assert!(status.success(), "{status}");
     assert_eq!(local_stack::queues::depth(&d.sqs(), &d.queue_url("ApprovalDecisionsQueue")).await.unwrap(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_decision_received_twice_in_one_receive_runs_once_and_keeps_its_outcome() {
+    let d = start().await;
+    let api = Approvals::new(&d);
+    let dir = std::env::temp_dir().join(format!("approval-processor-{}", uid()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (script, marker) = action_script(&dir);
+
+    let people = approvers(1);
+    let id = format!("twice-{}", uid());
+    let body = json!({
+        "request_id": id, "issue_id": "INC-twice", "action": "slow-restart",
+        "action_parameters": {"service": "billing"}, "approvers": people, "expires_in_minutes": 30,
+    });
+    assert_eq!(api.create(&body).await.0, 201);
+    let t = api.tokens(&id, &people).await;
+    assert_eq!(api.answer(&id, &t[&people[0]], "approve").await.0, 200);
+    api.wait_for(&id, "the decision is queued", |v| v["decision_enqueued_at"].is_string()).await;
+    // Its re-announcement after SQS's 5-minute deduplication window: the same
+    // decision, the same group, a deduplication id SQS no longer remembers.
+    let again = json!({
+        "type": "approval.decision", "version": 1, "id": format!("approval.decision:{id}"), "workflow_id": id,
+        "correlation_id": "again", "occurred_at": chrono::Utc::now().to_rfc3339(),
+        "payload": {"request_id": id, "decision": "APPROVED", "decided_at": chrono::Utc::now().to_rfc3339()},
+    });
+    d.sqs()
+        .send_message()
+        .queue_url(d.queue_url("ApprovalDecisionsQueue"))
+        .message_body(again.to_string())
+        .message_group_id(&id)
+        .message_deduplication_id(format!("{id}-again"))
+        .send()
+        .await
+        .expect("re-announced");
+
+    // Two messages in hand at once: one receive hands out both.
+    let mut processor = Processor::start_with(&d, &script, &d.stack().http_url(), &[("MAX_IN_FLIGHT", "2")]);
+    eventually("the queue is empty", WAIT, || async {
+        let depth = local_stack::queues::depth(&d.sqs(), &d.queue_url("ApprovalDecisionsQueue")).await.unwrap();
+        (depth == 0).then_some(())
+    })
+    .await;
+    let done = api.view(&id).await;
+    assert_eq!(done["status"], "EXECUTED", "not interrupted: {done}");
+    assert_eq!(done["execution"]["output"].as_str().unwrap_or_default().trim(), "restarted for INC-twice", "{done}");
+    assert_eq!(marker_lines(&marker, &format!("start {id}")), 1, "the action ran once");
+    assert!(
+        processor.lines().iter().any(|l| l.contains("waiting for the message before it in its group")),
+        "both were in hand together, the second waited its turn"
+    );
+
+    processor.signal("-TERM");
+    let status =
+        tokio::time::timeout(Duration::from_secs(15), processor.child.wait()).await.expect("exits").expect("status");
+    assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
