@@ -144,7 +144,8 @@ impl OutcomeStore {
     /// The outcome waiting for this request, if any. A file that is not one is
     /// moved aside (and the error says where).
     pub async fn load(&self, request_id: &str) -> Result<Option<StoredOutcome>, OutcomeStoreError> {
-        let path = self.path(request_id)?;
+        // Nothing can have been saved under an id that cannot name a file.
+        let Ok(path) = self.path(request_id) else { return Ok(None) };
         blocking(move || {
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
@@ -165,7 +166,7 @@ impl OutcomeStore {
 
     /// Forgets the request's outcome (the API has it); no outcome is no error.
     pub async fn remove(&self, request_id: &str) -> Result<(), OutcomeStoreError> {
-        let path = self.path(request_id)?;
+        let Ok(path) = self.path(request_id) else { return Ok(()) };
         let dir = self.dir.clone();
         blocking(move || {
             match std::fs::remove_file(&path) {
@@ -268,6 +269,7 @@ pub(crate) mod tests {
         let store = OutcomeStore::open(&dir).unwrap();
         for id in ["../r1", "", "a/b", "x".repeat(65).as_str()] {
             assert_eq!(store.save(&outcome(id)).await.unwrap_err().kind(), "state_unsafe_id", "{id}");
+            assert_eq!(store.load(id).await.unwrap(), None, "nothing can be kept under it");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
