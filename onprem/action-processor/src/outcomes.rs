@@ -15,6 +15,7 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use approvals::RequestId;
@@ -193,7 +194,14 @@ fn write_durably(dir: &Path, path: &Path, body: &[u8]) -> Result<(), OutcomeStor
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let mut file = File::create(&tmp).map_err(io("create", &tmp))?;
+    // Owner only: an action's output may say more about the site than others should read.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io("create", &tmp))?;
     file.write_all(body).map_err(io("write", &tmp))?;
     file.sync_all().map_err(io("fsync", &tmp))?;
     drop(file);
@@ -238,6 +246,9 @@ pub(crate) mod tests {
         // A restart: a new store over the same directory.
         let store = OutcomeStore::open(&dir).unwrap();
         assert_eq!(store.pending().unwrap(), ["r1"]);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("r1.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the owner's only");
         assert_eq!(store.load("r1").await.unwrap(), Some(outcome("r1")));
         store.remove("r1").await.unwrap();
         store.remove("r1").await.unwrap();
