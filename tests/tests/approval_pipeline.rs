@@ -492,6 +492,52 @@ async fn requests_are_emailed_decided_once_over_http_queued_once_and_the_others_
     assert_no_secrets_in_logs(&logs, &secrets);
 }
 
+// ---------------------------------------------------------------- the sweep's order
+
+/// During an SES outage the email announcements pile up in the outbox; a lost
+/// decision announcement must not wait behind them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_decision_is_repaired_in_the_first_sweep_behind_more_than_a_sweeps_worth_of_requests() {
+    let d = Driver::start_resources_only().await;
+    let store = DynamoApprovalStore::new(d.dynamodb(), d.table("ApprovalsTable"));
+    let publisher = RecordingPublisher::default();
+    let now = chrono::Utc::now();
+    let due = now - chrono::Duration::minutes(5);
+    for n in 0..101 {
+        let sub: Submission = serde_json::from_value(json!({
+            "request_id": format!("waiting-{n}-{}", uid()), "issue_id": "INC-outage", "action": "restart-service",
+            "approvers": approvers(1), "expires_in_minutes": 30,
+        }))
+        .expect("submission");
+        let req = ApprovalRequest::new(&NewRequest::parse(sub, now).expect("valid"));
+        store.create(&req, due).await.expect("stored");
+    }
+    // A decision whose announcement was lost (SNS failed), due after all of them.
+    let id = format!("decided-{}", uid());
+    let (req, tokens) = seeded(&id, 2);
+    store.create(&req, due).await.expect("stored");
+    approvals::ports::Outbox::clear(&store, &id, approvals::state::OutboxEvent::Requested).await.expect("emailed");
+    publisher.fail_next(1);
+    let link = LinkRequest { request_id: id.clone(), token: tokens[0].clone(), decision: Decision::Approved };
+    let answer = decide(&store, &publisher, &link, "c", now, chrono::Duration::zero()).await.expect("decided");
+    assert!(matches!(answer, DecideAnswer::Decided { .. }), "{answer:?}");
+    assert!(publisher.of_type("approval.decided").is_empty(), "the announcement was lost");
+
+    let report = approvals::usecases::sweep(
+        &store,
+        &publisher,
+        now + chrono::Duration::seconds(1),
+        chrono::Duration::minutes(5),
+        100,
+    )
+    .await
+    .expect("swept");
+    assert_eq!(report.republished, 100, "{report:?}");
+    let decided = publisher.of_type("approval.decided");
+    assert_eq!(decided.len(), 1, "the decision is repaired in the first sweep");
+    assert_eq!(decided[0]["payload"]["request_id"], id.as_str());
+}
+
 /// A principal whose policy does not allow a route is refused by API Gateway, naming
 /// the action and the route's ARN; past API Gateway, approval-api admits only each
 /// route's principals (what it sees when another role holds the route's policy).

@@ -11,6 +11,7 @@ use kit::sdk::SdkFailure;
 use kit::Envelope;
 
 use crate::dynamo::keys::MAX_OUTPUT_BYTES;
+use crate::dynamo::SWEEP_ORDER;
 use crate::messages::DecisionMade;
 use crate::ports::{
     Created, DecisionQueue, DecisionStore, DecisionWrite, DecisionWritten, Effect, EffectStore, EnqueueError,
@@ -307,7 +308,9 @@ impl Outbox for MemoryApprovalStore {
             .filter_map(|r| Some((r.outbox_due?, r.req.request_id.clone(), r.req.outbox?)))
             .filter(|(at, _, _)| *at <= now)
             .collect();
-        due.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        // As the DynamoDB adapter reads them: event by event in `SWEEP_ORDER`, each oldest first.
+        let rank = |e: &OutboxEvent| SWEEP_ORDER.iter().position(|o| o == e).unwrap_or(usize::MAX);
+        due.sort_by(|a, b| (rank(&a.2), a.0, &a.1).cmp(&(rank(&b.2), b.0, &b.1)));
         Ok(due.into_iter().take(limit).map(|(_, id, e)| (id, e)).collect())
     }
 

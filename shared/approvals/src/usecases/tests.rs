@@ -472,3 +472,23 @@ async fn a_lost_announcement_is_re_published_by_the_sweep_until_confirmed() {
     assert_eq!(after, SweepReport::default(), "confirmed: nothing left to sweep");
     assert_eq!(w.queue.delivered().len(), 1);
 }
+
+#[tokio::test]
+async fn a_due_decision_is_repaired_in_the_first_sweep_however_many_requests_are_due() {
+    let w = World::requested("decided", false).await;
+    // Over a sweep's worth of requests whose emails wait (SES is down): each due
+    // before the decision below.
+    for i in 0..101 {
+        create_request(&w.store, &w.publisher, submission(&format!("waiting-{i:03}"), false), "c-1", t0(), DELAY)
+            .await
+            .unwrap();
+    }
+    w.publisher.fail_next(1);
+    let at = t0() + Duration::minutes(1);
+    assert!(matches!(w.decide(&w.link("decided", 0, Decision::Approved), at).await, DecideAnswer::Decided { .. }));
+    assert!(w.publisher.of_type("approval.decided").is_empty(), "the announcement was lost");
+
+    let report = sweep(&w.store, &w.publisher, at + DELAY, DELAY, 100).await.unwrap();
+    assert_eq!(report.republished, 100, "{report:?}");
+    assert_eq!(w.publisher.of_type("approval.decided").len(), 1, "the decision went first");
+}
