@@ -84,6 +84,10 @@ fn every_queue_dlq_and_function_is_alarmed_with_a_runbook() {
         }
     }
     assert!(all.iter().any(|a| a.metric == "StuckWorkflows"), "no stuck-workflows alarm");
+    assert!(
+        all.iter().any(|a| a.metric == approvals::metrics::REQUESTS_UNDELIVERABLE),
+        "no alarm on approval requests nobody can receive"
+    );
     assert!(missing.is_empty(), "alarms missing:\n  {}", missing.join("\n  "));
 
     for a in &all {
