@@ -32,9 +32,17 @@ pub fn approval_timeline(r: &ApprovalRequest) -> Timeline {
             "the action-processor to report back (EXECUTING since {})",
             r.execution.as_ref().map(|e| e.started_at.to_rfc3339()).unwrap_or_default()
         )),
-        Status::Rejected | Status::Executed | Status::Failed => None,
+        Status::Rejected | Status::Executed | Status::Failed | Status::Undeliverable => None,
     };
-    Timeline { system: "approval", id: r.request_id.clone(), status: r.status.as_str().to_owned(), points, waiting_for }
+    // Addresses SES refused (each also a history entry, with SES's code): the count
+    // rides on the status, as the approval API shows it.
+    let undeliverable = r.approvers.iter().filter(|a| a.undeliverable_at.is_some()).count();
+    let status = if undeliverable > 0 {
+        format!("{} ({undeliverable} of {} approver(s) undeliverable)", r.status.as_str(), r.approvers.len())
+    } else {
+        r.status.as_str().to_owned()
+    };
+    Timeline { system: "approval", id: r.request_id.clone(), status, points, waiting_for }
 }
 
 pub fn contact_timeline(c: &Contact) -> Timeline {
@@ -107,5 +115,55 @@ pub fn audit_timeline(w: &Workflow, records: &[AuditRecord], check: &ChainCheck)
         status: format!("{} · {chain}", w.state.as_str()),
         points,
         waiting_for: (!waiting.is_empty()).then(|| waiting.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use approvals::state::HistoryEntry;
+    use approvals::{NewRequest, Submission};
+
+    use super::*;
+
+    fn request() -> ApprovalRequest {
+        let sub: Submission = serde_json::from_value(serde_json::json!({
+            "request_id": "r-1", "issue_id": "INC-1", "action": "restart",
+            "approvers": ["a@example.org", "b@example.org", "c@example.org"], "expires_in_minutes": 30,
+        }))
+        .unwrap();
+        ApprovalRequest::new(&NewRequest::parse(sub, "2024-06-01T12:00:00Z".parse().unwrap()).unwrap())
+    }
+
+    fn refuse(r: &mut ApprovalRequest, i: usize) {
+        let at: DateTime<Utc> = "2024-06-01T12:00:01Z".parse().unwrap();
+        r.approvers[i].undeliverable_at = Some(at);
+        r.approvers[i].undeliverable_reason = Some("MessageRejected".into());
+        r.history.push(HistoryEntry::new(
+            at,
+            "approver_undeliverable",
+            Some(format!("approver #{i}: MessageRejected")),
+        ));
+    }
+
+    #[test]
+    fn refused_addresses_are_counted_and_a_request_nobody_can_get_waits_for_nothing() {
+        let mut r = request();
+        refuse(&mut r, 1);
+        r.emails_sent_at = Some("2024-06-01T12:00:02Z".parse().unwrap());
+        let t = approval_timeline(&r);
+        assert_eq!(t.status, "PENDING (1 of 3 approver(s) undeliverable)");
+        assert!(t.waiting_for.unwrap().starts_with("an approver's decision"));
+        let refused = t.points.iter().find(|p| p.step == "approver_undeliverable").unwrap();
+        assert_eq!(refused.detail, "approver #1: MessageRejected");
+
+        let mut r = request();
+        for i in 0..3 {
+            refuse(&mut r, i);
+        }
+        r.status = Status::Undeliverable;
+        let t = approval_timeline(&r);
+        assert_eq!(t.status, "UNDELIVERABLE (3 of 3 approver(s) undeliverable)");
+        assert_eq!(t.waiting_for, None, "final");
+        assert!(!format!("{t:?}").contains("@example.org"));
     }
 }

@@ -84,6 +84,10 @@ fn every_queue_dlq_and_function_is_alarmed_with_a_runbook() {
         }
     }
     assert!(all.iter().any(|a| a.metric == "StuckWorkflows"), "no stuck-workflows alarm");
+    assert!(
+        all.iter().any(|a| a.metric == approvals::metrics::REQUESTS_UNDELIVERABLE),
+        "no alarm on approval requests nobody can receive"
+    );
     assert!(missing.is_empty(), "alarms missing:\n  {}", missing.join("\n  "));
 
     for a in &all {
@@ -113,4 +117,41 @@ fn the_fifo_decisions_dlq_alarm_says_how_to_bring_the_decisions_back() {
     assert!(alarm.description.contains("docs/runbooks/approvals.md"), "{}", alarm.description);
     let runbook = std::fs::read_to_string(root().join("docs/runbooks/approvals.md")).unwrap();
     assert!(runbook.contains("ops dlq redrive approval-decisions-dlq"), "the runbook names the command");
+}
+
+/// When an age-of-oldest-message alarm fires, counted from the message's arrival:
+/// a datapoint breaches once the age passes `Threshold`, and the alarm needs
+/// `DatapointsToAlarm` (default `EvaluationPeriods`) breaching periods in a row.
+fn age_alarm_fires_after_seconds(props: &Value) -> u64 {
+    let num = |key: &str| props.get(key).and_then(Value::as_u64);
+    let threshold = props.get("Threshold").and_then(Value::as_f64).expect("Threshold") as u64;
+    let period = num("Period").expect("Period");
+    let datapoints = num("DatapointsToAlarm").or_else(|| num("EvaluationPeriods")).expect("EvaluationPeriods");
+    threshold + datapoints * period
+}
+
+/// "more than N minutes" in a description, as seconds.
+fn minutes_named(description: &str) -> Option<u64> {
+    let words: Vec<&str> = description.split_whitespace().collect();
+    words.windows(2).find(|w| w[1].starts_with("minute")).and_then(|w| w[0].parse::<u64>().ok()).map(|m| m * 60)
+}
+
+/// On call is told the processor is not consuming when decisions have waited as
+/// long as the alarm's description (and its runbook) say: not twice as long.
+#[test]
+fn the_fifo_decisions_age_alarm_fires_when_its_description_says() {
+    let t = Template::load(&root().join("infra/template.yaml")).unwrap();
+    let alarm = t
+        .resources_of("AWS::CloudWatch::Alarm")
+        .find(|r| {
+            r.properties.get("MetricName").and_then(Value::as_str) == Some("ApproximateAgeOfOldestMessage")
+                && r.properties.to_string().contains("ApprovalDecisionsQueue")
+        })
+        .expect("the FIFO decisions queue has an age alarm");
+    let description = alarm.properties.get("AlarmDescription").and_then(Value::as_str).unwrap_or_default();
+    let said = minutes_named(description).unwrap_or_else(|| panic!("no minutes in: {description}"));
+    let fires = age_alarm_fires_after_seconds(&alarm.properties);
+    assert_eq!(fires, said, "{}: fires after {fires} s, says {said} s: {description}", alarm.logical_id);
+    let runbook = std::fs::read_to_string(root().join("docs/runbooks/approvals.md")).unwrap();
+    assert!(runbook.contains(&format!("older than {} minutes", said / 60)), "the runbook says the same");
 }

@@ -492,6 +492,118 @@ async fn requests_are_emailed_decided_once_over_http_queued_once_and_the_others_
     assert_no_secrets_in_logs(&logs, &secrets);
 }
 
+// ---------------------------------------------------------------- addresses SES refuses
+
+/// An address the API accepts but SES refuses for good: the emulator, as SES does
+/// for an address it cannot parse, answers `InvalidParameterValue` ("Missing domain").
+fn refused_address(tag: &str) -> String {
+    format!("refused;{tag}@example.org")
+}
+
+/// The request item's raw attribute, if it has it.
+async fn raw_attribute(d: &Driver, id: &str, name: &str) -> Option<AttributeValue> {
+    let item = d
+        .dynamodb()
+        .get_item()
+        .table_name(d.table("ApprovalsTable"))
+        .key(k::REQUEST_ID, AttributeValue::S(id.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem")
+        .item
+        .expect("the request item");
+    item.get(name).cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_address_ses_refuses_is_undeliverable_the_others_are_emailed_and_a_request_nobody_can_get_ends() {
+    let d = start().await;
+    let api = Approvals::new(&d);
+    let tag = uid();
+
+    // Nobody can be emailed: the request ends UNDELIVERABLE, no dead letter, and the
+    // sweep has nothing left to re-announce for it.
+    let nobody = vec![refused_address(&format!("a{tag}")), refused_address(&format!("b{tag}"))];
+    let all = api.request(&format!("all-refused-{tag}"), &nobody).await;
+    let view = api.wait_for(&all, "undeliverable", |v| v["status"] == "UNDELIVERABLE").await;
+    assert_eq!(view["approvers"]["undeliverable"], 2, "{view}");
+    assert_eq!(view["approvers"]["emailed"], 0, "{view}");
+    assert!(raw_attribute(&d, &all, k::OUTBOX).await.is_none(), "no announcement left for the sweep");
+    let swept = d.stack().invoke("ApprovalSweeper", json!({})).await;
+    assert!(swept.is_ok_and(|o| o.is_ok()), "the sweep ran");
+    assert_eq!(api.view(&all).await["status"], "UNDELIVERABLE", "final");
+
+    // The second of three is refused: the first and the third get their links.
+    let good = [format!("first.{tag}@example.org"), format!("third.{tag}@example.org")];
+    let people = vec![good[0].clone(), refused_address(&tag), good[1].clone()];
+    let one = api.request(&format!("one-refused-{tag}"), &people).await;
+    let tokens = api.tokens(&one, &good).await;
+    let view = api.wait_for(&one, "emails done", |v| v["history"].to_string().contains("approvers_emailed")).await;
+    assert_eq!(view["status"], "PENDING", "{view}");
+    assert_eq!(view["approvers"]["emailed"], 2, "{view}");
+    assert_eq!(view["approvers"]["undeliverable"], 1, "{view}");
+    assert!(!view.to_string().contains("@example.org"), "the view names nobody: {view}");
+    let sent_to_refused = api.emails().await.iter().filter(|e| e.to.iter().any(|t| t.starts_with("refused;"))).count();
+    assert_eq!(sent_to_refused, 0);
+    let (status, page) = api.answer(&one, &tokens[&good[1]], "approve").await;
+    assert_eq!(status, 200, "the others decide as usual: {page}");
+
+    // Neither request left anything in the email step's DLQ; the logs name nobody.
+    assert!(d.receive_all(&d.queue_url("SendApprovalEmailsDlq")).await.is_empty(), "no dead letters");
+    let logs = d.function_logs("SendApprovalEmails");
+    assert!(logs.iter().any(|l| l.contains("undeliverable")), "the refusal is logged");
+    let mut secrets: Vec<String> = nobody.into_iter().chain(people).collect();
+    secrets.extend(tokens.into_values());
+    assert_no_secrets_in_logs(&logs, &secrets);
+}
+
+// ---------------------------------------------------------------- the sweep's order
+
+/// During an SES outage the email announcements pile up in the outbox; a lost
+/// decision announcement must not wait behind them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_decision_is_repaired_in_the_first_sweep_behind_more_than_a_sweeps_worth_of_requests() {
+    let d = Driver::start_resources_only().await;
+    let store = DynamoApprovalStore::new(d.dynamodb(), d.table("ApprovalsTable"));
+    let publisher = RecordingPublisher::default();
+    let now = chrono::Utc::now();
+    let due = now - chrono::Duration::minutes(5);
+    for n in 0..101 {
+        let sub: Submission = serde_json::from_value(json!({
+            "request_id": format!("waiting-{n}-{}", uid()), "issue_id": "INC-outage", "action": "restart-service",
+            "approvers": approvers(1), "expires_in_minutes": 30,
+        }))
+        .expect("submission");
+        let req = ApprovalRequest::new(&NewRequest::parse(sub, now).expect("valid"));
+        store.create(&req, due).await.expect("stored");
+    }
+    // A decision whose announcement was lost (SNS failed), due after all of them.
+    let id = format!("decided-{}", uid());
+    let (req, tokens) = seeded(&id, 2);
+    store.create(&req, due).await.expect("stored");
+    approvals::ports::Outbox::clear(&store, &id, approvals::state::OutboxEvent::Requested).await.expect("emailed");
+    publisher.fail_next(1);
+    let link = LinkRequest { request_id: id.clone(), token: tokens[0].clone(), decision: Decision::Approved };
+    let answer = decide(&store, &publisher, &link, "c", now, chrono::Duration::zero()).await.expect("decided");
+    assert!(matches!(answer, DecideAnswer::Decided { .. }), "{answer:?}");
+    assert!(publisher.of_type("approval.decided").is_empty(), "the announcement was lost");
+
+    let report = approvals::usecases::sweep(
+        &store,
+        &publisher,
+        now + chrono::Duration::seconds(1),
+        chrono::Duration::minutes(5),
+        100,
+    )
+    .await
+    .expect("swept");
+    assert_eq!(report.republished, 100, "{report:?}");
+    let decided = publisher.of_type("approval.decided");
+    assert_eq!(decided.len(), 1, "the decision is repaired in the first sweep");
+    assert_eq!(decided[0]["payload"]["request_id"], id.as_str());
+}
+
 /// A principal whose policy does not allow a route is refused by API Gateway, naming
 /// the action and the route's ARN; past API Gateway, approval-api admits only each
 /// route's principals (what it sees when another role holds the route's policy).

@@ -1,6 +1,8 @@
 //! send-approval-emails: consumes `send-approval-emails` (fed by
 //! `approval.requested`); mints each approver's one-time token, stores its hash,
-//! and emails the approve/reject links through SES, once per approver.
+//! and emails the approve/reject links through SES, once per approver. An address
+//! SES refuses for good marks that approver undeliverable (the others are still
+//! emailed); when SES refuses every approver the request ends UNDELIVERABLE.
 
 mod config;
 mod handler;

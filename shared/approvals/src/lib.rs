@@ -21,6 +21,7 @@ pub mod error;
 pub mod fifo;
 pub mod link;
 pub mod messages;
+pub mod metrics;
 pub mod ports;
 pub mod report;
 pub mod request;

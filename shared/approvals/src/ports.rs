@@ -126,6 +126,20 @@ pub trait EffectStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     async fn mark_emailed(&self, request_id: &str, approver: usize, now: DateTime<Utc>) -> Result<(), StoreError>;
     async fn mark_notified(&self, request_id: &str, approver: usize, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// SES refused `approver`'s address for good (`reason`: its error code): marked
+    /// once, their unsent token dropped, a history entry. Only while they have not
+    /// been emailed.
+    async fn mark_undeliverable(
+        &self,
+        request_id: &str,
+        approver: usize,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// PENDING → UNDELIVERABLE (every approver refused): the `approval.requested`
+    /// outbox entry and the emails claim go in the same write, so the sweep stops.
+    /// False if the request is no longer PENDING.
+    async fn end_undeliverable(&self, request_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
     /// The effect is done: its time recorded, its claim dropped, its history entry.
     async fn finish(&self, request_id: &str, effect: Effect, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// `decision_enqueued_at`, first time only, and the `approval.decided` outbox
@@ -183,29 +197,46 @@ impl std::fmt::Debug for OutgoingEmail {
 pub enum MailError {
     #[error("SES SendEmail failed: {0}")]
     Ses(SdkFailure),
+    /// SES refused this recipient for good (a malformed address, or one not verified
+    /// while the account is in the SES sandbox): sending to them again fails the
+    /// same way, and says nothing about the other recipients. Display leaves out
+    /// SES's message, which may quote the address.
+    #[error("SES refused the recipient ({})", .0.code.as_deref().unwrap_or("no code"))]
+    Refused(SdkFailure),
     #[error("the email could not be built: {0}")]
     Build(String),
+}
+
+impl MailError {
+    /// What a refused recipient is marked with: SES's error code, nothing more.
+    pub fn refusal_code(&self) -> Option<&str> {
+        match self {
+            MailError::Refused(f) => Some(f.code.as_deref().unwrap_or("refused")),
+            _ => None,
+        }
+    }
 }
 
 impl Classify for MailError {
     fn class(&self) -> ErrorClass {
         match self {
             MailError::Ses(f) => f.class,
-            MailError::Build(_) => ErrorClass::Permanent,
+            MailError::Refused(_) | MailError::Build(_) => ErrorClass::Permanent,
         }
     }
     fn kind(&self) -> &'static str {
         match self {
             MailError::Ses(f) if f.class == ErrorClass::Retryable => "ses_unavailable",
             MailError::Ses(_) => "ses_rejected",
+            MailError::Refused(_) => "ses_recipient_refused",
             MailError::Build(_) => "email_build",
         }
     }
     fn dependency(&self) -> Option<&'static str> {
         match self {
             MailError::Ses(_) => Some("ses"),
-            // Our own template failing to build is no outage of SES.
-            MailError::Build(_) => None,
+            // One bad address, or our own template failing to build, is no outage of SES.
+            MailError::Refused(_) | MailError::Build(_) => None,
         }
     }
 }

@@ -71,7 +71,7 @@ pub enum BeginCheck {
     Interrupted { attempt_id: String, started_at: DateTime<Utc> },
     /// EXECUTED or FAILED: nothing left to do.
     Finished(Status),
-    /// PENDING or REJECTED: there is nothing to execute.
+    /// PENDING, REJECTED or UNDELIVERABLE: there is nothing to execute.
     NotApproved(Status),
 }
 
@@ -84,7 +84,7 @@ pub fn check_begin(req: &ApprovalRequest, attempt_id: &str) -> BeginCheck {
             None => BeginCheck::Interrupted { attempt_id: String::new(), started_at: req.created_at },
         },
         s @ (Status::Executed | Status::Failed) => BeginCheck::Finished(s),
-        s @ (Status::Pending | Status::Rejected) => BeginCheck::NotApproved(s),
+        s @ (Status::Pending | Status::Rejected | Status::Undeliverable) => BeginCheck::NotApproved(s),
     }
 }
 
@@ -123,6 +123,7 @@ pub fn check_finish(req: &ApprovalRequest, attempt_id: &str, outcome: ExecutionO
 }
 
 /// The status shown to callers: a PENDING request past its expiry is EXPIRED.
+/// UNDELIVERABLE stays what it is: it is final, expired or not.
 pub fn shown_status(req: &ApprovalRequest, now: DateTime<Utc>) -> &'static str {
     if req.status == Status::Pending && req.is_expired(now) {
         "EXPIRED"

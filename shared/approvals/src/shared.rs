@@ -47,6 +47,12 @@ impl<T: EffectStore> EffectStore for Arc<T> {
     async fn mark_notified(&self, id: &str, i: usize, now: DateTime<Utc>) -> Result<(), StoreError> {
         (**self).mark_notified(id, i, now).await
     }
+    async fn mark_undeliverable(&self, id: &str, i: usize, why: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        (**self).mark_undeliverable(id, i, why, now).await
+    }
+    async fn end_undeliverable(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        (**self).end_undeliverable(id, now).await
+    }
     async fn finish(&self, id: &str, e: Effect, now: DateTime<Utc>) -> Result<(), StoreError> {
         (**self).finish(id, e, now).await
     }

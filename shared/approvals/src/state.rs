@@ -1,6 +1,13 @@
 //! An approval request as stored: status, approvers with their token state, the
 //! decision, the execution and the history. One DynamoDB item holds it all, so
 //! every state change is one conditional write on it.
+//!
+//! ```text
+//! PENDING ─decide─▶ APPROVED ─processor─▶ EXECUTING ─▶ EXECUTED | FAILED
+//!         ─decide─▶ REJECTED
+//!         ─every approver's address refused by SES─▶ UNDELIVERABLE (final)
+//! (a PENDING request past its expiry is shown EXPIRED; nothing is written)
+//! ```
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +24,8 @@ pub enum Status {
     Executing,
     Executed,
     Failed,
+    /// SES refused every approver's address for good: nobody can decide. Final.
+    Undeliverable,
 }
 
 impl Status {
@@ -28,6 +37,7 @@ impl Status {
             Status::Executing => "EXECUTING",
             Status::Executed => "EXECUTED",
             Status::Failed => "FAILED",
+            Status::Undeliverable => "UNDELIVERABLE",
         }
     }
 }
@@ -91,6 +101,11 @@ pub struct Approver {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Told what was decided.
     pub notified_at: Option<DateTime<Utc>>,
+    /// SES refused their address for good (malformed, or not verified in the SES
+    /// sandbox): never emailed, never tried again.
+    pub undeliverable_at: Option<DateTime<Utc>>,
+    /// SES's error code for that refusal (never its message: it may quote the address).
+    pub undeliverable_reason: Option<String>,
 }
 
 impl Approver {
@@ -103,7 +118,14 @@ impl Approver {
             used_at: None,
             revoked_at: None,
             notified_at: None,
+            undeliverable_at: None,
+            undeliverable_reason: None,
         }
+    }
+
+    /// Emailed, or refused for good: the email step has nothing left to do for them.
+    pub fn email_settled(&self) -> bool {
+        self.emailed_at.is_some() || self.undeliverable_at.is_some()
     }
 }
 

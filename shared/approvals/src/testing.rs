@@ -11,6 +11,7 @@ use kit::sdk::SdkFailure;
 use kit::Envelope;
 
 use crate::dynamo::keys::MAX_OUTPUT_BYTES;
+use crate::dynamo::SWEEP_ORDER;
 use crate::messages::DecisionMade;
 use crate::ports::{
     Created, DecisionQueue, DecisionStore, DecisionWrite, DecisionWritten, Effect, EffectStore, EnqueueError,
@@ -172,7 +173,7 @@ impl EffectStore for MemoryApprovalStore {
                     return false;
                 }
                 match r.approvers.get_mut(approver) {
-                    Some(a) if a.emailed_at.is_none() && a.revoked_at.is_none() => {
+                    Some(a) if a.emailed_at.is_none() && a.revoked_at.is_none() && a.undeliverable_at.is_none() => {
                         a.token_hash = Some(hash.to_hex());
                         a.minted_at = Some(now);
                         true
@@ -199,6 +200,47 @@ impl EffectStore for MemoryApprovalStore {
             }
         });
         Ok(())
+    }
+
+    async fn mark_undeliverable(
+        &self,
+        request_id: &str,
+        approver: usize,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with_row(request_id, |row| {
+            let Some(a) = row.req.approvers.get_mut(approver) else {
+                return;
+            };
+            if a.emailed_at.is_some() || a.undeliverable_at.is_some() {
+                return;
+            }
+            a.undeliverable_at = Some(now);
+            a.undeliverable_reason = Some(reason.to_owned());
+            a.token_hash = None;
+            a.minted_at = None;
+            let detail = format!("approver #{approver}: {reason}");
+            row.req.history.push(HistoryEntry::new(now, "approver_undeliverable", Some(detail)));
+        });
+        Ok(())
+    }
+
+    async fn end_undeliverable(&self, request_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(self
+            .with_row(request_id, |row| {
+                if row.req.status != Status::Pending {
+                    return false;
+                }
+                row.req.status = Status::Undeliverable;
+                row.req.outbox = None;
+                row.outbox_due = None;
+                row.emails_claim = None;
+                let detail = Some("SES refused every approver's address".to_owned());
+                row.req.history.push(HistoryEntry::new(now, Status::Undeliverable.as_str(), detail));
+                true
+            })
+            .unwrap_or(false))
     }
 
     async fn finish(&self, request_id: &str, effect: Effect, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -307,7 +349,9 @@ impl Outbox for MemoryApprovalStore {
             .filter_map(|r| Some((r.outbox_due?, r.req.request_id.clone(), r.req.outbox?)))
             .filter(|(at, _, _)| *at <= now)
             .collect();
-        due.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        // As the DynamoDB adapter reads them: event by event in `SWEEP_ORDER`, each oldest first.
+        let rank = |e: &OutboxEvent| SWEEP_ORDER.iter().position(|o| o == e).unwrap_or(usize::MAX);
+        due.sort_by(|a, b| (rank(&a.2), a.0, &a.1).cmp(&(rank(&b.2), b.0, &b.1)));
         Ok(due.into_iter().take(limit).map(|(_, id, e)| (id, e)).collect())
     }
 
@@ -331,11 +375,14 @@ impl Outbox for MemoryApprovalStore {
     }
 }
 
-/// Keeps every email "sent"; can be told to fail the next ones.
+/// Keeps every email "sent"; can be told to fail the next ones, or to refuse
+/// some addresses for good (as SES refuses a malformed or unverified recipient).
 #[derive(Default)]
 pub struct FakeMailer {
     sent: Mutex<Vec<OutgoingEmail>>,
     failures_left: Mutex<u32>,
+    refused: Mutex<Vec<String>>,
+    attempts: Mutex<Vec<String>>,
 }
 
 impl FakeMailer {
@@ -348,11 +395,29 @@ impl FakeMailer {
     pub fn fail_next(&self, n: u32) {
         *lock(&self.failures_left) = n;
     }
+    /// Every send to `address` is refused as SES refuses an address it will never
+    /// accept (`InvalidParameterValue`, "Missing domain" from the emulator).
+    pub fn refuse(&self, address: &str) {
+        lock(&self.refused).push(address.to_owned());
+    }
+    /// Sends attempted to `address`, refused ones included.
+    pub fn attempts_to(&self, address: &str) -> usize {
+        lock(&self.attempts).iter().filter(|a| *a == address).count()
+    }
 }
 
 #[async_trait]
 impl Mailer for FakeMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        lock(&self.attempts).push(email.to.clone());
+        if lock(&self.refused).contains(&email.to) {
+            // What `SesMailer` makes of it (see `ses::refuses_recipient`).
+            return Err(MailError::Refused(SdkFailure {
+                class: kit::ErrorClass::Permanent,
+                code: Some("InvalidParameterValue".into()),
+                message: "Missing domain".into(),
+            }));
+        }
         {
             let mut left = lock(&self.failures_left);
             if *left > 0 {

@@ -15,7 +15,8 @@ pub struct RequestView {
     pub issue_id: String,
     pub action: String,
     pub action_parameters: Value,
-    /// PENDING, EXPIRED, APPROVED, REJECTED, EXECUTING, EXECUTED or FAILED.
+    /// PENDING, EXPIRED, APPROVED, REJECTED, EXECUTING, EXECUTED, FAILED or
+    /// UNDELIVERABLE (SES refused every approver: final, nobody can decide).
     pub status: &'static str,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -35,6 +36,8 @@ pub struct RequestView {
 pub struct ApproverCounts {
     pub total: usize,
     pub emailed: usize,
+    /// Whose address SES refused for good: never emailed, never tried again.
+    pub undeliverable: usize,
     pub revoked: usize,
     pub notified: usize,
 }
@@ -71,6 +74,7 @@ impl RequestView {
             approvers: ApproverCounts {
                 total: req.approvers.len(),
                 emailed: count(|a| a.emailed_at.is_some()),
+                undeliverable: count(|a| a.undeliverable_at.is_some()),
                 revoked: count(|a| a.revoked_at.is_some()),
                 notified: count(|a| a.notified_at.is_some()),
             },

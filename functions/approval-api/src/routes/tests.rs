@@ -362,3 +362,36 @@ async fn each_service_route_admits_only_its_principals() {
     assert_eq!(h.call_json(processor("POST", &execution, Some(begin))).await.0, 200);
     assert_eq!(h.call_json(service("GET", &view, None)).await.0, 200);
 }
+
+#[tokio::test]
+async fn the_service_sees_refused_approvers_counted_and_a_request_nobody_can_get_as_undeliverable() {
+    let h = Harness::new();
+    h.mailer.refuse(APPROVERS[1]);
+    h.requested_and_emailed().await;
+    let (status, body) = h.call_json(service("GET", &format!("/approval-requests/{ID}"), None)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "PENDING", "the others can decide");
+    assert_eq!(
+        (body["approvers"]["emailed"].clone(), body["approvers"]["undeliverable"].clone()),
+        (json!(2), json!(1))
+    );
+    assert!(!body.to_string().contains("@example.org"), "no addresses in answers: {body}");
+
+    let h = Harness::new();
+    for a in APPROVERS {
+        h.mailer.refuse(a);
+    }
+    h.requested_and_emailed().await;
+    let (status, body) = h.call_json(service("GET", &format!("/approval-requests/{ID}"), None)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "UNDELIVERABLE", "{body}");
+    assert_eq!(body["approvers"]["undeliverable"], 3);
+    let last = body["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event"], "UNDELIVERABLE", "{body}");
+    // Nothing to execute: the processor is told so, as for any request not approved.
+    let report = json!({"state": "EXECUTING", "attempt_id": "a-1"});
+    let (status, body) =
+        h.call_json(processor("POST", &format!("/approval-requests/{ID}/execution"), Some(report))).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!((body["error"].clone(), body["status"].clone()), (json!("not_approved"), json!("UNDELIVERABLE")));
+}

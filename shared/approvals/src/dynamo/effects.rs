@@ -94,7 +94,8 @@ impl EffectStore for DynamoApprovalStore {
             .update_expression("SET #ap.#i.#th = :hash, #ap.#i.#minted = :now")
             .condition_expression(
                 "#st = :pending AND #exp > :now_ms AND attribute_exists(#ap.#i) \
-                 AND attribute_not_exists(#ap.#i.#emailed) AND attribute_not_exists(#ap.#i.#rev)",
+                 AND attribute_not_exists(#ap.#i.#emailed) AND attribute_not_exists(#ap.#i.#rev) \
+                 AND attribute_not_exists(#ap.#i.#und)",
             )
             .expression_attribute_names("#st", STATUS)
             .expression_attribute_names("#exp", EXPIRES_AT_MS)
@@ -104,6 +105,7 @@ impl EffectStore for DynamoApprovalStore {
             .expression_attribute_names("#minted", approver::MINTED_AT)
             .expression_attribute_names("#emailed", approver::EMAILED_AT)
             .expression_attribute_names("#rev", approver::REVOKED_AT)
+            .expression_attribute_names("#und", approver::UNDELIVERABLE_AT)
             .expression_attribute_values(":hash", s(hash.to_hex()))
             .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":now_ms", ms(now))
@@ -117,6 +119,61 @@ impl EffectStore for DynamoApprovalStore {
 
     async fn mark_notified(&self, request_id: &str, index: usize, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.mark_approver(request_id, index, approver::NOTIFIED_AT, now).await
+    }
+
+    async fn mark_undeliverable(
+        &self,
+        request_id: &str,
+        index: usize,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let entry = HistoryEntry::new(now, "approver_undeliverable", Some(format!("approver #{index}: {reason}")));
+        // The unsent token goes too: nobody holds it, and nothing should match it.
+        let update = self
+            .update(request_id)
+            .update_expression(
+                "SET #ap.#i.#und = :now, #ap.#i.#why = :reason, #hist = list_append(#hist, :entry) \
+                 REMOVE #ap.#i.#th, #ap.#i.#minted",
+            )
+            .condition_expression(
+                "attribute_exists(#ap.#i) AND attribute_not_exists(#ap.#i.#emailed) \
+                 AND attribute_not_exists(#ap.#i.#und)",
+            )
+            .expression_attribute_names("#ap", APPROVERS)
+            .expression_attribute_names("#i", index.to_string())
+            .expression_attribute_names("#und", approver::UNDELIVERABLE_AT)
+            .expression_attribute_names("#why", approver::UNDELIVERABLE_REASON)
+            .expression_attribute_names("#th", approver::TOKEN_HASH)
+            .expression_attribute_names("#minted", approver::MINTED_AT)
+            .expression_attribute_names("#emailed", approver::EMAILED_AT)
+            .expression_attribute_names("#hist", HISTORY)
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(":entry", history_entry(&entry));
+        // Marked already (a redelivery), or emailed after all: nothing to change.
+        conditional(update).await.map(|_| ())
+    }
+
+    async fn end_undeliverable(&self, request_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let entry = HistoryEntry::new(
+            now,
+            Status::Undeliverable.as_str(),
+            Some("SES refused every approver's address".to_owned()),
+        );
+        let update = self
+            .update(request_id)
+            .update_expression("SET #st = :undeliverable, #hist = list_append(#hist, :entry) REMOVE #ob, #obd, #c")
+            .condition_expression("#st = :pending")
+            .expression_attribute_names("#st", STATUS)
+            .expression_attribute_names("#hist", HISTORY)
+            .expression_attribute_names("#ob", OUTBOX)
+            .expression_attribute_names("#obd", OUTBOX_DUE)
+            .expression_attribute_names("#c", EMAILS_CLAIM)
+            .expression_attribute_values(":undeliverable", s(Status::Undeliverable.as_str()))
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":entry", history_entry(&entry));
+        conditional(update).await
     }
 
     async fn finish(&self, request_id: &str, effect: Effect, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -28,6 +28,10 @@ struct ApproverItem {
     revoked_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     notified_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    undeliverable_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    undeliverable_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +111,8 @@ pub fn to_item(
                     used_at: a.used_at,
                     revoked_at: a.revoked_at,
                     notified_at: a.notified_at,
+                    undeliverable_at: a.undeliverable_at,
+                    undeliverable_reason: a.undeliverable_reason.clone(),
                 },
             )
         })
@@ -164,6 +170,8 @@ pub fn from_item(item: Item) -> Result<ApprovalRequest, StoreError> {
             used_at: a.used_at,
             revoked_at: a.revoked_at,
             notified_at: a.notified_at,
+            undeliverable_at: a.undeliverable_at,
+            undeliverable_reason: a.undeliverable_reason.clone(),
         });
     }
     let decision = match (it.decision, it.decided_at, it.decided_by) {

@@ -5,7 +5,7 @@
 //! | `status`, `decision`, `decided_at`, `decided_by` | the state machine and the first valid decision |
 //! | `expires_at` (text), `expires_at_ms` (number) | shown / compared in conditions (`:now < expires_at_ms`) |
 //! | `expires_ttl` | DynamoDB TTL (epoch seconds): clean-up only, `retention` after expiry |
-//! | `approvers` | map `"0".."n-1"` → `{email, token_hash, minted_at, emailed_at, used_at, revoked_at, notified_at}` |
+//! | `approvers` | map `"0".."n-1"` → `{email, token_hash, minted_at, emailed_at, used_at, revoked_at, notified_at, undeliverable_at, undeliverable_reason}` |
 //! | `outbox`, `outbox_due` | sparse index `outbox`: announcements the sweep re-publishes until confirmed |
 //! | `emails_claim`, `notify_claim` | epoch ms until which one attempt owns the effect |
 //! | `execution_*`, `rejection_recorded_at` | the on-prem processor's reports |
@@ -43,6 +43,8 @@ pub mod approver {
     pub const USED_AT: &str = "used_at";
     pub const REVOKED_AT: &str = "revoked_at";
     pub const NOTIFIED_AT: &str = "notified_at";
+    pub const UNDELIVERABLE_AT: &str = "undeliverable_at";
+    pub const UNDELIVERABLE_REASON: &str = "undeliverable_reason";
 }
 
 /// The executor's output is kept to this many bytes (the item's limit is 400 KB).

@@ -10,6 +10,8 @@ pub mod keys;
 mod outbox;
 mod requests;
 
+pub use outbox::SWEEP_ORDER;
+
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};

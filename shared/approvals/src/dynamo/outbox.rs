@@ -12,13 +12,21 @@ use super::{conditional, ms, s, sdk_err, DynamoApprovalStore};
 use crate::ports::{Outbox, StoreError};
 use crate::state::OutboxEvent;
 
-const EVENTS: [OutboxEvent; 2] = [OutboxEvent::Requested, OutboxEvent::Decided];
+/// Which announcements a sweep repairs first. Decisions: the on-prem service waits
+/// for each, and there are few. During an SES outage `approval.requested` entries
+/// pile up by the hundred (every email step retrying), and read first they would
+/// fill every sweep's limit and hold a lost decision back until the outage ends.
+pub const SWEEP_ORDER: [OutboxEvent; 2] = [OutboxEvent::Decided, OutboxEvent::Requested];
 
 #[async_trait]
 impl Outbox for DynamoApprovalStore {
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(String, OutboxEvent)>, StoreError> {
         let mut out = Vec::new();
-        for event in EVENTS {
+        for event in SWEEP_ORDER {
+            let left = limit.saturating_sub(out.len());
+            if left == 0 {
+                break;
+            }
             let page = self
                 .client
                 .query()
@@ -29,7 +37,7 @@ impl Outbox for DynamoApprovalStore {
                 .expression_attribute_names("#obd", OUTBOX_DUE)
                 .expression_attribute_values(":event", s(event.as_str()))
                 .expression_attribute_values(":now", ms(now))
-                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .limit(i32::try_from(left).unwrap_or(i32::MAX))
                 .send()
                 .await
                 .map_err(|e| sdk_err("Query", &e))?;
@@ -39,7 +47,6 @@ impl Outbox for DynamoApprovalStore {
                 }
             }
         }
-        out.truncate(limit);
         Ok(out)
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use kit::batch::{Outcome, RecordContext};
 use kit::error::chain;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::email::{approval_email, decided_email};
 use crate::messages::{envelope, ApprovalDecided, ApprovalRequested, DecisionMade};
@@ -85,6 +85,13 @@ where
 /// minting and sending replaces the unsent token (its email never went), and a
 /// crash between sending and recording sends that approver a second email whose
 /// token replaces the first (the first link then stops working).
+///
+/// An address SES refuses for good (see [`crate::ses::refuses_recipient`]) marks
+/// that approver undeliverable and the loop goes on to the next: one bad address
+/// never keeps the links from the others, and is never tried again. Any other
+/// failure (SES throttling or down) stops the loop and fails the record, which is
+/// retried for the approvers not yet settled. When SES refused every approver the
+/// request ends UNDELIVERABLE: nobody could decide it.
 pub async fn send_approval_emails<S, M>(
     store: &S,
     mailer: &M,
@@ -106,8 +113,11 @@ where
         return Ok(Outcome::Duplicate);
     }
     let outcome = claimed(store, id, Effect::Emails, &ctx, || async {
+        // Read again under the claim: a twin may have settled approvers since.
+        let req = read(store, id).await?;
+        let mut undeliverable = req.approvers.iter().filter(|a| a.undeliverable_at.is_some()).count();
         for (i, approver) in req.approvers.iter().enumerate() {
-            if approver.emailed_at.is_some() {
+            if approver.email_settled() {
                 continue;
             }
             let token = Token::generate()?;
@@ -116,10 +126,28 @@ where
                 info!(request_id = id, "request no longer pending; remaining approval emails not sent");
                 return Ok(false);
             }
-            mailer.send(&approval_email(&req, i, &token, link_base_url)).await?;
-            store.mark_emailed(id, i, ctx.now).await?;
+            match mailer.send(&approval_email(&req, i, &token, link_base_url)).await {
+                Ok(()) => store.mark_emailed(id, i, ctx.now).await?,
+                Err(e) => {
+                    let Some(code) = e.refusal_code() else {
+                        return Err(e.into());
+                    };
+                    // The position and SES's code only: never the address.
+                    warn!(request_id = id, approver = i, code, "SES refused this approver's address; undeliverable");
+                    store.mark_undeliverable(id, i, code, ctx.now).await?;
+                    undeliverable += 1;
+                }
+            }
         }
-        info!(request_id = id, approvers = req.approvers.len(), "approval emails sent");
+        if undeliverable == req.approvers.len() {
+            if store.end_undeliverable(id, ctx.now).await? {
+                error!(request_id = id, approvers = undeliverable, "no approver can be emailed: request UNDELIVERABLE");
+                crate::metrics::request_undeliverable();
+            }
+            // Its outbox entry and claim went in that write; nothing is left to finish.
+            return Ok(false);
+        }
+        info!(request_id = id, approvers = req.approvers.len(), undeliverable, "approval emails sent");
         Ok(true)
     })
     .await?;

@@ -197,6 +197,87 @@ async fn no_links_go_out_for_a_decided_or_expired_request() {
     assert!(w.mailer.sent().is_empty());
 }
 
+/// What `GET /approval-requests/{id}` would answer now.
+fn view(w: &World, id: &str, at: DateTime<Utc>) -> serde_json::Value {
+    serde_json::to_value(crate::view::RequestView::of(&w.store.request(id).unwrap(), at)).unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_address_does_not_stop_the_others_and_is_counted_undeliverable() {
+    let w = World::new();
+    create_request(&w.store, &w.publisher, submission("r1", false), "c-1", t0(), DELAY).await.unwrap();
+    w.mailer.refuse(APPROVERS[1]);
+    assert_eq!(w.emails("r1").await.unwrap(), Outcome::Done, "a refused address is no failure of the record");
+    assert_eq!(w.mailer.sent_to(APPROVERS[0]).len(), 1);
+    assert_eq!(w.mailer.sent_to(APPROVERS[1]).len(), 0);
+    assert_eq!(w.mailer.sent_to(APPROVERS[2]).len(), 1, "the approver after the refused one is emailed");
+    let v = view(&w, "r1", t0());
+    assert_eq!(v["status"], "PENDING", "the others can still decide");
+    assert_eq!(v["approvers"]["emailed"], 2);
+    assert_eq!(v["approvers"]["undeliverable"], 1);
+    assert!(!v.to_string().contains(APPROVERS[1]), "the view names nobody: {v}");
+
+    // Redelivered, and swept long after: nobody is emailed or tried again.
+    assert_eq!(w.emails("r1").await.unwrap(), Outcome::Duplicate);
+    let swept = sweep(&w.store, &w.publisher, t0() + DELAY * 10, DELAY, 10).await.unwrap();
+    assert_eq!(swept.republished, 0, "{swept:?}");
+    assert_eq!(w.mailer.attempts_to(APPROVERS[1]), 1, "a refused address is tried once");
+    assert_eq!(w.mailer.sent().len(), 2);
+
+    // The two who got their links decide as usual.
+    let answer = w.decide(&w.link("r1", 2, Decision::Approved), t0()).await;
+    assert!(matches!(answer, DecideAnswer::Decided { .. }), "{answer:?}");
+}
+
+#[tokio::test]
+async fn after_a_refusal_an_outage_retries_only_the_approvers_not_yet_done() {
+    let w = World::new();
+    create_request(&w.store, &w.publisher, submission("r1", false), "c-1", t0(), DELAY).await.unwrap();
+    w.mailer.refuse(APPROVERS[0]);
+    w.mailer.fail_next(1); // SES throttles the send after the refusal
+    let err = w.emails("r1").await.unwrap_err();
+    assert_eq!(err.kind(), "ses_unavailable");
+    assert_eq!(err.class(), kit::ErrorClass::Retryable, "the record is retried");
+    assert_eq!(view(&w, "r1", t0())["approvers"]["undeliverable"], 1, "the refusal is kept");
+
+    assert_eq!(w.emails("r1").await.unwrap(), Outcome::Done);
+    assert_eq!(w.mailer.attempts_to(APPROVERS[0]), 1, "the refused address is not tried again");
+    assert_eq!(w.mailer.sent_to(APPROVERS[1]).len(), 1);
+    assert_eq!(w.mailer.sent_to(APPROVERS[2]).len(), 1);
+    let v = view(&w, "r1", t0());
+    assert_eq!((v["approvers"]["emailed"].clone(), v["approvers"]["undeliverable"].clone()), (json!(2), json!(1)));
+}
+
+#[tokio::test]
+async fn when_every_address_is_refused_the_request_ends_undeliverable_and_is_swept_no_more() {
+    let w = World::new();
+    create_request(&w.store, &w.publisher, submission("r1", false), "c-1", t0(), DELAY).await.unwrap();
+    for a in APPROVERS {
+        w.mailer.refuse(a);
+    }
+    assert_eq!(w.emails("r1").await.unwrap(), Outcome::Done, "nothing to retry: no dead letter either");
+    let v = view(&w, "r1", t0());
+    assert_eq!(v["status"], "UNDELIVERABLE");
+    assert_eq!(v["approvers"]["undeliverable"], 3);
+    assert_eq!(v["approvers"]["emailed"], 0);
+    let after_expiry = w.store.request("r1").unwrap().expires_at + Duration::minutes(1);
+    assert_eq!(view(&w, "r1", after_expiry)["status"], "UNDELIVERABLE", "final: it does not turn EXPIRED");
+
+    // The sweep has nothing to re-publish, now or ever; a redelivery sends nothing.
+    let announced = w.publisher.of_type("approval.requested").len();
+    for later in [DELAY, DELAY * 10, Duration::days(7)] {
+        let swept = sweep(&w.store, &w.publisher, t0() + later, DELAY, 10).await.unwrap();
+        assert_eq!(swept.republished, 0, "{swept:?}");
+    }
+    assert_eq!(w.publisher.of_type("approval.requested").len(), announced);
+    assert_eq!(w.emails("r1").await.unwrap(), Outcome::Duplicate);
+    assert!(APPROVERS.iter().all(|a| w.mailer.attempts_to(a) == 1));
+    assert!(matches!(
+        begin_execution(&w.store, "r1", "a1", t0()).await.unwrap(),
+        BeginAnswer::Refused(BeginCheck::NotApproved(_))
+    ));
+}
+
 // ---------------------------------------------------------------- links
 
 #[tokio::test]
@@ -471,4 +552,24 @@ async fn a_lost_announcement_is_re_published_by_the_sweep_until_confirmed() {
     let after = sweep(&w.store, &w.publisher, t0() + DELAY * 10, DELAY, 10).await.unwrap();
     assert_eq!(after, SweepReport::default(), "confirmed: nothing left to sweep");
     assert_eq!(w.queue.delivered().len(), 1);
+}
+
+#[tokio::test]
+async fn a_due_decision_is_repaired_in_the_first_sweep_however_many_requests_are_due() {
+    let w = World::requested("decided", false).await;
+    // Over a sweep's worth of requests whose emails wait (SES is down): each due
+    // before the decision below.
+    for i in 0..101 {
+        create_request(&w.store, &w.publisher, submission(&format!("waiting-{i:03}"), false), "c-1", t0(), DELAY)
+            .await
+            .unwrap();
+    }
+    w.publisher.fail_next(1);
+    let at = t0() + Duration::minutes(1);
+    assert!(matches!(w.decide(&w.link("decided", 0, Decision::Approved), at).await, DecideAnswer::Decided { .. }));
+    assert!(w.publisher.of_type("approval.decided").is_empty(), "the announcement was lost");
+
+    let report = sweep(&w.store, &w.publisher, at + DELAY, DELAY, 100).await.unwrap();
+    assert_eq!(report.republished, 100, "{report:?}");
+    assert_eq!(w.publisher.of_type("approval.decided").len(), 1, "the decision went first");
 }
