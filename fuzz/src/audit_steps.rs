@@ -4,7 +4,7 @@
 //! a topic of a user id the API could have issued (no MQTT wildcard or separator
 //! from a message picks the topic).
 
-use audit::testing::{MemoryAudit, MemoryNotifications, RecordingChannel};
+use audit::testing::{MemoryAudit, MemoryNotifications, RecordingChannel, TestSigningKey};
 use audit::usecases::{append_record, notify};
 use audit::workflow::{ActionKind, WorkflowState};
 use audit::{AuditError, Role, UserId, WorkflowAction};
@@ -86,7 +86,7 @@ proptest! {
     #[test]
     fn create_audit_record_appends_or_refuses_any_action(event in workflow_action()) {
         let event = delivered(&event);
-        if let Err(e) = block_on(append_record(&MemoryAudit::default(), &event, now())) {
+        if let Err(e) = block_on(append_record(&MemoryAudit::default(), &TestSigningKey::default(), &event, now())) {
             settled("create-audit-record", &e)?;
         }
     }

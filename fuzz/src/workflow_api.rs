@@ -4,7 +4,7 @@
 //! found, conflict), never a 5xx, and never quotes an address it was sent.
 
 use audit::request::{json_body, ActionBody, NewWorkflowBody};
-use audit::testing::{MemoryAudit, MemoryNotifications, MemoryWorkflows, RecordingChannel};
+use audit::testing::{MemoryAudit, MemoryNotifications, MemoryWorkflows, RecordingChannel, TestSigningKey};
 use audit::usecases::{
     act, append_record, create_workflow, list_notifications, mark_read, notify, search, verify, view, RequestContext,
     SearchParams,
@@ -66,7 +66,7 @@ fn world() -> World {
             .unwrap();
     block_on(create_workflow(&w.workflows, &w.publisher, &alice, body, &ctx())).unwrap();
     let event: Envelope<WorkflowAction> = serde_json::from_value(w.publisher.published()[0].clone()).unwrap();
-    block_on(append_record(&w.audit, &event, now())).unwrap();
+    block_on(append_record(&w.audit, &TestSigningKey::default(), &event, now())).unwrap();
     block_on(notify(&w.notifications, &RecordingChannel::default(), "n-", &event, now())).unwrap();
     w
 }
@@ -161,7 +161,7 @@ proptest! {
                 client_error(&e)?;
             }
         }
-        if let Err(e) = block_on(verify(&w.audit, &caller, verify_id.as_deref())) {
+        if let Err(e) = block_on(verify(&w.audit, &w.workflows, &TestSigningKey::default(), &caller, verify_id.as_deref())) {
             client_error(&e)?;
         }
     }

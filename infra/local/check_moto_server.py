@@ -1,6 +1,7 @@
 """Checks the emulator launcher's changes to moto (see moto_server.py), against a
 launcher started here: a cancelled TransactWriteItems leaves every item it named as
-it was, a committed one writes them all, and a refused one writes nothing. It prints
+it was, a committed one writes them all, and a refused one writes nothing; KMS
+GetPublicKey names the key by its ARN. It prints
 what a cancel costs with 1 and 2,001 items in the table, for the record (not a
 verdict: this machine is shared). Run by `make test`.
 
@@ -110,6 +111,15 @@ def main():
         except d.exceptions.ClientError:
             pass
         assert get("reports", {"id": {"S": "dup"}}) is None, "a refused transaction wrote"
+
+        kms = boto3.client(
+            "kms", endpoint_url=endpoint, region_name="eu-west-2", aws_access_key_id="t", aws_secret_access_key="t"
+        )
+        key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        kms.create_alias(AliasName="alias/trail", TargetKeyId=key["KeyId"])
+        for asked in (key["KeyId"], "alias/trail"):
+            answered = kms.get_public_key(KeyId=asked)["KeyId"]
+            assert answered == key["Arn"], f"GetPublicKey({asked}) named the key {answered}, not its ARN"
 
         print(f"moto launcher OK: cancelled transaction {small * 1000:.1f} ms (1 item), {large * 1000:.1f} ms (2,001 items)")
     finally:

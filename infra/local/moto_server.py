@@ -38,7 +38,11 @@
    long as it lasts, where on AWS new messages are received beside them. Here a
    standard queue's visible messages come in random order; FIFO queues keep
    theirs.
-7. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
+7. KMS GetPublicKey names the key by its ARN. AWS answers `KeyId` with the
+   key's ARN whatever id or alias it was asked with; moto answers with the
+   bare key id. Verifiers of the audit trail compare the key that signed each
+   record (Sign answers with the ARN, in moto too) with the key they trust.
+8. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
    appends the most numerous live object types to <file> every 30 s: how the
    leak above was found, kept for the next one.
 
@@ -55,6 +59,7 @@ import sys
 import threading
 
 import moto.dynamodb.models as dynamodb_models
+import moto.kms.responses as kms_responses
 import moto.sqs.models as sqs_models
 import moto.sqs.responses as sqs_responses
 from moto.core.common_models import BaseModel
@@ -163,6 +168,18 @@ def _visible_messages(self):
 
 
 sqs_models.Queue.messages = property(_visible_messages)
+
+_moto_get_public_key = kms_responses.KmsResponse.get_public_key
+
+
+def _get_public_key(self):
+    """moto's GetPublicKey, with KeyId the key's ARN as AWS answers (see 7 above)."""
+    answer = json.loads(_moto_get_public_key(self))
+    answer["KeyId"] = self.kms_backend.describe_key(self._get_param("KeyId")).arn
+    return json.dumps(answer)
+
+
+kms_responses.KmsResponse.get_public_key = _get_public_key
 
 _UNTRACKED = ("moto.dynamodb.", "moto.sqs.")
 _tracked_new = BaseModel.__new__

@@ -73,7 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Workflow { id } => {
             let ddb = aws_sdk_dynamodb::Client::new(&aws);
-            let found = find_workflow(&ddb, &map, &id).await?;
+            let found = find_workflow(&ddb, &aws_sdk_kms::Client::new(&aws), &map, &id).await?;
             if found.is_empty() {
                 anyhow::bail!("no report, approval request, contact or audited workflow has the id {id}");
             }
@@ -111,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// usually one). A system whose table is not in the template is skipped.
 pub async fn find_workflow(
     ddb: &aws_sdk_dynamodb::Client,
+    kms: &aws_sdk_kms::Client,
     map: &stack::StackMap,
     id: &str,
 ) -> anyhow::Result<Vec<workflow::Timeline>> {
@@ -140,7 +141,8 @@ pub async fn find_workflow(
         if let Some(w) = audit::ports::WorkflowStore::get(&store, id).await? {
             let log = audit::dynamo::DynamoAudit::new(ddb.clone(), audit_table);
             let records = audit::ports::AuditReader::chain(&log, id).await?;
-            let check = audit::record::verify_chain(id, &records);
+            let key = audit::kms::KmsTrustedKey::new(kms.clone(), map.key_alias("AuditSigningKey")?);
+            let check = audit::usecases::check_trail(&log, &store, &key, id).await?;
             out.push(systems::audit_timeline(&w, &records, &check));
         }
     }

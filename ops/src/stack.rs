@@ -28,6 +28,8 @@ pub struct StackMap {
     pub queues: BTreeMap<String, QueueInfo>,
     /// Logical id → table name.
     pub tables: BTreeMap<String, String>,
+    /// Logical id → KMS alias name (`alias/...`), for keys ops reads.
+    pub key_aliases: BTreeMap<String, String>,
 }
 
 /// `!GetAtt X.Arn` in either long form.
@@ -37,6 +39,11 @@ fn get_att_target(value: &Value) -> Option<String> {
         Value::String(s) => s.split('.').next().map(str::to_owned),
         _ => None,
     }
+}
+
+/// `!Ref X` (the key an alias targets).
+fn ref_target(value: &Value) -> Option<String> {
+    value.get("Ref")?.as_str().map(str::to_owned)
 }
 
 impl StackMap {
@@ -66,7 +73,19 @@ impl StackMap {
         for r in t.resources_of(types::DYNAMODB_TABLE).filter(|r| resolver.is_enabled(r)) {
             map.tables.insert(r.logical_id.clone(), name_of(&r.logical_id, &r.properties, "TableName")?);
         }
+        for r in t.resources_of("AWS::KMS::Alias").filter(|r| resolver.is_enabled(r)) {
+            let Some(key) = r.properties.get("TargetKeyId").and_then(ref_target) else { continue };
+            map.key_aliases.insert(key, name_of(&r.logical_id, &r.properties, "AliasName")?);
+        }
         Ok(map)
+    }
+
+    /// A key's alias by the key's logical id.
+    pub fn key_alias(&self, key_logical_id: &str) -> anyhow::Result<&str> {
+        self.key_aliases
+            .get(key_logical_id)
+            .map(String::as_str)
+            .with_context(|| format!("the template has no alias for the key {key_logical_id}"))
     }
 
     /// Every DLQ: each queue some queue redrives to.

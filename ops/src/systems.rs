@@ -89,7 +89,7 @@ pub fn audit_timeline(w: &Workflow, records: &[AuditRecord], check: &ChainCheck)
         .collect();
     points.sort_by_key(|p| p.at);
     let chain = if check.valid {
-        format!("chain of {} record(s) intact", check.records)
+        format!("chain of {} record(s) intact and signed", check.records)
     } else {
         format!(
             "CHAIN BROKEN at record {}: {}",

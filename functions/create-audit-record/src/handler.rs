@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use audit::ports::AuditLog;
+use audit::ports::{AuditLog, RecordSigner};
 use audit::usecases::append_record;
 use audit::{AuditError, WorkflowAction};
 use kit::batch::{Outcome, RecordContext, Step};
@@ -12,30 +12,32 @@ use kit::Envelope;
 
 pub const STEP: &str = "create-audit-record";
 
-pub struct CreateAuditRecord<L, C> {
+pub struct CreateAuditRecord<L, S, C> {
     log: Arc<L>,
+    signer: Arc<S>,
     clock: C,
 }
 
-impl<L, C> CreateAuditRecord<L, C> {
-    pub fn new(log: Arc<L>, clock: C) -> Self {
-        Self { log, clock }
+impl<L, S, C> CreateAuditRecord<L, S, C> {
+    pub fn new(log: Arc<L>, signer: Arc<S>, clock: C) -> Self {
+        Self { log, signer, clock }
     }
 }
 
 #[async_trait]
-impl<L: AuditLog, C: Clock + 'static> Step<Envelope<WorkflowAction>> for CreateAuditRecord<L, C> {
+impl<L: AuditLog, S: RecordSigner, C: Clock + 'static> Step<Envelope<WorkflowAction>> for CreateAuditRecord<L, S, C> {
     type Error = AuditError;
 
     async fn handle(&self, _ctx: &RecordContext, input: Envelope<WorkflowAction>) -> Result<Outcome, AuditError> {
-        append_record(self.log.as_ref(), &input, self.clock.now()).await
+        append_record(self.log.as_ref(), self.signer.as_ref(), &input, self.clock.now()).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use audit::record::verify_chain;
-    use audit::testing::MemoryAudit;
+    use audit::signing::test_key;
+    use audit::testing::{MemoryAudit, TestSigningKey};
     use aws_lambda_events::sqs::SqsEvent;
     use kit::batch::{BatchRunner, RunnerConfig};
     use kit::clock::FixedClock;
@@ -50,7 +52,11 @@ mod tests {
     ) -> impl std::future::Future<Output = aws_lambda_events::sqs::SqsBatchResponse> {
         let event: SqsEvent =
             serde_json::from_str(include_str!("../../../events/create-audit-record/sqs-batch.json")).unwrap();
-        let step = CreateAuditRecord::new(log, FixedClock::at("2024-06-01T12:00:10Z".parse().unwrap()));
+        let step = CreateAuditRecord::new(
+            log,
+            Arc::new(TestSigningKey::default()),
+            FixedClock::at("2024-06-01T12:00:10Z".parse().unwrap()),
+        );
         let runner = BatchRunner::new(RunnerConfig::new(STEP), queues);
         async move { runner.run(event, None, Arc::new(EnvelopeBody::<WorkflowAction>::default()), Arc::new(step)).await }
     }
@@ -67,7 +73,8 @@ mod tests {
 
         let records = log.all();
         assert_eq!(records.len(), 2, "redelivery adds nothing");
-        assert!(verify_chain("7d3c9f0e-2b1a-4c5d-8e6f-a1b2c3d4e5f6", &records).valid);
+        let check = verify_chain("7d3c9f0e-2b1a-4c5d-8e6f-a1b2c3d4e5f6", &records, Some(2), &test_key::trusted());
+        assert!(check.valid, "{check:?}");
         assert_eq!(records[1].action, "request");
         let letters = queues.dead_letters();
         assert_eq!(letters.len(), 2, "the poison message, on each delivery");

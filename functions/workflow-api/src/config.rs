@@ -5,6 +5,8 @@ use kit::config::{ConfigError, Env};
 pub struct Config {
     pub workflows_table: String,
     pub audit_table: String,
+    /// The audit trail's KMS signing key (ARN): its public key verifies the trail.
+    pub signing_key: String,
     pub notifications_table: String,
     /// Where `workflow.action` goes.
     pub topic_arn: String,
@@ -20,6 +22,7 @@ impl Config {
         let config = Self {
             workflows_table: env.required("WORKFLOWS_TABLE_NAME"),
             audit_table: env.required("AUDIT_TABLE_NAME"),
+            signing_key: env.required("AUDIT_SIGNING_KEY_ARN"),
             notifications_table: env.required("NOTIFICATIONS_TABLE_NAME"),
             topic_arn: env.required("WORKFLOW_ACTIONS_TOPIC_ARN"),
             metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
@@ -36,9 +39,13 @@ mod tests {
     #[test]
     fn names_every_missing_variable() {
         let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
-        for name in
-            ["WORKFLOWS_TABLE_NAME", "AUDIT_TABLE_NAME", "NOTIFICATIONS_TABLE_NAME", "WORKFLOW_ACTIONS_TOPIC_ARN"]
-        {
+        for name in [
+            "WORKFLOWS_TABLE_NAME",
+            "AUDIT_TABLE_NAME",
+            "AUDIT_SIGNING_KEY_ARN",
+            "NOTIFICATIONS_TABLE_NAME",
+            "WORKFLOW_ACTIONS_TOPIC_ARN",
+        ] {
             assert!(err.contains(name), "{err}");
         }
     }

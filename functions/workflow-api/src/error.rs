@@ -52,6 +52,7 @@ impl IntoResponse for ApiError {
                 }
                 AuditError::Store(_)
                 | AuditError::Channel(_)
+                | AuditError::Signing(_)
                 | AuditError::PredecessorMissing { .. }
                 | AuditError::SeqConflict { .. } => {
                     tracing::error!(error = %chain(e), "request failed");

@@ -9,6 +9,7 @@ mod routes;
 use std::sync::Arc;
 
 use audit::dynamo::{DynamoAudit, DynamoNotifications, DynamoWorkflows};
+use audit::kms::KmsTrustedKey;
 use kit::clock::SystemClock;
 use kit::publisher::SnsPublisher;
 
@@ -24,6 +25,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         workflows: Arc::new(DynamoWorkflows::new(dynamodb.clone(), config.workflows_table)),
         publisher: SnsPublisher::new(aws_sdk_sns::Client::new(&aws), config.topic_arn),
         audit: Arc::new(DynamoAudit::new(dynamodb.clone(), config.audit_table)),
+        trail_key: Arc::new(KmsTrustedKey::new(aws_sdk_kms::Client::new(&aws), config.signing_key)),
         notifications: Arc::new(DynamoNotifications::new(dynamodb, config.notifications_table)),
         clock: Arc::new(SystemClock),
     };

@@ -10,7 +10,7 @@ mod workflows;
 
 use std::sync::Arc;
 
-use ::audit::ports::{AuditReader, NotificationReader, WorkflowStore};
+use ::audit::ports::{AuditReader, NotificationReader, TrustedKeySource, WorkflowStore};
 use ::audit::usecases::RequestContext;
 use ::audit::InvalidInput;
 use axum::body::Bytes;
@@ -33,6 +33,8 @@ pub struct App<P> {
     pub workflows: Arc<dyn WorkflowStore>,
     pub publisher: P,
     pub audit: Arc<dyn AuditReader>,
+    /// The trail's public key (verification only: this API cannot sign).
+    pub trail_key: Arc<dyn TrustedKeySource>,
     pub notifications: Arc<dyn NotificationReader>,
     pub clock: Arc<dyn Clock>,
 }

@@ -4,7 +4,7 @@
 use kit::publisher::PublishError;
 use kit::{Classify, ErrorClass};
 
-use crate::ports::{ChannelError, StoreError};
+use crate::ports::{ChannelError, SigningError, StoreError};
 use crate::workflow::Refusal;
 
 /// Input that can never be accepted as sent (400).
@@ -41,6 +41,8 @@ pub enum AuditError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    #[error(transparent)]
+    Signing(#[from] SigningError),
     /// Record n links to record n-1's hash: n waits until n-1 is stored.
     #[error("audit record {seq} of workflow {workflow_id} is not stored yet")]
     PredecessorMissing { workflow_id: String, seq: u64 },
@@ -54,6 +56,7 @@ impl Classify for AuditError {
         match self {
             AuditError::Store(e) => e.class(),
             AuditError::Channel(e) => e.class(),
+            AuditError::Signing(e) => e.class(),
             AuditError::NotAnnounced { .. } | AuditError::PredecessorMissing { .. } | AuditError::Conflict(_) => {
                 ErrorClass::Retryable
             }
@@ -72,6 +75,7 @@ impl Classify for AuditError {
             AuditError::NotAnnounced { .. } => "not_announced",
             AuditError::Store(e) => e.kind(),
             AuditError::Channel(e) => e.kind(),
+            AuditError::Signing(e) => e.kind(),
             AuditError::PredecessorMissing { .. } => "predecessor_missing",
             AuditError::SeqConflict { .. } => "seq_conflict",
         }

@@ -18,12 +18,15 @@ pub mod error;
 pub mod ids;
 #[cfg(feature = "iot")]
 pub mod iot;
+#[cfg(feature = "kms")]
+pub mod kms;
 pub mod messages;
 pub mod notification;
 pub mod ports;
 pub mod record;
 pub mod request;
 pub mod roles;
+pub mod signing;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;

@@ -51,6 +51,43 @@ impl Classify for ChannelError {
     }
 }
 
+/// The trail's KMS signing key failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error("KMS {operation} failed: {failure}")]
+    Kms { operation: &'static str, failure: SdkFailure },
+    #[error(transparent)]
+    BadKey(#[from] crate::signing::BadPublicKey),
+}
+
+impl Classify for SigningError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SigningError::Kms { failure, .. } => failure.class,
+            SigningError::BadKey(_) => ErrorClass::Permanent,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            SigningError::Kms { failure, .. } if failure.class == ErrorClass::Retryable => "kms_unavailable",
+            SigningError::Kms { .. } => "kms_refused",
+            SigningError::BadKey(_) => "bad_signing_key",
+        }
+    }
+}
+
+/// Signs audit records with the trail's key (only the audit step may).
+#[async_trait]
+pub trait RecordSigner: Send + Sync + 'static {
+    async fn sign(&self, record_hash: &str) -> Result<crate::signing::RecordSignature, SigningError>;
+}
+
+/// The trail's public key, for verifiers (who cannot sign).
+#[async_trait]
+pub trait TrustedKeySource: Send + Sync + 'static {
+    async fn trusted_key(&self) -> Result<crate::signing::TrustedKey, SigningError>;
+}
+
 /// The workflow items: the state machine's memory and the action sequence.
 #[async_trait]
 pub trait WorkflowStore: Send + Sync + 'static {

@@ -6,6 +6,12 @@
 //! of a stored record breaks its own hash; recomputing that hash to hide the change
 //! breaks the next record's link. Only `recorded_at` and `correlation_id`
 //! (operational, not part of what happened) are outside the hash.
+//!
+//! The chain is unkeyed, so on its own it only catches careless edits: someone
+//! who can write the table could rewrite a record and every hash after it. Each
+//! record's hash is therefore signed with the trail's KMS key (see
+//! [`crate::signing`]), and a chain is checked against the workflow's own
+//! sequence number, so records removed from the end are missed too.
 
 use chrono::{DateTime, Utc};
 use kit::Envelope;
@@ -15,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::canonical;
 use crate::messages::WorkflowAction;
+use crate::signing::{RecordSignature, TrustedKey};
 use crate::time::render;
 
 /// `prev_hash` of a workflow's first record.
@@ -62,6 +69,12 @@ pub struct AuditRecord {
     pub event_id: String,
     pub prev_hash: String,
     pub hash: String,
+    /// ARN of the KMS key that signed `hash` (outside the hash: it signs it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signing_key: String,
+    /// The DER ECDSA signature over [`crate::signing::signing_input`] of `hash`, base64.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signature: String,
     pub recorded_at: String,
     pub correlation_id: String,
 }
@@ -90,6 +103,8 @@ impl AuditRecord {
             event_id: event.id.clone(),
             prev_hash: prev_hash.to_owned(),
             hash: String::new(),
+            signing_key: String::new(),
+            signature: String::new(),
             recorded_at: render(recorded_at),
             correlation_id: event.correlation_id.clone(),
         };
@@ -124,6 +139,12 @@ impl AuditRecord {
         hex::encode(Sha256::digest(canonical::to_string(&content).as_bytes()))
     }
 
+    /// Stores the trail key's signature over this record's hash.
+    pub fn sign(&mut self, signature: RecordSignature) {
+        self.signing_key = signature.key_arn;
+        self.signature = signature.signature_b64;
+    }
+
     /// The submitted data, parsed back (the API shows JSON, not a string).
     pub fn data_value(&self) -> Value {
         self.data.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(Value::Null)
@@ -135,27 +156,42 @@ impl AuditRecord {
 pub struct ChainCheck {
     pub workflow_id: String,
     pub records: usize,
+    /// How many records the workflow's accepted actions call for (its `seq`).
+    pub expected_records: u64,
     pub valid: bool,
-    /// The first record (seq) that does not check out.
+    /// The first record (seq) that does not check out, or the first one missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub broken_at: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The last record's hash: anchor it elsewhere to detect truncation.
+    /// The last record's hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub head_hash: Option<String>,
+    /// The key every record must be signed with.
+    pub signing_key: String,
 }
 
-/// Checks `records` (one workflow's, in seq order): seqs 1, 2, 3… without gaps,
-/// each hash recomputes, each `prev_hash` is the previous record's hash.
-pub fn verify_chain(workflow_id: &str, records: &[AuditRecord]) -> ChainCheck {
-    let mut check = ChainCheck {
+/// Checks `records` (one workflow's, in seq order) against the workflow's
+/// sequence number `workflow_seq` (`None`: there is no such workflow) and the
+/// trail's key: seqs 1, 2, 3… without gaps, each hash recomputes, each
+/// `prev_hash` is the previous record's hash, each hash is signed by `key`,
+/// and there are exactly as many records as the workflow has actions.
+pub fn verify_chain(
+    workflow_id: &str,
+    records: &[AuditRecord],
+    workflow_seq: Option<u64>,
+    key: &TrustedKey,
+) -> ChainCheck {
+    let expected = workflow_seq.unwrap_or(0);
+    let check = ChainCheck {
         workflow_id: workflow_id.to_owned(),
         records: records.len(),
+        expected_records: expected,
         valid: true,
         broken_at: None,
         reason: None,
         head_hash: records.last().map(|r| r.hash.clone()),
+        signing_key: key.arn().to_owned(),
     };
     let mut prev_hash = GENESIS;
     for (i, record) in records.iter().enumerate() {
@@ -168,17 +204,40 @@ pub fn verify_chain(workflow_id: &str, records: &[AuditRecord]) -> ChainCheck {
             Some("its prev_hash is not the previous record's hash".to_owned())
         } else if record.compute_hash() != record.hash {
             Some("its content does not match its hash".to_owned())
+        } else if let Some(why) = key.problem(&record.hash, &record.signing_key, &record.signature) {
+            Some(why.to_owned())
+        } else if expected_seq > expected {
+            Some(match workflow_seq {
+                Some(seq) => format!("it is beyond the workflow's last action ({seq})"),
+                None => "there is no such workflow".to_owned(),
+            })
         } else {
             None
         };
         if let Some(reason) = problem {
-            check.valid = false;
-            check.broken_at = Some(expected_seq);
-            check.reason = Some(reason);
-            return check;
+            return broken(check, expected_seq, reason);
         }
         prev_hash = &record.hash;
     }
+    let have = records.len() as u64;
+    if have < expected {
+        return broken(
+            check,
+            have + 1,
+            format!(
+                "records {} to {expected} are missing: the workflow is at action {expected} \
+                 (not written yet if the action is recent, as the audit step retries for up to a day; else removed)",
+                have + 1
+            ),
+        );
+    }
+    check
+}
+
+fn broken(mut check: ChainCheck, at: u64, reason: String) -> ChainCheck {
+    check.valid = false;
+    check.broken_at = Some(at);
+    check.reason = Some(reason);
     check
 }
 
@@ -186,6 +245,7 @@ pub fn verify_chain(workflow_id: &str, records: &[AuditRecord]) -> ChainCheck {
 mod tests {
     use super::*;
     use crate::roles::Role;
+    use crate::signing::test_key;
     use crate::workflow::{ActionKind, WorkflowState};
 
     fn event(seq: u64, data: Option<Value>) -> Envelope<WorkflowAction> {
@@ -213,9 +273,27 @@ mod tests {
         let mut out: Vec<AuditRecord> = Vec::new();
         for seq in 1..=n {
             let prev = out.last().map_or(GENESIS.to_owned(), |r| r.hash.clone());
-            out.push(AuditRecord::from_event(&event(seq, Some(json!({"n": seq}))), &prev, Utc::now()));
+            let mut record = AuditRecord::from_event(&event(seq, Some(json!({"n": seq}))), &prev, Utc::now());
+            record.sign(test_key::sign(&record.hash));
+            out.push(record);
         }
         out
+    }
+
+    /// Checks `records` as the API does for a workflow at action `seq`.
+    fn verify(records: &[AuditRecord], seq: u64) -> ChainCheck {
+        verify_chain("wf-1", records, Some(seq), &test_key::trusted())
+    }
+
+    /// What an insider without the signing key can do after an edit: recompute
+    /// every hash and link from `from` on (signatures cannot be recomputed).
+    fn rehash_from(records: &mut [AuditRecord], from: usize) {
+        for i in from..records.len() {
+            if i > 0 {
+                records[i].prev_hash = records[i - 1].hash.clone();
+            }
+            records[i].hash = records[i].compute_hash();
+        }
     }
 
     #[test]
@@ -233,48 +311,113 @@ mod tests {
     }
 
     #[test]
-    fn an_intact_chain_verifies() {
+    fn an_intact_signed_chain_verifies() {
         let records = chain(4);
-        let check = verify_chain("wf-1", &records);
+        let check = verify(&records, 4);
         assert!(check.valid, "{check:?}");
-        assert_eq!(check.records, 4);
+        assert_eq!((check.records, check.expected_records), (4, 4));
         assert_eq!(check.head_hash.as_deref(), Some(records[3].hash.as_str()));
-        assert!(verify_chain("wf-1", &[]).valid);
+        assert_eq!(check.signing_key, test_key::TEST_KEY_ARN);
+        assert!(verify(&[], 0).valid, "a workflow with no action yet has no record");
     }
 
     #[test]
     fn a_changed_field_breaks_its_own_hash() {
         let mut records = chain(3);
         records[1].comment = Some("added later".into());
-        let check = verify_chain("wf-1", &records);
-        assert!(!check.valid);
+        let check = verify(&records, 3);
         assert_eq!(check.broken_at, Some(2));
         assert!(check.reason.unwrap().contains("does not match its hash"));
     }
 
     #[test]
-    fn a_rehashed_forgery_breaks_the_next_link() {
+    fn an_edit_with_every_hash_recomputed_fails_its_signature() {
         let mut records = chain(3);
         records[1].actor = "mallory".into();
-        records[1].hash = records[1].compute_hash();
-        let check = verify_chain("wf-1", &records);
-        assert_eq!(check.broken_at, Some(3));
-        assert!(check.reason.unwrap().contains("prev_hash"));
+        rehash_from(&mut records, 1);
+        let check = verify(&records, 3);
+        assert_eq!(check.broken_at, Some(2), "{check:?}");
+        assert!(check.reason.unwrap().contains("signature does not verify"));
+    }
+
+    #[test]
+    fn the_last_record_rewritten_and_rehashed_fails_its_signature() {
+        let mut records = chain(3);
+        records[2].comment = Some("rewritten".into());
+        rehash_from(&mut records, 2);
+        assert_eq!(verify(&records, 3).broken_at, Some(3));
+    }
+
+    #[test]
+    fn an_added_record_is_unsigned_or_beyond_the_workflow() {
+        let mut records = chain(3);
+        let mut extra = AuditRecord::from_event(&event(4, None), &records[2].hash, Utc::now());
+        assert_eq!(verify(&[records.clone(), vec![extra.clone()]].concat(), 3).broken_at, Some(4), "unsigned");
+        // Even a record the writer did sign (replayed from elsewhere) cannot extend the workflow.
+        extra.sign(test_key::sign(&extra.hash));
+        records.push(extra);
+        let check = verify(&records, 3);
+        assert_eq!(check.broken_at, Some(4));
+        assert!(check.reason.unwrap().contains("beyond the workflow's last action (3)"));
+        let orphan = verify_chain("wf-1", &records[..1], None, &test_key::trusted());
+        assert_eq!(orphan.reason.as_deref(), Some("there is no such workflow"));
     }
 
     #[test]
     fn a_removed_record_is_a_gap() {
         let mut records = chain(3);
         records.remove(1);
-        let check = verify_chain("wf-1", &records);
+        let check = verify(&records, 3);
         assert_eq!(check.broken_at, Some(2));
         assert!(check.reason.unwrap().contains("missing"));
+    }
+
+    #[test]
+    fn a_removed_record_with_the_rest_renumbered_fails_signatures() {
+        let mut records = chain(3);
+        records.remove(1);
+        records[1].seq = 2;
+        rehash_from(&mut records, 1);
+        let check = verify(&records, 3);
+        assert_eq!(check.broken_at, Some(2), "{check:?}");
+    }
+
+    #[test]
+    fn reordered_records_break_the_chain() {
+        let mut records = chain(3);
+        records.swap(1, 2);
+        assert_eq!(verify(&records, 3).broken_at, Some(2));
+        // Swapping the contents but keeping the keys: the links and signatures give it away.
+        let mut records = chain(3);
+        let (a, b) = (records[1].clone(), records[2].clone());
+        records[1] = AuditRecord { seq: 2, ..b };
+        records[2] = AuditRecord { seq: 3, ..a };
+        assert_eq!(verify(&records, 3).broken_at, Some(2));
+    }
+
+    #[test]
+    fn truncation_is_caught_by_the_workflows_sequence_number() {
+        let records = chain(4);
+        let check = verify(&records[..2], 4);
+        assert!(!check.valid);
+        assert_eq!(check.broken_at, Some(3));
+        assert!(check.reason.unwrap().starts_with("records 3 to 4 are missing"), "{:?}", verify(&records[..2], 4));
+        assert!(!verify(&[], 4).valid, "every record removed");
+    }
+
+    #[test]
+    fn a_record_signed_by_another_key_is_refused() {
+        let mut records = chain(2);
+        let forger = p256::ecdsa::SigningKey::from_bytes(&[3u8; 32].into()).unwrap();
+        let forged = test_key::sign_with(&forger, "arn:aws:kms:eu-west-2:123456789012:key/mallory", &records[1].hash);
+        records[1].sign(forged);
+        assert!(verify(&records, 2).reason.unwrap().contains("not the trail's"));
     }
 
     #[test]
     fn tampered_data_is_caught_even_if_it_is_the_same_json_reordered() {
         let mut records = chain(2);
         records[0].data = Some(r#"{ "n": 1 }"#.into());
-        assert_eq!(verify_chain("wf-1", &records).broken_at, Some(1), "the stored string is what is hashed");
+        assert_eq!(verify(&records, 2).broken_at, Some(1), "the stored string is what is hashed");
     }
 }

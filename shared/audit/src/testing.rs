@@ -270,3 +270,39 @@ impl RealtimeChannel for RecordingChannel {
         Ok(())
     }
 }
+
+/// The trail's signing key in memory (a fixed P-256 key standing in for KMS):
+/// signs like `create-audit-record` and hands verifiers the public key. Can be
+/// told to fail the next signatures, as KMS would when throttled.
+#[derive(Default)]
+pub struct TestSigningKey {
+    failures_left: Mutex<u32>,
+}
+
+impl TestSigningKey {
+    pub fn fail_next(&self, n: u32) {
+        *lock(&self.failures_left) = n;
+    }
+}
+
+#[async_trait]
+impl RecordSigner for TestSigningKey {
+    async fn sign(&self, record_hash: &str) -> Result<crate::signing::RecordSignature, SigningError> {
+        {
+            let mut left = lock(&self.failures_left);
+            if *left > 0 {
+                *left -= 1;
+                let failure = kit::sdk::SdkFailure::retryable("injected");
+                return Err(SigningError::Kms { operation: "Sign", failure });
+            }
+        }
+        Ok(crate::signing::test_key::sign(record_hash))
+    }
+}
+
+#[async_trait]
+impl TrustedKeySource for TestSigningKey {
+    async fn trusted_key(&self) -> Result<crate::signing::TrustedKey, SigningError> {
+        Ok(crate::signing::test_key::trusted())
+    }
+}

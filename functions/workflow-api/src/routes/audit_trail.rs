@@ -34,5 +34,12 @@ pub(super) async fn verify<P: EventPublisher>(
     Authenticated(caller): Authenticated,
     Query(params): Query<VerifyParams>,
 ) -> Result<Json<ChainCheck>, ApiError> {
-    Ok(Json(usecases::verify(app.audit.as_ref(), &caller, params.workflow_id.as_deref()).await?))
+    let id = params.workflow_id.as_deref();
+    let check =
+        usecases::verify(app.audit.as_ref(), app.workflows.as_ref(), app.trail_key.as_ref(), &caller, id).await?;
+    if !check.valid {
+        // An auditor asked, but on-call should hear of a broken trail too.
+        tracing::warn!(workflow_id = %check.workflow_id, broken_at = ?check.broken_at, reason = ?check.reason, "audit trail does not verify");
+    }
+    Ok(Json(check))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ::audit::testing::{MemoryAudit, MemoryNotifications, MemoryWorkflows, RecordingChannel};
+use ::audit::testing::{MemoryAudit, MemoryNotifications, MemoryWorkflows, RecordingChannel, TestSigningKey};
 use ::audit::usecases::{append_record, notify};
 use ::audit::WorkflowAction;
 use axum::body::to_bytes;
@@ -37,6 +37,7 @@ impl World {
             workflows: self.workflows.clone(),
             publisher: self.publisher.clone(),
             audit: self.audit.clone(),
+            trail_key: Arc::new(TestSigningKey::default()),
             notifications: self.notifications.clone(),
             clock: Arc::new(FixedClock::at("2024-06-01T12:00:00Z".parse().unwrap())),
         })
@@ -56,7 +57,7 @@ impl World {
         let now = "2024-06-01T12:00:01Z".parse().unwrap();
         for value in self.publisher.of_type("workflow.action") {
             let event: Envelope<WorkflowAction> = serde_json::from_value(value).unwrap();
-            append_record(self.audit.as_ref(), &event, now).await.unwrap();
+            append_record(self.audit.as_ref(), &TestSigningKey::default(), &event, now).await.unwrap();
             notify(self.notifications.as_ref(), &RecordingChannel::default(), "notifications-", &event, now)
                 .await
                 .unwrap();

@@ -63,6 +63,9 @@ pub struct RecordView {
     event_id: String,
     prev_hash: String,
     hash: String,
+    /// The KMS key that signed `hash`, and its signature (DER, base64).
+    signing_key: String,
+    signature: String,
     recorded_at: String,
     correlation_id: String,
 }
@@ -89,6 +92,8 @@ impl From<AuditRecord> for RecordView {
             event_id: r.event_id,
             prev_hash: r.prev_hash,
             hash: r.hash,
+            signing_key: r.signing_key,
+            signature: r.signature,
             recorded_at: r.recorded_at,
             correlation_id: r.correlation_id,
         }

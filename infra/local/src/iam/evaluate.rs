@@ -36,6 +36,9 @@ pub struct Caller {
     pub account: String,
 }
 
+const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
+const PRINCIPAL_ACCOUNT: &str = "aws:PrincipalAccount";
+
 /// One authorization question: may the caller do `action` on `resource`?
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
@@ -92,6 +95,17 @@ impl Decision {
 /// Evaluates one check against the caller's identity policies and the
 /// resource's policy (empty when it has none).
 pub fn evaluate(identity: &[Statement], resource_policy: &[Statement], caller: &Caller, check: &Check) -> Decision {
+    let with_globals;
+    let check = if check.context.get(PRINCIPAL_ARN).is_none() {
+        // Global keys every request carries: for a role session, the role's ARN.
+        with_globals = check
+            .clone()
+            .with(PRINCIPAL_ARN, [caller.role_arn.clone()])
+            .with(PRINCIPAL_ACCOUNT, [caller.account.clone()]);
+        &with_globals
+    } else {
+        check
+    };
     let mut allowed = false;
     for statement in identity {
         if applies(statement, check) {

@@ -3,6 +3,7 @@
 //! subscriptions and TTL), in dependency order, idempotently.
 
 mod dynamodb;
+mod kms;
 mod order;
 mod raw;
 mod secrets;
@@ -241,7 +242,17 @@ async fn provision_one(
         types::SERVERLESS_FUNCTION => Some(function_facts(template, resolver, resource)?),
         types::SERVERLESS_HTTP_API => Some(http_api_facts(id, ctx)),
         types::LOG_GROUP => Some(log_group_facts(resolver, resource)?),
+        types::KMS_KEY if kms::is_emulated(&resource.properties) => {
+            Some(kms::ensure_key(&clients.raw, id, &props()?, ctx).await?)
+        }
         types::KMS_KEY => Some(kms_key_facts(id, ctx)),
+        types::KMS_ALIAS => {
+            let props = props()?;
+            let text = |name: &str| props.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let target = resource.properties.pointer("/TargetKeyId/Ref").and_then(Value::as_str).unwrap_or_default();
+            let on_emulator = resolver.facts(target).is_some_and(|f| f.attributes.contains_key(kms::ON_EMULATOR));
+            Some(kms::ensure_alias(&clients.raw, id, &text("AliasName"), &text("TargetKeyId"), on_emulator).await?)
+        }
         other => {
             // Alarms, IAM, queue policies...: the emulator neither needs nor checks them.
             debug!(resource = id, kind = other, "not provisioned locally");

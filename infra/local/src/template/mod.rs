@@ -27,6 +27,7 @@ pub mod types {
     pub const DYNAMODB_TABLE: &str = "AWS::DynamoDB::Table";
     pub const SNS_TOPIC: &str = "AWS::SNS::Topic";
     pub const KMS_KEY: &str = "AWS::KMS::Key";
+    pub const KMS_ALIAS: &str = "AWS::KMS::Alias";
     pub const SNS_SUBSCRIPTION: &str = "AWS::SNS::Subscription";
     pub const S3_BUCKET: &str = "AWS::S3::Bucket";
     pub const SES_EMAIL_IDENTITY: &str = "AWS::SES::EmailIdentity";

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::references::{sub_pieces, SubPiece};
-use super::{Resource, Template};
+use super::{types, Resource, Template};
 
 /// The moto default account: ARNs the emulator hands out carry it.
 pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
@@ -117,6 +117,16 @@ impl Resolver {
                 None => true,
             };
             resolver.enabled.insert(resource.logical_id.clone(), enabled);
+            // SAM creates `{Function}Role` for a function without `Role`; policies
+            // may name it (`!GetAtt XRole.Arn`), e.g. a key policy granting one function.
+            if resource.kind == types::SERVERLESS_FUNCTION && resource.properties.get("Role").is_none() {
+                let role = format!("{}-{}Role", resolver.ctx.stack_name, resource.logical_id);
+                let arn = format!("arn:{}:iam::{}:role/{role}", resolver.ctx.partition, resolver.ctx.account_id);
+                let facts = ResourceFacts { reference: role, attributes: [("Arn".to_owned(), arn)].into() };
+                let role_id = format!("{}Role", resource.logical_id);
+                resolver.enabled.insert(role_id.clone(), enabled);
+                resolver.facts.insert(role_id, facts);
+            }
         }
         Ok(resolver)
     }

@@ -11,20 +11,25 @@ use crate::cursor::AuditCursor;
 use crate::error::{AuditError, InvalidInput};
 use crate::ids::{Scheme, UserId, WorkflowId};
 use crate::messages::WorkflowAction;
-use crate::ports::{Appended, AuditLog, AuditPage, AuditQuery, AuditReader};
+use crate::ports::{
+    Appended, AuditLog, AuditPage, AuditQuery, AuditReader, RecordSigner, TrustedKeySource, WorkflowStore,
+};
 use crate::record::{verify_chain, AuditRecord, ChainCheck, GENESIS};
 use crate::roles::Role;
 use crate::time::{parse, render};
 use crate::workflow::{Caller, Refusal};
 
-/// Stores the event's record, linked to its predecessor's hash.
+/// Stores the event's record, linked to its predecessor's hash and signed with
+/// the trail's key.
 ///
 /// Record n needs record n-1 (retryable until it is there, so the chain is built
 /// in order whatever order the queue delivers in). The put is conditional on the
 /// key being free: a redelivery computes the same record and finds it stored
-/// (`Duplicate`); a different record under the same key is refused, never replaced.
-pub async fn append_record<L: AuditLog + ?Sized>(
+/// (`Duplicate`: the hash decides, as ECDSA signatures differ each time); a
+/// different record under the same key is refused, never replaced.
+pub async fn append_record<L: AuditLog + ?Sized, S: RecordSigner + ?Sized>(
     log: &L,
+    signer: &S,
     event: &Envelope<WorkflowAction>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AuditError> {
@@ -41,7 +46,8 @@ pub async fn append_record<L: AuditLog + ?Sized>(
             None => return Err(AuditError::PredecessorMissing { workflow_id: a.workflow_id.clone(), seq: a.seq - 1 }),
         }
     };
-    let record = AuditRecord::from_event(event, &prev_hash, now);
+    let mut record = AuditRecord::from_event(event, &prev_hash, now);
+    record.sign(signer.sign(&record.hash).await?);
     match log.append(&record).await? {
         Appended::Stored => {
             info!(workflow_id = %record.workflow_id, seq = record.seq, dataset_id = %record.dataset_id, "audit record appended");
@@ -121,14 +127,40 @@ pub async fn search<R: AuditReader + ?Sized>(
     Ok((query, page))
 }
 
-/// `GET /audit/verify?workflow_id=`: recomputes the workflow's chain.
-pub async fn verify<R: AuditReader + ?Sized>(
+/// `GET /audit/verify?workflow_id=`: recomputes the workflow's chain, checks
+/// every signature with the trail's public key, and counts the records against
+/// the workflow's accepted actions.
+pub async fn verify<R, W, K>(
     reader: &R,
+    workflows: &W,
+    keys: &K,
     caller: &Caller,
     workflow_id: Option<&str>,
-) -> Result<ChainCheck, AuditError> {
+) -> Result<ChainCheck, AuditError>
+where
+    R: AuditReader + ?Sized,
+    W: WorkflowStore + ?Sized,
+    K: TrustedKeySource + ?Sized,
+{
     auditor(caller)?;
     let id = WorkflowId::parse(workflow_id.ok_or_else(|| InvalidInput::new("workflow_id is required"))?)?;
-    let records = reader.chain(id.as_str()).await?;
-    Ok(verify_chain(id.as_str(), &records))
+    check_trail(reader, workflows, keys, id.as_str()).await
+}
+
+/// The chain check itself, for the API and for `ops workflow`.
+pub async fn check_trail<R, W, K>(
+    reader: &R,
+    workflows: &W,
+    keys: &K,
+    workflow_id: &str,
+) -> Result<ChainCheck, AuditError>
+where
+    R: AuditReader + ?Sized,
+    W: WorkflowStore + ?Sized,
+    K: TrustedKeySource + ?Sized,
+{
+    let key = keys.trusted_key().await?;
+    let workflow_seq = workflows.get(workflow_id).await?.map(|w| w.seq);
+    let records = reader.chain(workflow_id).await?;
+    Ok(verify_chain(workflow_id, &records, workflow_seq, &key))
 }

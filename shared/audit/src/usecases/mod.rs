@@ -4,7 +4,7 @@ mod audit;
 mod notify;
 mod workflows;
 
-pub use audit::{append_record, search, verify, SearchParams};
+pub use audit::{append_record, check_trail, search, verify, SearchParams};
 pub use notify::{list_notifications, mark_read, notify, Listed};
 pub use workflows::{act, create_workflow, view, Accepted, RequestContext};
 

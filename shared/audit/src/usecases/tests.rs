@@ -12,7 +12,7 @@ use super::*;
 use crate::messages::WorkflowAction;
 use crate::request::{ActionBody, NewWorkflowBody};
 use crate::roles::{Role, Roles};
-use crate::testing::{MemoryAudit, MemoryNotifications, MemoryWorkflows, RecordingChannel};
+use crate::testing::{MemoryAudit, MemoryNotifications, MemoryWorkflows, RecordingChannel, TestSigningKey};
 use crate::workflow::{Caller, Refusal, WorkflowState};
 use crate::{AuditError, UserId};
 
@@ -43,6 +43,7 @@ struct World {
     audit: MemoryAudit,
     notifications: MemoryNotifications,
     channel: RecordingChannel,
+    key: TestSigningKey,
     clock: std::sync::Mutex<i64>,
 }
 
@@ -77,7 +78,7 @@ impl World {
     /// Delivers every published event to both steps (as the two subscriptions would).
     async fn deliver_all(&self) {
         for e in self.events() {
-            append_record(&self.audit, &e, t0()).await.unwrap();
+            append_record(&self.audit, &self.key, &e, t0()).await.unwrap();
             notify(&self.notifications, &self.channel, PREFIX, &e, t0()).await.unwrap();
         }
     }
@@ -103,7 +104,7 @@ async fn draft_to_approved_yields_one_record_and_one_notification_per_recipient_
     assert_eq!(records[3].actor, "bob");
     assert_eq!(records[3].step_id, "approval");
     assert_eq!(records[1].data_value(), json!({"amount": 1500}));
-    assert!(verify(&w.audit, &auditor(), Some("wf-1")).await.unwrap().valid);
+    assert!(verify(&w.audit, &w.workflows, &w.key, &auditor(), Some("wf-1")).await.unwrap().valid);
 
     // save, save: alice; request, approve: alice, bob, carol.
     assert_eq!(w.notifications.of("alice").len(), 4);
@@ -210,12 +211,15 @@ async fn a_record_waits_for_its_predecessor_so_the_chain_is_built_in_order() {
     w.create("wf-1", "grants").await.unwrap();
     w.act(&alice(), "wf-1", "request", None).await.unwrap();
     let events = w.events();
-    let err = append_record(&w.audit, &events[1], t0()).await.unwrap_err();
+    let err = append_record(&w.audit, &w.key, &events[1], t0()).await.unwrap_err();
     assert!(matches!(err, AuditError::PredecessorMissing { seq: 1, .. }));
     assert_eq!(err.class(), ErrorClass::Retryable);
-    assert_eq!(append_record(&w.audit, &events[0], t0()).await.unwrap(), Outcome::Done);
-    assert_eq!(append_record(&w.audit, &events[1], t0()).await.unwrap(), Outcome::Done);
-    assert_eq!(append_record(&w.audit, &events[1], t0() + Duration::hours(1)).await.unwrap(), Outcome::Duplicate);
+    assert_eq!(append_record(&w.audit, &w.key, &events[0], t0()).await.unwrap(), Outcome::Done);
+    assert_eq!(append_record(&w.audit, &w.key, &events[1], t0()).await.unwrap(), Outcome::Done);
+    assert_eq!(
+        append_record(&w.audit, &w.key, &events[1], t0() + Duration::hours(1)).await.unwrap(),
+        Outcome::Duplicate
+    );
     let records = w.audit.all();
     assert_eq!(records[1].prev_hash, records[0].hash);
 }
@@ -225,12 +229,42 @@ async fn a_different_event_under_a_stored_seq_is_refused_not_overwritten() {
     let w = World::default();
     w.create("wf-1", "grants").await.unwrap();
     let mut event = w.events().remove(0);
-    append_record(&w.audit, &event, t0()).await.unwrap();
+    append_record(&w.audit, &w.key, &event, t0()).await.unwrap();
     event.payload.actor = "mallory".into();
-    let err = append_record(&w.audit, &event, t0()).await.unwrap_err();
+    let err = append_record(&w.audit, &w.key, &event, t0()).await.unwrap_err();
     assert!(matches!(err, AuditError::SeqConflict { .. }));
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert_eq!(w.audit.all()[0].actor, "alice");
+}
+
+#[tokio::test]
+async fn every_record_is_signed_and_kms_trouble_is_retried_without_a_record() {
+    let w = World::default();
+    w.create("wf-1", "grants").await.unwrap();
+    let event = w.events().remove(0);
+    w.key.fail_next(1);
+    let err = append_record(&w.audit, &w.key, &event, t0()).await.unwrap_err();
+    assert_eq!((err.class(), err.kind()), (ErrorClass::Retryable, "kms_unavailable"));
+    assert!(w.audit.all().is_empty(), "nothing stored unsigned");
+    append_record(&w.audit, &w.key, &event, t0()).await.unwrap();
+    let record = &w.audit.all()[0];
+    assert_eq!(record.signing_key, crate::signing::test_key::TEST_KEY_ARN);
+    assert!(crate::signing::test_key::trusted()
+        .problem(&record.hash, &record.signing_key, &record.signature)
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_trail_missing_its_newest_record_does_not_verify() {
+    let w = World::default();
+    w.create("wf-1", "grants").await.unwrap();
+    w.act(&alice(), "wf-1", "request", None).await.unwrap();
+    let events = w.events();
+    append_record(&w.audit, &w.key, &events[0], t0()).await.unwrap();
+    let check = verify(&w.audit, &w.workflows, &w.key, &auditor(), Some("wf-1")).await.unwrap();
+    assert_eq!((check.valid, check.records, check.expected_records, check.broken_at), (false, 1, 2, Some(2)));
+    append_record(&w.audit, &w.key, &events[1], t0()).await.unwrap();
+    assert!(verify(&w.audit, &w.workflows, &w.key, &auditor(), Some("wf-1")).await.unwrap().valid);
 }
 
 #[tokio::test]
@@ -241,12 +275,18 @@ async fn tampering_is_detected_by_the_chain_check() {
     w.act(&bob(), "wf-1", "reject", None).await.unwrap();
     w.deliver_all().await;
     w.audit.tamper("wf-1", 2, |r| r.comment = Some("never said this".into()));
-    let check = verify(&w.audit, &auditor(), Some("wf-1")).await.unwrap();
+    let check = verify(&w.audit, &w.workflows, &w.key, &auditor(), Some("wf-1")).await.unwrap();
     assert!(!check.valid);
     assert_eq!(check.broken_at, Some(2));
-    assert!(matches!(verify(&w.audit, &alice(), Some("wf-1")).await, Err(AuditError::Refused(Refusal::Forbidden(_)))));
-    assert!(matches!(verify(&w.audit, &alice(), None).await, Err(AuditError::Refused(_))), "who before what");
-    assert!(matches!(verify(&w.audit, &auditor(), None).await, Err(AuditError::Invalid(_))));
+    assert!(matches!(
+        verify(&w.audit, &w.workflows, &w.key, &alice(), Some("wf-1")).await,
+        Err(AuditError::Refused(Refusal::Forbidden(_)))
+    ));
+    assert!(
+        matches!(verify(&w.audit, &w.workflows, &w.key, &alice(), None).await, Err(AuditError::Refused(_))),
+        "who before what"
+    );
+    assert!(matches!(verify(&w.audit, &w.workflows, &w.key, &auditor(), None).await, Err(AuditError::Invalid(_))));
 }
 
 #[tokio::test]
