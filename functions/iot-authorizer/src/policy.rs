@@ -101,7 +101,10 @@ mod tests {
     use super::*;
 
     fn settings() -> PolicySettings {
-        PolicySettings { arn_prefix: "arn:aws:iot:eu-west-2:123456789012".into(), topic_prefix: "notifications-".into() }
+        PolicySettings {
+            arn_prefix: "arn:aws:iot:eu-west-2:123456789012".into(),
+            topic_prefix: "notifications-".into(),
+        }
     }
 
     const NOW: i64 = 1_700_000_000;

@@ -244,8 +244,8 @@ mod tests {
     #[test]
     fn a_token_cannot_choose_its_algorithm() {
         let k = keys(SECRET, None);
-        let t = encode(&Header::new(Algorithm::HS384), &claims(600), &EncodingKey::from_secret(SECRET.as_bytes()))
-            .unwrap();
+        let t =
+            encode(&Header::new(Algorithm::HS384), &claims(600), &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
         assert_eq!(verify(&t, &k, &expected()), Err(TokenError::Algorithm));
         // An unsigned token ("alg": "none") is not even a JWT to the library.
         let none = format!(

@@ -242,6 +242,7 @@ async fn provision_one(
         types::SERVERLESS_HTTP_API => Some(http_api_facts(id, ctx)),
         types::LOG_GROUP => Some(log_group_facts(resolver, resource)?),
         types::KMS_KEY => Some(kms_key_facts(id, ctx)),
+        types::IOT_AUTHORIZER => Some(iot_authorizer_facts(resolver, resource)?),
         other => {
             // Alarms, IAM, queue policies...: the emulator neither needs nor checks them.
             debug!(resource = id, kind = other, "not provisioned locally");
@@ -317,6 +318,29 @@ fn kms_key_facts(id: &str, ctx: &StackContext) -> PhysicalResource {
         url: None,
         stream_arn: None,
     }
+}
+
+/// An IoT custom authorizer is served by the local IoT Core (`iot/`), not the
+/// emulator; `Ref` is its name, `Arn` `arn:…:iot:{region}:{account}:authorizer/{name}`.
+fn iot_authorizer_facts(resolver: &Resolver, resource: &Resource) -> Result<PhysicalResource, ProvisionError> {
+    let id = &resource.logical_id;
+    let ctx = resolver.context();
+    let name = match resource.properties.get("AuthorizerName") {
+        Some(v) => resolver
+            .required_string("AuthorizerName", v)
+            .map_err(|source| TemplateError::Resource { resource: id.clone(), source })?,
+        None => generated_name(ctx, id),
+    };
+    let arn = format!("arn:{}:iot:{}:{}:authorizer/{name}", ctx.partition, ctx.region, ctx.account_id);
+    Ok(PhysicalResource {
+        logical_id: id.clone(),
+        kind: resource.kind.clone(),
+        facts: ResourceFacts { reference: name.clone(), attributes: [("Arn".to_owned(), arn.clone())].into() },
+        name,
+        arn: Some(arn),
+        url: None,
+        stream_arn: None,
+    })
 }
 
 /// Log groups are not created (function output goes to the runner's stdout),
