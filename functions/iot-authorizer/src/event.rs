@@ -9,9 +9,6 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizerEvent {
-    /// Set only for token-based (signed) schemes; this one reads the MQTT password.
-    #[serde(default)]
-    pub token: Option<String>,
     #[serde(default)]
     pub protocol_data: ProtocolData,
     #[serde(default)]
@@ -27,12 +24,10 @@ pub struct ProtocolData {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MqttData {
-    /// The CONNECT packet's password, base64-encoded by IoT Core.
+    /// The CONNECT packet's password, base64-encoded by IoT Core. (The client id
+    /// is IoT's to check, against the policy's `iot:Connect` resources.)
     #[serde(default)]
     pub password: Option<String>,
-    /// Present only when the client sent one.
-    #[serde(default)]
-    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -151,6 +151,6 @@ mod tests {
     fn the_sample_event_parses() {
         let event: AuthorizerEvent =
             serde_json::from_str(include_str!("../../../events/iot-authorizer/connect.json")).unwrap();
-        assert_eq!(event.protocol_data.mqtt.and_then(|m| m.client_id).as_deref(), Some("123456789/demo"));
+        assert_eq!(event.protocol_data.mqtt.and_then(|m| m.password).as_deref(), Some("bm90LWEtdG9rZW4="));
     }
 }

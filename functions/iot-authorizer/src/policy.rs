@@ -13,8 +13,6 @@ pub const MAX_SECONDS: i64 = 86_400;
 /// How often IoT re-runs the authorizer on an open connection (its minimum):
 /// a key the identity provider withdraws ends connections within five minutes.
 pub const REFRESH_SECONDS: u32 = 300;
-/// IoT's limit on one policy document.
-pub const MAX_DOCUMENT_CHARS: usize = 2_048;
 
 /// Where the grants point: `arn:{partition}:iot:{region}:{account}` and the
 /// topic prefix send-notification publishes under (`notifications-`).
@@ -108,6 +106,8 @@ mod tests {
     }
 
     const NOW: i64 = 1_700_000_000;
+    /// IoT's limit on one policy document.
+    const MAX_DOCUMENT_CHARS: usize = 2_048;
 
     #[test]
     fn a_user_may_connect_as_themselves_and_subscribe_to_and_receive_their_own_topic_only() {

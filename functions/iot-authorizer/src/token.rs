@@ -180,7 +180,6 @@ mod tests {
             protocol_data: ProtocolData {
                 mqtt: Some(MqttData {
                     password: password.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
-                    client_id: Some("user-1/tab".into()),
                 }),
             },
             ..AuthorizerEvent::default()

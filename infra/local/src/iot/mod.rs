@@ -9,6 +9,7 @@
 
 pub mod authorizer;
 pub mod broker;
+pub mod client;
 mod connection;
 pub mod data_plane;
 pub mod policy;
