@@ -27,7 +27,8 @@ impl Config {
         };
         let arn_prefix = env.required("IOT_ARN_PREFIX");
         let topic_prefix = env.optional("NOTIFICATION_TOPIC_PREFIX").unwrap_or_else(|| "notifications-".to_owned());
-        if !arn_prefix.is_empty() && !(arn_prefix.starts_with("arn:") && arn_prefix.contains(":iot:")) {
+        let arn_like = arn_prefix.starts_with("arn:") && arn_prefix.contains(":iot:");
+        if !arn_prefix.is_empty() && !arn_like {
             env.reject("IOT_ARN_PREFIX", "must be arn:{partition}:iot:{region}:{account}");
         }
         // The prefix goes into policy resources, where `*`, `?` and `$` are wildcards.

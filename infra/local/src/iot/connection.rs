@@ -52,6 +52,8 @@ fn refuse(status: StatusCode, text: &str) -> ErrorResponse {
 async fn upgrade(stream: TcpStream) -> Option<(Ws, Upgrade)> {
     let seen = Arc::new(std::sync::Mutex::new(Upgrade::default()));
     let record = seen.clone();
+    // The signature is tungstenite's handshake callback's; its error is its HTTP response.
+    #[allow(clippy::result_large_err)]
     let callback = move |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
         if request.uri().path() != "/mqtt" {
             return Err(refuse(StatusCode::NOT_FOUND, "MQTT over WebSocket is served on /mqtt"));
