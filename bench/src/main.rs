@@ -13,6 +13,7 @@ mod iam_overhead;
 mod kit_overhead;
 mod load;
 mod pipeline;
+mod realtime;
 mod report_cost;
 mod scenario;
 mod settle;
@@ -32,6 +33,8 @@ struct Args {
     invocations: usize,
     /// Measure only IAM enforcement's cost and print its section.
     only_iam: bool,
+    /// Measure only the real-time notification latency and print its section.
+    only_realtime: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -42,6 +45,7 @@ fn args() -> anyhow::Result<Args> {
         records: 200,
         invocations: 10,
         only_iam: false,
+        only_realtime: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -53,8 +57,9 @@ fn args() -> anyhow::Result<Args> {
             "--invocations" => a.invocations = value()?.parse()?,
             "--save-baseline" => a.save_baseline = true,
             "--only-iam" => a.only_iam = true,
+            "--only-realtime" => a.only_realtime = true,
             other => {
-                anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --invocations, --save-baseline, --only-iam)")
+                anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --invocations, --save-baseline, --only-iam, --only-realtime)")
             }
         }
     }
@@ -89,6 +94,9 @@ fn iam_section(md: &mut String, iam: &iam_overhead::IamFigures) -> anyhow::Resul
     Ok(())
 }
 
+/// Workflows of the real-time latency scenario (3 actions each).
+const REALTIME_WORKFLOWS: usize = 34;
+
 fn mark(ok: bool) -> &'static str {
     if ok {
         "✅"
@@ -105,6 +113,16 @@ fn main() -> anyhow::Result<()> {
         let iam = rt.block_on(iam_overhead::measure(&workspace, args.runs, 2_000))?;
         let mut md = String::new();
         iam_section(&mut md, &iam)?;
+        print!("{md}");
+        return Ok(());
+    }
+    if args.only_realtime {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        // The binaries `cargo build --workspace --bins` made (CARGO_TARGET_DIR honoured).
+        let bin_dir = local_stack::StackOptions::for_workspace(&workspace).bin_dir;
+        let figures = rt.block_on(realtime::measure(&workspace, &bin_dir, REALTIME_WORKFLOWS))?;
+        let mut md = String::new();
+        realtime::section(&mut md, &figures)?;
         print!("{md}");
         return Ok(());
     }
@@ -131,6 +149,9 @@ fn main() -> anyhow::Result<()> {
     let reports = rt.block_on(report_cost::measure(&workspace, args.runs, 50, 40))?;
     eprintln!("bench: the approval and audit workflows on the local stack ({} runs of 20)…", args.runs);
     let workflows = rt.block_on(workflow_cost::measure(&workspace, args.runs, 20))?;
+    eprintln!("bench: real-time notifications ({REALTIME_WORKFLOWS} workflows)…");
+    let live =
+        rt.block_on(realtime::measure(&workspace, &workspace.join("target").join("release"), REALTIME_WORKFLOWS))?;
     eprintln!(
         "bench: every function on its own ({} invocations per path, {} cold starts)…",
         args.invocations, args.runs
@@ -197,6 +218,7 @@ fn main() -> anyhow::Result<()> {
     for w in &workflows {
         workflow_section(&mut md, w, &reports.emulator_ms)?;
     }
+    realtime::section(&mut md, &live)?;
     let host: Vec<sizes::Size> =
         sizes.iter().filter(|(arch, _)| !arch.starts_with("arm64")).map(|(_, s)| s.clone()).collect();
     function_table::section(&mut md, &per_function, &host, args.invocations, args.runs)?;

@@ -6,6 +6,7 @@ pub mod chaos;
 pub mod connect_logs;
 pub mod iam_coverage;
 pub mod providers;
+pub mod realtime;
 pub mod workflows;
 
 use std::future::Future;

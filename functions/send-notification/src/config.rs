@@ -8,9 +8,6 @@ pub struct Config {
     pub dead_letter_queue_url: String,
     /// Users' topics are `{prefix}{user_id}` (default `notifications-`, the seed's).
     pub topic_prefix: String,
-    /// The account's IoT data endpoint (`https://xxxx-ats.iot.{region}.amazonaws.com`);
-    /// unset, the SDK's endpoint resolution applies (`AWS_ENDPOINT_URL` locally).
-    pub iot_endpoint: Option<String>,
     pub metrics_namespace: String,
     pub runner: RunnerConfig,
 }
@@ -25,15 +22,11 @@ impl Config {
             notifications_table: env.required("NOTIFICATIONS_TABLE_NAME"),
             dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
             topic_prefix: env.optional("NOTIFICATION_TOPIC_PREFIX").unwrap_or_else(|| "notifications-".to_owned()),
-            iot_endpoint: env.optional("IOT_DATA_ENDPOINT"),
             metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
             runner: runner_config(&mut env, crate::handler::STEP),
         };
         if config.topic_prefix.contains(['#', '+']) {
             env.reject("NOTIFICATION_TOPIC_PREFIX", "MQTT wildcards are not allowed in a topic");
-        }
-        if config.iot_endpoint.as_deref().is_some_and(|e| !e.starts_with("https://")) {
-            env.reject("IOT_DATA_ENDPOINT", "must be an https:// URL");
         }
         env.finish()?;
         Ok(config)
@@ -50,13 +43,8 @@ mod tests {
 
     #[test]
     fn names_every_missing_or_invalid_variable() {
-        let err = Config::read(env(&[("NOTIFICATION_TOPIC_PREFIX", "n/#"), ("IOT_DATA_ENDPOINT", "x")]))
-            .err()
-            .unwrap()
-            .to_string();
-        for name in
-            ["NOTIFICATIONS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "NOTIFICATION_TOPIC_PREFIX", "IOT_DATA_ENDPOINT"]
-        {
+        let err = Config::read(env(&[("NOTIFICATION_TOPIC_PREFIX", "n/#")])).err().unwrap().to_string();
+        for name in ["NOTIFICATIONS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "NOTIFICATION_TOPIC_PREFIX"] {
             assert!(err.contains(name), "{err}");
         }
     }
@@ -65,6 +53,5 @@ mod tests {
     fn the_topic_prefix_defaults_to_the_seeds() {
         let c = Config::read(env(&[("NOTIFICATIONS_TABLE_NAME", "t"), ("DEAD_LETTER_QUEUE_URL", "q")])).unwrap();
         assert_eq!(c.topic_prefix, "notifications-");
-        assert!(c.iot_endpoint.is_none());
     }
 }

@@ -21,11 +21,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     kit::metrics::init(&config.metrics_namespace, handler::STEP);
 
     let aws = kit::sdk::aws_config().await;
-    let mut iot = aws_sdk_iotdataplane::config::Builder::from(&aws);
-    if let Some(endpoint) = &config.iot_endpoint {
-        iot = iot.endpoint_url(endpoint);
-    }
-    let channel = IotChannel::new(aws_sdk_iotdataplane::Client::from_conf(iot.build()));
+    // The endpoint is the SDK's to find: AWS_ENDPOINT_URL_IOT_DATA_PLANE (the
+    // account's data endpoint in AWS, the local stack's IoT data plane locally).
+    let channel = IotChannel::new(aws_sdk_iotdataplane::Client::new(&aws));
     let store = DynamoNotifications::new(aws_sdk_dynamodb::Client::new(&aws), config.notifications_table);
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(&aws), config.dead_letter_queue_url);
     let step = handler::SendNotification::new(Arc::new(store), Arc::new(channel), config.topic_prefix, SystemClock);

@@ -29,6 +29,8 @@ pub enum StackError {
     },
     #[error("function {function}: SQS event source queue {queue_arn} is not a queue of this stack")]
     EventSourceQueue { function: String, queue_arn: String },
+    #[error("IoT: {0}")]
+    Iot(#[from] crate::iot::IotSetupError),
     #[error("IAM: {0}")]
     Iam(#[from] crate::iam::IamSetupError),
     #[error("cannot build an HTTP client: {0}")]

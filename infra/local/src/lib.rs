@@ -13,7 +13,10 @@
 //! - puts a fault-injection proxy between the functions and the emulator,
 //!   counting every AWS request by `Service.Operation`;
 //! - serves fakes of the third parties functions call (Zendesk, GOV.UK
-//!   Notify), with their credentials in Secrets Manager.
+//!   Notify), with their credentials in Secrets Manager, and the identity
+//!   provider's JWKS;
+//! - is AWS IoT Core: MQTT over WebSocket with the template's custom
+//!   authorizer, and the data plane's Publish delivered to subscribers.
 //!
 //! Tests use [`LocalStack::start`]; developers use the `local-stack` CLI.
 
@@ -26,6 +29,7 @@ pub mod http_api;
 pub mod iam;
 pub mod iam_client;
 pub mod invoke_api;
+pub mod iot;
 pub mod lambda;
 pub mod options;
 pub mod provision;
@@ -49,7 +53,8 @@ pub use iam_client::{SigV4Client, SigV4ClientError};
 pub use lambda::{InvokeError, InvokeOutcome, Invoker, Readiness};
 pub use options::{
     find_workspace_root, EmulatorMode, StackOptions, CONTRACT_CONNECT_PORT, CONTRACT_EMULATOR_PORT, CONTRACT_HTTP_PORT,
-    CONTRACT_INVOKE_PORT, CONTRACT_NOTIFY_PORT, CONTRACT_ZENDESK_PORT, DEFAULT_REGION, DEFAULT_STACK_NAME,
+    CONTRACT_INVOKE_PORT, CONTRACT_IOT_PORT, CONTRACT_NOTIFY_PORT, CONTRACT_ZENDESK_PORT, DEFAULT_REGION,
+    DEFAULT_STACK_NAME,
 };
 pub use provision::{LookupError, PhysicalResource, Provisioned};
 pub use stack::{sdk_config, LocalStack, RouteInfo, IAM_LEDGER_DIR_ENV};

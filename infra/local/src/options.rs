@@ -15,6 +15,8 @@ pub const CONTRACT_INVOKE_PORT: u16 = 3001;
 pub const CONTRACT_ZENDESK_PORT: u16 = 4571;
 pub const CONTRACT_NOTIFY_PORT: u16 = 4572;
 pub const CONTRACT_CONNECT_PORT: u16 = 4573;
+/// IoT Core's MQTT over WebSocket: `ws://127.0.0.1:4580/mqtt`.
+pub const CONTRACT_IOT_PORT: u16 = 4580;
 pub const DEFAULT_REGION: &str = "eu-west-2";
 pub const DEFAULT_STACK_NAME: &str = "local";
 
@@ -64,6 +66,8 @@ pub struct StackOptions {
     pub notify_addr: SocketAddr,
     /// Amazon Connect fake address; port 0 picks a free port.
     pub connect_addr: SocketAddr,
+    /// IoT Core's MQTT-over-WebSocket address; port 0 picks a free port.
+    pub iot_addr: SocketAddr,
     /// Secrets Manager secrets to create (name → string value), after those
     /// the fakes need, so a name here wins.
     pub secrets: BTreeMap<String, String>,
@@ -115,6 +119,7 @@ impl StackOptions {
             zendesk_addr: ephemeral,
             notify_addr: ephemeral,
             connect_addr: ephemeral,
+            iot_addr: ephemeral,
             secrets: BTreeMap::new(),
             echo_function_logs: true,
             ready_timeout: Duration::from_secs(60),
@@ -124,7 +129,8 @@ impl StackOptions {
     }
 
     /// The developer contract: emulator on 4566, HTTP API on 3000, Invoke API
-    /// on 3001, Zendesk fake on 4571, Notify fake on 4572, Connect fake on 4573.
+    /// on 3001, Zendesk fake on 4571, Notify fake on 4572, Connect fake on 4573,
+    /// IoT Core's MQTT over WebSocket on 4580.
     pub fn on_contract_ports(mut self) -> Self {
         self.emulator = EmulatorMode::Spawn { port: Some(CONTRACT_EMULATOR_PORT) };
         self.http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_HTTP_PORT));
@@ -132,6 +138,7 @@ impl StackOptions {
         self.zendesk_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_ZENDESK_PORT));
         self.notify_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_NOTIFY_PORT));
         self.connect_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_CONNECT_PORT));
+        self.iot_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, CONTRACT_IOT_PORT));
         self
     }
 
@@ -235,6 +242,11 @@ impl StackOptions {
 
     pub fn with_connect_addr(mut self, addr: SocketAddr) -> Self {
         self.connect_addr = addr;
+        self
+    }
+
+    pub fn with_iot_addr(mut self, addr: SocketAddr) -> Self {
+        self.iot_addr = addr;
         self
     }
 

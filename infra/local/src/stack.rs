@@ -19,6 +19,7 @@ use crate::http_api::jwt::{mint_token, JwtError, JwtVerifier, TokenRequest};
 use crate::http_api::routes::{Route, RouteTable};
 use crate::http_api::{self, HttpApiState};
 use crate::iam::{self, Authorizer};
+use crate::iot::{self, Broker, IotCore};
 use crate::lambda::{self, InvokeError, InvokeOutcome, Invoker, LaunchSettings, Readiness};
 use crate::options::{EmulatorMode, StackOptions};
 use crate::provision::{ensure_secrets, provision, Provisioned};
@@ -28,6 +29,9 @@ use crate::template::{
     types, FunctionEvent, FunctionSpec, HttpApiSpec, Resolver, RouteAuthSpec, StackContext, Template,
 };
 use crate::{fakes, invoke_api, jwt_settings, JwtSettings};
+
+/// The template parameter naming the IoT data endpoint functions publish to.
+const IOT_DATA_ENDPOINT_PARAM: &str = "IotDataEndpointUrl";
 
 /// How long `shutdown` waits for each task before aborting it.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -52,6 +56,9 @@ pub struct LocalStack {
     zendesk_addr: Option<SocketAddr>,
     notify_addr: Option<SocketAddr>,
     connect_addr: Option<SocketAddr>,
+    iot_addr: Option<SocketAddr>,
+    iot_authorizers: Vec<String>,
+    broker: Arc<Broker>,
     provisioned: Provisioned,
     invoker: Invoker,
     faults: FaultInjector,
@@ -139,6 +146,39 @@ impl LocalStack {
         } else {
             (None, None)
         };
+        // The identity provider's keys, for the IoT authorizer (`JwtJwksUrl`).
+        if options.fakes
+            && template.parameters.contains_key(fakes::identity::JWKS_URL_PARAM)
+            && !options.parameter_overrides.contains_key(fakes::identity::JWKS_URL_PARAM)
+        {
+            let identity = serve(
+                "identity provider keys",
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                fakes::identity::router(&options.jwt_secret),
+                cancel.clone(),
+            )
+            .await?;
+            overrides.insert(
+                fakes::identity::JWKS_URL_PARAM.to_owned(),
+                format!("http://{}{}", identity.addr, fakes::identity::JWKS_PATH),
+            );
+            tasks.push(identity.task);
+        }
+        // IoT data-plane calls go through the proxy too (AWS_ENDPOINT_URL_IOT_DATA_PLANE),
+        // which checks them and hands them to the local IoT Core.
+        if let Some(proxy) = &proxy_bound {
+            if template.parameters.contains_key(IOT_DATA_ENDPOINT_PARAM)
+                && !options.parameter_overrides.contains_key(IOT_DATA_ENDPOINT_PARAM)
+            {
+                overrides.insert(IOT_DATA_ENDPOINT_PARAM.to_owned(), format!("http://{}", proxy.addr));
+            }
+        }
+        let iot_listener = match options.run_functions {
+            true => Some(iot::bind(options.iot_addr).await?),
+            false => None,
+        };
+        let broker =
+            Arc::new(Broker::new(format!("arn:{}:iot:{}:{}", context.partition, context.region, context.account_id)));
         let mut resolver = Resolver::new(&template, context.clone(), &overrides)?;
         // Bound now so `!GetAtt HttpApi.ApiEndpoint` can name it (functions that
         // build links to the API, e.g. in emails, then point at this server).
@@ -184,6 +224,7 @@ impl LocalStack {
                 authorizer: authorizer.clone(),
                 connect_upstream: connect_addr.map(|a| format!("http://{a}")),
                 time_scale: options.time_scale,
+                iot: Some(broker.clone()),
             };
             let router = fault_proxy::router(&endpoint, faults.clone(), requests.clone(), gate)
                 .map_err(StackError::HttpClient)?;
@@ -238,6 +279,21 @@ impl LocalStack {
                 tasks.push(tokio::spawn(poller.run(sqs.clone(), invoker.clone(), cancel.clone())));
             }
         }
+        let authorizers = iot::authorizers(&template, &resolver, &provisioned)?;
+        let iot_authorizers = authorizers.iter().map(|a| a.name.clone()).collect();
+        let iot_addr = match iot_listener {
+            Some((listener, addr)) => {
+                let core = Arc::new(IotCore {
+                    broker: broker.clone(),
+                    authorizers,
+                    invoker: invoker.clone(),
+                    host: addr.to_string(),
+                });
+                tasks.push(iot::serve(core, listener, cancel.clone()));
+                Some(addr)
+            }
+            None => None,
+        };
         let schedules = schedule_runners(&specs, &context)?;
         if options.run_functions && options.run_schedules {
             for runner in schedules {
@@ -303,6 +359,9 @@ impl LocalStack {
             zendesk_addr,
             notify_addr,
             connect_addr,
+            iot_addr,
+            iot_authorizers,
+            broker,
             provisioned,
             invoker,
             faults,
@@ -351,6 +410,22 @@ impl LocalStack {
     /// The Amazon Connect fake's base URL (`ConnectEndpointUrl`), if the fakes run.
     pub fn connect_url(&self) -> Option<String> {
         self.connect_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// IoT Core's MQTT-over-WebSocket URL (`ws://127.0.0.1:4580/mqtt`), if functions run.
+    pub fn mqtt_url(&self) -> Option<String> {
+        self.iot_addr.map(|a| format!("ws://{a}/mqtt"))
+    }
+
+    /// The template's IoT custom authorizers, by name (what clients pass as
+    /// `x-amz-customauthorizer-name`).
+    pub fn iot_authorizers(&self) -> &[String] {
+        &self.iot_authorizers
+    }
+
+    /// The local IoT Core's broker (connected clients; publishing as the data plane would).
+    pub fn iot_broker(&self) -> &Broker {
+        &self.broker
     }
 
     /// AWS requests by `Service.Operation` since start (or the last reset):

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::demo_approvals;
+use super::demo_realtime;
 use super::demo_steps;
 use super::state::{self, StackState};
 
@@ -98,6 +99,9 @@ enum Step {
     /// Start a long-running program (an on-prem daemon); stopped by `stop_process`.
     StartProcess(demo_approvals::StartProcess),
     StopProcess(demo_approvals::StopProcess),
+    /// Subscribe as a user to their notifications over MQTT; print them as they come.
+    Subscribe(demo_realtime::Subscribe),
+    Unsubscribe(demo_realtime::Unsubscribe),
 }
 
 fn default_timeout() -> u64 {
@@ -113,6 +117,7 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let http = kit::http::client().context("building an HTTP client")?;
     let mut processes = demo_approvals::Processes::default();
+    let mut subscriptions = demo_realtime::Subscriptions::default();
     for (i, step) in demo.steps.iter().enumerate() {
         let n = i + 1;
         match step {
@@ -150,6 +155,8 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
                 demo_approvals::start_process(&mut processes, &stack, workspace, &args.secret, step)?;
             }
             Step::StopProcess(step) => demo_approvals::stop_process(&mut processes, step).await?,
+            Step::Subscribe(step) => demo_realtime::subscribe(&mut subscriptions, &stack, &args.secret, step).await?,
+            Step::Unsubscribe(step) => demo_realtime::unsubscribe(&mut subscriptions, step).await?,
         }
         tracing::debug!(step = n, "demo step done");
     }

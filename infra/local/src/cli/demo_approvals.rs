@@ -335,6 +335,8 @@ mod tests {
             zendesk: None,
             notify: None,
             connect: None,
+            mqtt: None,
+            iot_authorizer: None,
             region: "eu-west-2".into(),
             stack_name: "workflows".into(),
             jwt: Default::default(),

@@ -3,6 +3,7 @@
 mod demo;
 mod demo_approvals;
 mod demo_call;
+mod demo_realtime;
 mod demo_steps;
 mod state;
 mod stop;

@@ -23,6 +23,12 @@ pub struct StackState {
     /// The Amazon Connect fake, when it runs.
     #[serde(default)]
     pub connect: Option<String>,
+    /// IoT Core's MQTT-over-WebSocket URL (`ws://127.0.0.1:4580/mqtt`).
+    #[serde(default)]
+    pub mqtt: Option<String>,
+    /// The custom authorizer clients name (`x-amz-customauthorizer-name`).
+    #[serde(default)]
+    pub iot_authorizer: Option<String>,
     pub region: String,
     pub stack_name: String,
     pub jwt: JwtSettings,

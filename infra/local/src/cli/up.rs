@@ -74,6 +74,8 @@ pub async fn run(workspace: &Path, args: UpArgs) -> anyhow::Result<ExitCode> {
             zendesk: stack.zendesk_url(),
             notify: stack.notify_url(),
             connect: stack.connect_url(),
+            mqtt: stack.mqtt_url(),
+            iot_authorizer: stack.iot_authorizers().first().cloned(),
             region: stack.context().region.clone(),
             stack_name: stack.context().stack_name.clone(),
             jwt: stack.jwt_settings().clone(),
@@ -186,6 +188,11 @@ fn print_summary(stack: &LocalStack) {
     }
     if let Some(url) = stack.connect_url() {
         println!("  Amazon Connect {url} (fake DescribeContact; POST /__contacts, POST /__faults)");
+    }
+    if let (Some(url), Some(name)) = (stack.mqtt_url(), stack.iot_authorizers().first()) {
+        println!(
+            "  IoT Core     {url}?x-amz-customauthorizer-name={name}   (MQTT over WebSocket; API token as password)"
+        );
     }
     println!("Queues:");
     for q in p.of_kind(types::SQS_QUEUE) {

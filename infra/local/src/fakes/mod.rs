@@ -6,6 +6,7 @@
 
 pub mod connect;
 pub mod faults;
+pub mod identity;
 pub mod notify;
 pub mod parameters;
 pub mod zendesk;

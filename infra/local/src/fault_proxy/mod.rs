@@ -65,6 +65,9 @@ pub struct Gate {
     pub connect_upstream: Option<String>,
     /// Retry waits compressed by this factor (`time_scale`); 1 in real time.
     pub time_scale: kit::retry::TimeScale,
+    /// Where calls signed for the IoT data plane go (the local IoT Core's
+    /// broker), after the same checks; `None` forwards them to the emulator.
+    pub iot: Option<Arc<crate::iot::Broker>>,
 }
 
 pub fn router(
@@ -140,6 +143,12 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         info!(operation = ?operation, code = %fault.code, "injecting fault");
         let query_protocol = !parts.headers.contains_key("x-amz-target");
         return fault_response(&fault, query_protocol);
+    }
+    if let Some(broker) = &state.gate.iot {
+        let credential = crate::iam::request::credential(&parts.headers, parts.uri.query());
+        if credential.is_some_and(|c| c.service == "iotdata") {
+            return crate::iot::data_plane::publish(broker, &parts.method, parts.uri.path(), parts.uri.query(), body);
+        }
     }
     let body = time_scale::compress_visibility(state.gate.time_scale, &parts.headers, body);
     let path_and_query =

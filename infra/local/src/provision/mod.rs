@@ -253,6 +253,7 @@ async fn provision_one(
             let on_emulator = resolver.facts(target).is_some_and(|f| f.attributes.contains_key(kms::ON_EMULATOR));
             Some(kms::ensure_alias(&clients.raw, id, &text("AliasName"), &text("TargetKeyId"), on_emulator).await?)
         }
+        types::IOT_AUTHORIZER => Some(iot_authorizer_facts(resolver, resource)?),
         other => {
             // Alarms, IAM, queue policies...: the emulator neither needs nor checks them.
             debug!(resource = id, kind = other, "not provisioned locally");
@@ -328,6 +329,29 @@ fn kms_key_facts(id: &str, ctx: &StackContext) -> PhysicalResource {
         url: None,
         stream_arn: None,
     }
+}
+
+/// An IoT custom authorizer is served by the local IoT Core (`iot/`), not the
+/// emulator; `Ref` is its name, `Arn` `arn:…:iot:{region}:{account}:authorizer/{name}`.
+fn iot_authorizer_facts(resolver: &Resolver, resource: &Resource) -> Result<PhysicalResource, ProvisionError> {
+    let id = &resource.logical_id;
+    let ctx = resolver.context();
+    let name = match resource.properties.get("AuthorizerName") {
+        Some(v) => resolver
+            .required_string("AuthorizerName", v)
+            .map_err(|source| TemplateError::Resource { resource: id.clone(), source })?,
+        None => generated_name(ctx, id),
+    };
+    let arn = format!("arn:{}:iot:{}:{}:authorizer/{name}", ctx.partition, ctx.region, ctx.account_id);
+    Ok(PhysicalResource {
+        logical_id: id.clone(),
+        kind: resource.kind.clone(),
+        facts: ResourceFacts { reference: name.clone(), attributes: [("Arn".to_owned(), arn.clone())].into() },
+        name,
+        arn: Some(arn),
+        url: None,
+        stream_arn: None,
+    })
 }
 
 /// Log groups are not created (function output goes to the runner's stdout),

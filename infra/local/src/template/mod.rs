@@ -34,6 +34,8 @@ pub mod types {
     pub const SERVERLESS_FUNCTION: &str = "AWS::Serverless::Function";
     pub const SERVERLESS_HTTP_API: &str = "AWS::Serverless::HttpApi";
     pub const LOG_GROUP: &str = "AWS::Logs::LogGroup";
+    pub const IOT_AUTHORIZER: &str = "AWS::IoT::Authorizer";
+    pub const LAMBDA_PERMISSION: &str = "AWS::Lambda::Permission";
 }
 
 /// Why a template could not be read or resolved.
