@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use contacts::dynamo::DynamoContactStore;
-use contacts::flow_log::RecordingRequested;
+use contacts::flow_log::FlowRecordingSetting;
 use contacts::ports::{Cached, ContactReader, ContactStore, PendingContacts};
 use contacts::{Contact, ContactId, ContactState, ContactView, InstanceId, RecordingState};
 use integration_tests::Driver;
@@ -14,10 +14,10 @@ fn at(min: i64) -> DateTime<Utc> {
 }
 
 fn contact(n: u32) -> Contact {
-    let requested = RecordingRequested {
+    let requested = FlowRecordingSetting {
         contact_id: ContactId::parse(&format!("00000000-0000-4000-8000-{n:012}")).expect("id"),
         instance_id: InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").expect("instance"),
-        requested_at: Some(at(0)),
+        at: Some(at(0)),
         participants: vec!["Agent".into(), "Customer".into()],
         analytics: true,
     };
@@ -26,6 +26,7 @@ fn contact(n: u32) -> Contact {
 
 fn view(agent: bool, ended: bool) -> ContactView {
     ContactView {
+        channel: Some(contacts::Channel::Voice),
         initiated_at: Some(at(0)),
         agent_connected_at: agent.then(|| at(1)),
         disconnected_at: ended.then(|| at(3)),
