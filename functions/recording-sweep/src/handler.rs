@@ -8,7 +8,7 @@
 //! are claimed, so never twice).
 
 use chrono::{DateTime, Utc};
-use contacts::ports::{FlowLogHeartbeat, PendingContacts, QueueDepth, WorkQueue};
+use contacts::ports::{FlowLogHeartbeat, PendingContacts, WorkQueue};
 use contacts::usecases::{sweep, watch_flow_logs, SweepSettings, WatchSettings};
 use kit::Classify;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -54,7 +54,7 @@ pub fn is_watch(event: &Value) -> bool {
 pub async fn handle<P, Q, C>(parts: &Parts<P, Q, C>, event: LambdaEvent<Value>) -> Result<Value, Failed>
 where
     P: PendingContacts + FlowLogHeartbeat,
-    Q: WorkQueue + QueueDepth,
+    Q: WorkQueue,
     C: WorkQueue,
 {
     let now = Utc::now();
@@ -80,7 +80,7 @@ where
 pub async fn serve<P, Q, C>(parts: Parts<P, Q, C>) -> Result<(), lambda_runtime::Error>
 where
     P: PendingContacts + FlowLogHeartbeat,
-    Q: WorkQueue + QueueDepth,
+    Q: WorkQueue,
     C: WorkQueue,
 {
     let parts = &parts;

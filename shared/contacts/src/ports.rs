@@ -145,8 +145,6 @@ pub trait ContactReader: Send + Sync + 'static {
 pub enum WorkQueueError {
     #[error("SQS SendMessageBatch failed: {0}")]
     Sdk(SdkFailure),
-    #[error("SQS GetQueueAttributes failed: {0}")]
-    Depth(SdkFailure),
     #[error("SQS refused {count} message(s): {reason}")]
     Refused { count: usize, reason: String },
     #[error("could not serialise a message: {0}")]
@@ -156,7 +154,7 @@ pub enum WorkQueueError {
 impl Classify for WorkQueueError {
     fn class(&self) -> ErrorClass {
         match self {
-            WorkQueueError::Sdk(f) | WorkQueueError::Depth(f) => f.class,
+            WorkQueueError::Sdk(f) => f.class,
             // A refused entry (throttled, or the queue being purged) is worth another sweep.
             WorkQueueError::Refused { .. } => ErrorClass::Retryable,
             WorkQueueError::Serialise(_) => ErrorClass::Permanent,
@@ -165,7 +163,6 @@ impl Classify for WorkQueueError {
     fn kind(&self) -> &'static str {
         match self {
             WorkQueueError::Sdk(_) => "sqs_send_failed",
-            WorkQueueError::Depth(_) => "sqs_depth_failed",
             WorkQueueError::Refused { .. } => "sqs_send_refused",
             WorkQueueError::Serialise(_) => "message_serialise",
         }
@@ -184,13 +181,6 @@ impl<T: WorkQueue> WorkQueue for std::sync::Arc<T> {
     async fn send<M: Message>(&self, messages: &[Envelope<M>]) -> Result<(), WorkQueueError> {
         (**self).send(messages).await
     }
-}
-
-/// How many messages a queue holds (waiting or in flight): the sweep keeps the
-/// poll queue within what Connect's quota can serve before the next sweep.
-#[async_trait]
-pub trait QueueDepth: Send + Sync + 'static {
-    async fn depth(&self) -> Result<u64, WorkQueueError>;
 }
 
 /// The log subscription's heartbeat: when it last delivered, and the watch's own

@@ -2,11 +2,11 @@
 //! correlation id as attributes (as SNS raw delivery would set them).
 
 use async_trait::async_trait;
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use kit::sdk::{classify_sdk_error, SdkFailure};
 use kit::{Envelope, Message};
 
-use crate::ports::{QueueDepth, WorkQueue, WorkQueueError};
+use crate::ports::{WorkQueue, WorkQueueError};
 
 /// SendMessageBatch takes ten entries at most.
 const BATCH: usize = 10;
@@ -62,26 +62,5 @@ impl WorkQueue for SqsWorkQueue {
             }
         }
         Ok(())
-    }
-}
-
-#[async_trait]
-impl QueueDepth for SqsWorkQueue {
-    /// Waiting plus in flight (both approximate, as SQS counts them).
-    async fn depth(&self) -> Result<u64, WorkQueueError> {
-        let out = self
-            .client
-            .get_queue_attributes()
-            .queue_url(&self.url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .map_err(|e| WorkQueueError::Depth(classify_sdk_error(&e)))?;
-        let count = |name: &QueueAttributeName| {
-            out.attributes().and_then(|a| a.get(name)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-        };
-        Ok(count(&QueueAttributeName::ApproximateNumberOfMessages)
-            + count(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
     }
 }

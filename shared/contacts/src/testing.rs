@@ -393,22 +393,16 @@ impl RecordingArchive for MemoryArchive {
     }
 }
 
-/// Keeps every message sent (as JSON); its depth is what was sent since the last
-/// [`RecordingQueue::drain`] (as if nothing consumed it meanwhile).
+/// Keeps every message sent (as JSON).
 #[derive(Default)]
 pub struct RecordingQueue {
     sent: Mutex<Vec<serde_json::Value>>,
-    undrained: Mutex<u64>,
     failures_left: Mutex<u32>,
 }
 
 impl RecordingQueue {
     pub fn sent(&self) -> Vec<serde_json::Value> {
         lock(&self.sent).clone()
-    }
-    /// The consumer took everything: the depth is 0 again.
-    pub fn drain(&self) {
-        *lock(&self.undrained) = 0;
     }
     /// The next `n` sends fail (retryable), sending nothing.
     pub fn fail_next(&self, n: u32) {
@@ -433,14 +427,6 @@ impl WorkQueue for RecordingQueue {
         for m in messages {
             sent.push(serde_json::to_value(m).map_err(WorkQueueError::Serialise)?);
         }
-        *lock(&self.undrained) += messages.len() as u64;
         Ok(())
-    }
-}
-
-#[async_trait]
-impl QueueDepth for RecordingQueue {
-    async fn depth(&self) -> Result<u64, WorkQueueError> {
-        Ok(*lock(&self.undrained))
     }
 }

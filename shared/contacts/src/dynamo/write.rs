@@ -76,14 +76,16 @@ impl DynamoContactStore {
                 format!("ADD {rs} :set SET {sweep} = :init", rs = attr::RECORDING_SETTINGS, sweep = attr::SWEEP_STATE);
             let condition = format!("#st = :init AND attribute_not_exists({})", attr::RECORDING_STATE);
             let values = vec![(":set", set()), (":init", s(ContactState::Initialised.as_str()))];
-            old = self.update_returning(id, update, &condition, values, ReturnValue::UpdatedOld).await?;
+            old = self.update_returning(id, update, &condition, values, ReturnValue::AllOld).await?;
         }
         if old.is_none() {
             let update = format!("ADD {} :set", attr::RECORDING_SETTINGS);
             old = self
-                .update_returning(id, update, "attribute_exists(#id)", vec![(":set", set())], ReturnValue::UpdatedOld)
+                .update_returning(id, update, "attribute_exists(#id)", vec![(":set", set())], ReturnValue::AllOld)
                 .await?;
         }
+        // ALL_OLD, not UPDATED_OLD: an ADD that changes nothing need not count as
+        // updated, and the comparison needs the whole set as it was.
         let Some(old) = old else {
             // Deleted since the put found it (a finished queue call): not recreated.
             return Ok(Cached::AlreadyCached);

@@ -7,8 +7,9 @@
 //!
 //! Polls are what Connect's DescribeContact quota limits, so the sweep sends one
 //! only for a contact that has none out (a claim on the contact item, which the
-//! poll ends), longest-unpolled first, and only as many as keep the poll queue
-//! within what poll-contact can serve at its configured rate before the next sweep.
+//! poll ends), longest-unpolled first, and only as many as keep the messages out
+//! (the claims held) within what poll-contact can serve at its configured rate
+//! before the next sweep.
 //! A backlog stays in the table, not as duplicates in the queue.
 
 use std::time::Duration;
@@ -21,7 +22,7 @@ use tracing::{info, warn};
 use crate::contact::ContactId;
 use crate::error::ContactError;
 use crate::messages::{envelope, CheckRecording, PollContact};
-use crate::ports::{PendingContacts, PollCandidate, QueueDepth, WorkQueue};
+use crate::ports::{PendingContacts, PollCandidate, WorkQueue};
 use crate::state::ContactState;
 
 /// Index page size: SQS batches are 10, deletes 25, BatchGetItem 100.
@@ -33,8 +34,8 @@ const CLAIM_CONCURRENCY: usize = 8;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepSettings {
-    /// How many poll messages may be in the poll queue at once (waiting or in
-    /// flight): what poll-contact serves at its DescribeContact rate in less than a
+    /// How many poll messages may be out at once (claims held: sent and not yet
+    /// polled): what poll-contact serves at its DescribeContact rate in less than a
     /// sweep interval, so no message waits past the next sweep.
     pub poll_queue_cap: u64,
     /// How long a sent poll message holds its contact's claim if nothing ends it
@@ -62,8 +63,6 @@ pub struct SweepSummary {
     pub poll_in_flight: usize,
     /// Of those, contacts left for a later sweep: the poll queue was full.
     pub poll_deferred: usize,
-    /// The poll queue's depth when the sweep looked.
-    pub poll_queue_depth: u64,
 }
 
 /// `slot` names this sweep (the schedule's time): messages of one sweep have
@@ -78,7 +77,7 @@ pub async fn sweep<P, Q, C>(
 ) -> Result<SweepSummary, ContactError>
 where
     P: PendingContacts,
-    Q: WorkQueue + QueueDepth,
+    Q: WorkQueue,
     C: WorkQueue,
 {
     let mut summary = SweepSummary::default();
@@ -109,7 +108,6 @@ where
         poll_pending = summary.poll_pending,
         poll_in_flight = summary.poll_in_flight,
         poll_deferred = summary.poll_deferred,
-        poll_queue_depth = summary.poll_queue_depth,
         failed = failures.len(),
         "sweep done"
     );
@@ -140,10 +138,14 @@ async fn send_checks<P: PendingContacts, C: WorkQueue>(
 }
 
 /// Which contacts to poll now: those without a message out, longest-unpolled
-/// first (never-polled before all), at most `room`.
-pub fn choose_polls(candidates: Vec<PollCandidate>, now: DateTime<Utc>, room: usize) -> (Vec<ContactId>, usize, usize) {
+/// first (never-polled before all), as many as keep the messages out within `cap`.
+/// Returns them, how many are out, and how many wait for a later sweep.
+pub fn choose_polls(candidates: Vec<PollCandidate>, now: DateTime<Utc>, cap: u64) -> (Vec<ContactId>, usize, usize) {
     let (mut due, out): (Vec<_>, Vec<_>) =
         candidates.into_iter().partition(|c| c.poll_claimed_until.is_none_or(|until| until <= now));
+    // Each claim held is one message out (sent, not yet polled): the queue's depth,
+    // counted without asking SQS.
+    let room = usize::try_from(cap.saturating_sub(out.len() as u64)).unwrap_or(usize::MAX);
     due.sort_by(|a, b| a.polled_at.cmp(&b.polled_at).then_with(|| a.contact_id.cmp(&b.contact_id)));
     let deferred = due.len().saturating_sub(room);
     due.truncate(room);
@@ -160,7 +162,7 @@ async fn send_polls<P, Q>(
 ) -> Result<(), ContactError>
 where
     P: PendingContacts,
-    Q: WorkQueue + QueueDepth,
+    Q: WorkQueue,
 {
     let mut ids = Vec::new();
     for state in [ContactState::Initialised, ContactState::InProgressQueue, ContactState::InProgressAgent] {
@@ -174,11 +176,8 @@ where
     if ids.is_empty() {
         return Ok(());
     }
-    let depth = poll_queue.depth().await?;
-    summary.poll_queue_depth = depth;
-    let room = usize::try_from(settings.poll_queue_cap.saturating_sub(depth)).unwrap_or(usize::MAX);
     let candidates = pending.poll_candidates(&ids).await?;
-    let (chosen, in_flight, deferred) = choose_polls(candidates, now, room);
+    let (chosen, in_flight, deferred) = choose_polls(candidates, now, settings.poll_queue_cap);
     summary.poll_in_flight = in_flight;
     summary.poll_deferred = deferred;
 
