@@ -21,7 +21,8 @@ use serde_json::{json, Value};
 
 use crate::connect_logs;
 
-pub const INSTANCE: &str = "5e7c0a11-0003-4003-8003-00000000c10a";
+/// The template's default instance (IAM grants DescribeContact on it alone).
+pub const INSTANCE: &str = "5e7c0a11-0003-4003-8003-00000000c0a1";
 const PREFIX: &str = "connect/load/CallRecordings";
 /// Flow-log lines per delivery (CloudWatch Logs batches them).
 const LINES_PER_DELIVERY: usize = 100;
@@ -80,6 +81,9 @@ pub struct LoadOutcome {
     pub duration: Duration,
     pub samples: Vec<Sample>,
     pub sweeps: usize,
+    /// Sweeps whose invocation failed (each is retried by EventBridge in AWS; here the
+    /// next one comes on the cadence).
+    pub failed_sweeps: usize,
     /// Ending calls seen completed by a poll, and of those, checked.
     pub seen_completed: usize,
     pub checked: usize,
@@ -102,6 +106,7 @@ pub struct LoadOutcome {
 impl LoadOutcome {
     pub fn ok(&self, config: &LoadConfig) -> bool {
         self.dead_lettered == 0
+            && self.failed_sweeps == 0
             && self.checked == self.seen_completed
             && self.sweeps_to_check.keys().all(|n| *n <= 2)
             && self.seen_completed == config.ending
@@ -109,9 +114,10 @@ impl LoadOutcome {
 
     pub fn summary(&self) -> String {
         format!(
-            "contacts load: {:.0} s, {} sweeps; ending calls seen completed {}, checked {} (sweeps to check: {:?}); DescribeContact {} ({} throttled); poll queue at most {}; dead-lettered {}",
+            "contacts load: {:.0} s, {} sweeps ({} failed); ending calls seen completed {}, checked {} (sweeps to check: {:?}); DescribeContact {} ({} throttled); poll queue at most {}; dead-lettered {}",
             self.duration.as_secs_f64(),
             self.sweeps,
+            self.failed_sweeps,
             self.seen_completed,
             self.checked,
             self.sweeps_to_check,
@@ -219,7 +225,10 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadOutcome> {
         let sweep_at = Utc::now();
         let summary = match invoke(&stack, "recording-sweep", json!({})).await {
             Ok(s) => s,
-            Err(e) => json!({"failed": e.to_string()}),
+            Err(e) => {
+                out.failed_sweeps += 1;
+                json!({"failed": e.to_string()})
+            }
         };
         sweep_times.push(sweep_at);
         out.poll_messages_sent += summary["to_poll"].as_u64().unwrap_or(0);
@@ -312,18 +321,24 @@ pub fn markdown(config: &LoadConfig, out: &LoadOutcome) -> String {
     let _ = writeln!(md, "## Call recording detector under load: Connect's DescribeContact quota\n");
     let _ = writeln!(
         md,
-        "Written by `make contacts-load` on {} UTC ({:.0} minutes). {} calls in progress at once on the Connect fake, which enforces DescribeContact's quota as Connect does ({} requests a second, burst {}; over it, 429 `ThrottlingException`); {} of them end one by one over the first {} minutes (their recordings already in the bucket), the rest wait in the queue throughout. The sweep fired every {} s, as its schedule does; everything else on the shipped configuration (`ConnectDescribeContactRps` 2, `PollContactMaxConcurrency` 2, `RecordingGraceSeconds` 900), retry waits compressed by the test time scale only. The local Lambda service runs one instance of poll-contact, which paces itself to its share of the rate (1 call a second); in AWS the two instances make 2 a second.\n",
+        "Written by `make contacts-load` on {} UTC ({:.0} minutes). {} calls in progress at once on the Connect fake, which enforces DescribeContact's quota as Connect does ({} requests a second, burst {}; over it, 429 `ThrottlingException`); {} of them end one by one over the first {} s, each after 30 s with an agent (their recordings already in the bucket), the rest wait in the queue throughout. The sweep fired every {} s, as its schedule does; everything else on the shipped configuration (`ConnectDescribeContactRps` 2, `PollContactMaxConcurrency` 2, `RecordingGraceSeconds` 900), retry waits compressed by the test time scale only. The local Lambda service runs one instance of poll-contact, which paces itself to its share of the rate (1 call a second); in AWS the two instances make 2 a second.\n",
         out.started.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
         out.duration.as_secs_f64() / 60.0,
         config.calls,
         config.quota_rps,
         config.quota_burst,
         config.ending,
-        config.ending_over.as_secs() / 60,
+        config.ending_over.as_secs(),
         config.sweep_every.as_secs(),
     );
     let _ = writeln!(md, "| measure | value |\n|---|---|");
-    let _ = writeln!(md, "| duration | {:.0} s, {} sweeps |", out.duration.as_secs_f64(), out.sweeps);
+    let _ = writeln!(
+        md,
+        "| duration | {:.0} s, {} sweeps ({} failed) |",
+        out.duration.as_secs_f64(),
+        out.sweeps,
+        out.failed_sweeps
+    );
     let _ = writeln!(
         md,
         "| DescribeContact calls / throttled | {} / {} ({:.2} a second on average) |",
@@ -367,6 +382,20 @@ pub fn markdown(config: &LoadConfig, out: &LoadOutcome) -> String {
     let _ = writeln!(md, "Over time (after each sweep):\n");
     let _ = writeln!(md, "| s | polls sent | deferred | in flight | poll queue | check queue | checks sent | DLQs | DescribeContact (throttled) | load |\n|---|---|---|---|---|---|---|---|---|---|");
     for s in &out.samples {
+        if s.sweep.get("failed").is_some() {
+            let _ = writeln!(
+                md,
+                "| {} | sweep failed | | | {} | {} | | {} | {} ({}) | {:.2} |",
+                s.at_secs,
+                s.poll_queue,
+                s.check_queue,
+                s.poll_dlq + s.check_dlq,
+                s.describe_requests,
+                s.throttled,
+                s.load1
+            );
+            continue;
+        }
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.2} |",

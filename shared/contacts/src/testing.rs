@@ -253,6 +253,13 @@ impl PendingContacts for MemoryContactStore {
     }
 
     async fn poll_candidates(&self, ids: &[ContactId]) -> Result<Vec<PollCandidate>, StoreError> {
+        // As BatchGetItem: a key twice is refused.
+        if ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+            return Err(StoreError::Sdk {
+                operation: "BatchGetItem",
+                failure: SdkFailure::permanent("ValidationException: Provided list of item keys contains duplicates"),
+            });
+        }
         let contacts = lock(&self.contacts);
         Ok(ids
             .iter()

@@ -172,6 +172,10 @@ where
         })
         .await?;
     }
+    // A contact a poll moved on while the sweep paged is in two states' pages
+    // (BatchGetItem refuses a key twice).
+    ids.sort();
+    ids.dedup();
     summary.poll_pending = ids.len();
     if ids.is_empty() {
         return Ok(());

@@ -464,3 +464,54 @@ async fn twin_checks_at_once_send_one_alert() {
     w.check(&other, t(53, 0)).await.unwrap();
     assert_eq!(w.alerts.of_type("contact.recording-missing").len(), 2);
 }
+
+/// A contact a poll moved on while the sweep paged, found in both states' pages
+/// (seen under load: BatchGetItem refused the duplicate key and the sweep failed).
+struct MovedWhilePaging(std::sync::Arc<MemoryContactStore>, ContactId);
+
+#[async_trait::async_trait]
+impl crate::ports::PendingContacts for MovedWhilePaging {
+    async fn pending(
+        &self,
+        state: ContactState,
+        after: Option<crate::dynamo::Cursor>,
+        limit: u32,
+    ) -> Result<crate::ports::Page<ContactId>, crate::ports::StoreError> {
+        let mut page = self.0.pending(state, after, limit).await?;
+        if state == ContactState::InProgressQueue {
+            page.items.push(self.1.clone());
+        }
+        Ok(page)
+    }
+    async fn poll_candidates(
+        &self,
+        ids: &[ContactId],
+    ) -> Result<Vec<crate::ports::PollCandidate>, crate::ports::StoreError> {
+        self.0.poll_candidates(ids).await
+    }
+    async fn claim_poll(
+        &self,
+        id: &ContactId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, crate::ports::StoreError> {
+        self.0.claim_poll(id, now, until).await
+    }
+    async fn unclaim_poll(&self, id: &ContactId, until: DateTime<Utc>) -> Result<(), crate::ports::StoreError> {
+        self.0.unclaim_poll(id, until).await
+    }
+    async fn delete(&self, ids: &[ContactId]) -> Result<(), crate::ports::StoreError> {
+        self.0.delete(ids).await
+    }
+}
+
+#[tokio::test]
+async fn a_contact_found_in_two_states_while_paging_is_polled_once() {
+    let w = World::new();
+    let store = std::sync::Arc::new(MemoryContactStore::default());
+    let id = contact_id(1);
+    ingest(store.as_ref(), &delivery(&[recording_line(&id)]), t(30, 0)).await.unwrap();
+    let moving = MovedWhilePaging(store, id.clone());
+    let s = sweep(&moving, &w.polls, &w.checks, &w.sweep, "slot", t(35, 0)).await.unwrap();
+    assert_eq!((s.poll_pending, s.to_poll), (1, 1));
+}
