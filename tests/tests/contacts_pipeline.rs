@@ -193,11 +193,14 @@ async fn recording_leakage_detector_end_to_end() {
     assert_eq!(c.watch().await["silent"], false, "the window starts");
     eventually("the flow logs reported silent", WAIT, || async { (c.watch().await["silent"] == true).then_some(()) })
         .await;
-    let silent_metric =
+    // The function's output is read as it comes: poll for the EMF line.
+    eventually("FlowLogsSilent = 1 written as EMF", WAIT, || async {
         c.d.function_logs("recording-sweep")
             .iter()
-            .any(|line| serde_json::from_str::<Value>(line).is_ok_and(|v| v["FlowLogsSilent"] == json!([1.0])));
-    assert!(silent_metric, "FlowLogsSilent = 1 written as EMF");
+            .any(|line| serde_json::from_str::<Value>(line).is_ok_and(|v| v["FlowLogsSilent"] == json!([1.0])))
+            .then_some(())
+    })
+    .await;
     c.ingest(connect_logs::delivery(&[json!({"ContactFlowModuleType": "SetQueue"})])).await;
     let report = c.watch().await;
     assert_eq!(report["silent"], false, "{report}");
