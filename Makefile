@@ -16,7 +16,7 @@ LOCAL_STACK := target/debug/local-stack
 # Every function binary the template deploys (its BuildProperties.Binary).
 FUNCTIONS := $(shell grep -h "Binary:" infra/template.yaml | awk '{print $$2}')
 
-.PHONY: help venv build run stop token test lint fmt bench arm64 package deploy clean ops graph chaos fuzz
+.PHONY: help venv build run stop token test lint fmt bench arm64 package deploy clean ops graph chaos fuzz contacts-load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ ops: ## Run the ops tool against the local stack: make ops ARGS="dlq list"
 
 chaos: venv build ## 1,000 report workflows, flaky providers, 5 runner kills; writes docs/reliability.md
 	$(CARGO) run -q -p integration-tests --bin chaos -- --workflows $${WORKFLOWS:-1000} --kills $${KILLS:-5} --out docs/reliability.md
+
+contacts-load: venv build ## Seed 003 under load: 2,000 calls in progress, Connect's DescribeContact quota enforced; writes its section of docs/benchmarks.md (about an hour)
+	$(CARGO) run -q -p integration-tests --bin contacts_load -- --out docs/benchmarks.md $(CONTACTS_LOAD_ARGS)
 
 fuzz: ## Property-fuzz every parser of outside input, long (PROPTEST_CASES, default 100000 each)
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) test --release -p fuzz

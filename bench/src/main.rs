@@ -256,6 +256,13 @@ fn main() -> anyhow::Result<()> {
         baseline::save(&baseline_path, &current)?;
     }
 
+    // The contacts load test (`make contacts-load`, tens of minutes) writes its own
+    // section; a bench run keeps it as it was.
+    if let Ok(previous) = std::fs::read_to_string(&args.out) {
+        if let Some(section) = kept_section(&previous) {
+            writeln!(md, "\n{section}")?;
+        }
+    }
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -383,4 +390,27 @@ fn workflow_section(
         w.unit, w.note
     )?;
     Ok(())
+}
+
+/// The contacts load test's section of a previous page (the markers are
+/// `integration_tests::contacts_load::SECTION_BEGIN` / `SECTION_END`).
+fn kept_section(page: &str) -> Option<&str> {
+    const BEGIN: &str = "<!-- contacts-load: begin";
+    const END: &str = "<!-- contacts-load: end -->";
+    let begin = page.find(BEGIN)?;
+    let end = page[begin..].find(END)? + begin + END.len();
+    Some(&page[begin..end])
+}
+
+#[cfg(test)]
+mod kept_section_tests {
+    #[test]
+    fn the_contacts_load_section_is_found_whole() {
+        let page = "# B\n<!-- contacts-load: begin (x) -->\n## Load\n<!-- contacts-load: end -->\n## After\n";
+        assert_eq!(
+            super::kept_section(page),
+            Some("<!-- contacts-load: begin (x) -->\n## Load\n<!-- contacts-load: end -->")
+        );
+        assert_eq!(super::kept_section("# B\n"), None);
+    }
 }

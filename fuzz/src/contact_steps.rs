@@ -1,7 +1,7 @@
 //! The recording detector's queue steps (poll-contact, check-recording) on any
 //! contact id their decoder lets through: handled, or refused permanently.
 
-use contacts::flow_log::RecordingRequested;
+use contacts::flow_log::FlowRecordingSetting;
 use contacts::testing::{FakeDirectory, MemoryArchive, MemoryContactStore};
 use contacts::usecases::{check_recording, poll_contact, CheckSettings};
 use contacts::{CheckRecording, Contact, ContactError, ContactId, InstanceId, PollContact};
@@ -17,10 +17,10 @@ const ID: &str = "1c0ffee0-0003-4003-8003-000000000001";
 /// A store holding one contact, as ingest cached it.
 fn store() -> MemoryContactStore {
     let store = MemoryContactStore::default();
-    let requested = RecordingRequested {
+    let requested = FlowRecordingSetting {
         contact_id: ContactId::parse(ID).unwrap(),
         instance_id: InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").unwrap(),
-        requested_at: None,
+        at: None,
         participants: vec!["Agent".into()],
         analytics: false,
     };

@@ -41,12 +41,20 @@ fn ingested(payload: &Value) -> Result<(), TestCaseError> {
     let store = MemoryContactStore::default();
     match block_on(ingest(&store, payload, now())) {
         Ok(summary) => {
-            // A control message carries no flow logs; otherwise each event is cached,
-            // a repeat, or ignored.
+            // A control message carries no flow logs; otherwise each event is a
+            // recording setting or ignored, and each contact named is new, updated or
+            // a repeat.
             let control = contacts::subscription::decode(payload).is_ok_and(|d| d.is_control());
-            let counted = summary.cached + summary.already_cached + summary.ignored;
+            let counted = summary.recording_settings + summary.ignored;
             let expected = if control { 0 } else { summary.log_events };
             prop_assert_eq!(counted, expected, "events unaccounted for: {:?}", summary);
+            prop_assert_eq!(
+                summary.contacts,
+                summary.cached + summary.updated + summary.already_cached,
+                "{:?}",
+                summary
+            );
+            prop_assert!(summary.contacts <= summary.recording_settings, "{:?}", summary);
             prop_assert_eq!(summary.cached, store.all().len());
             for contact in store.all() {
                 let id = contact.contact_id.as_str();
@@ -180,12 +188,12 @@ proptest! {
     }
 
     #[test]
-    fn a_recognised_flow_line_names_its_contact_and_who_is_recorded(line in flow_line()) {
+    fn a_recognised_flow_line_names_its_contact_and_who_is_recorded_if_anyone(line in flow_line()) {
         if let Ok(request) = contacts::flow_log::recognise(&line) {
             let sent: Value = serde_json::from_str(&line).unwrap();
             let sent_id = sent["ContactId"].as_str().and_then(|id| ContactId::parse(id).ok());
             prop_assert_eq!(Some(&request.contact_id), sent_id.as_ref());
-            prop_assert!(!request.participants.is_empty());
+            // Nobody (recording turned off), or who is recorded.
             prop_assert!(request.participants.iter().all(|p| p == "Agent" || p == "Customer"), "{:?}", request.participants);
         }
     }

@@ -155,3 +155,24 @@ fn the_fifo_decisions_age_alarm_fires_when_its_description_says() {
     let runbook = std::fs::read_to_string(root().join("docs/runbooks/approvals.md")).unwrap();
     assert!(runbook.contains(&format!("older than {} minutes", said / 60)), "the runbook says the same");
 }
+
+/// Issue 16: Connect writes flow logs only while a flow's logging is on, so calls
+/// can go unwatched with nothing failing; an alarm pages when the subscription has
+/// delivered nothing for the configured time in business hours, with its runbook.
+#[test]
+fn silent_flow_logs_page_on_call_in_business_hours() {
+    let t = Template::load(&root().join("infra/template.yaml")).unwrap();
+    let all = alarms(&t);
+    let alarm = all.iter().find(|a| a.metric == "FlowLogsSilent").expect("an alarm on FlowLogsSilent");
+    assert!(alarm.description.contains("docs/runbooks/flow-logs-silent.md"), "{}", alarm.description);
+    assert!(alarm.actions.to_string().contains("OnCallTopic"));
+    // The watch runs in business hours only, in the business's time zone, on the parameters.
+    let sweep = t.resources_of(types::SERVERLESS_FUNCTION).find(|f| f.logical_id == "RecordingSweep").expect("sweep");
+    let watch = sweep.properties.pointer("/Events/FlowLogsWatch/Properties").expect("the watch's schedule");
+    assert_eq!(watch.pointer("/ScheduleExpression/Ref").and_then(Value::as_str), Some("FlowLogsWatchSchedule"));
+    assert_eq!(watch.pointer("/ScheduleExpressionTimezone/Ref").and_then(Value::as_str), Some("FlowLogsWatchTimezone"));
+    assert_eq!(
+        sweep.properties.pointer("/Environment/Variables/FLOW_LOGS_SILENCE_SECONDS/Ref").and_then(Value::as_str),
+        Some("FlowLogsSilenceSeconds")
+    );
+}

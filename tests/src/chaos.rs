@@ -450,7 +450,10 @@ pub async fn run(config: ChaosConfig) -> anyhow::Result<ChaosOutcome> {
     let mut audit_outcome = audit::settle(&runner, &audits, Duration::from_secs(180)).await?;
     audit_outcome.redelivered = audit_redelivered;
     let approval_outcome = approvals::settle(&runner, &sqs, &approvals, Duration::from_secs(180)).await?;
-    let contact_outcome = contacts::settle(&runner, &sqs, &calls, Duration::from_secs(240)).await?;
+    // Calls are polled at poll-contact's share of Connect's DescribeContact quota (one
+    // a second here): a few seconds per call on top.
+    let contacts_deadline = Duration::from_secs(240 + 3 * config.contacts as u64);
+    let contact_outcome = contacts::settle(&runner, &sqs, &calls, contacts_deadline).await?;
 
     // Poison: each in its DLQ with a reason, after one receive (they may sit behind
     // the last copies of the load, so this polls).

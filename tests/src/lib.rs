@@ -4,6 +4,7 @@
 
 pub mod chaos;
 pub mod connect_logs;
+pub mod contacts_load;
 pub mod iam_coverage;
 pub mod providers;
 pub mod realtime;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use contacts::dynamo::DynamoContactStore;
-use contacts::flow_log::RecordingRequested;
+use contacts::flow_log::FlowRecordingSetting;
 use contacts::ports::{Cached, ContactReader, ContactStore, PendingContacts};
 use contacts::{Contact, ContactId, ContactState, ContactView, InstanceId, RecordingState};
 use integration_tests::Driver;
@@ -14,10 +14,10 @@ fn at(min: i64) -> DateTime<Utc> {
 }
 
 fn contact(n: u32) -> Contact {
-    let requested = RecordingRequested {
+    let requested = FlowRecordingSetting {
         contact_id: ContactId::parse(&format!("00000000-0000-4000-8000-{n:012}")).expect("id"),
         instance_id: InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").expect("instance"),
-        requested_at: Some(at(0)),
+        at: Some(at(0)),
         participants: vec!["Agent".into(), "Customer".into()],
         analytics: true,
     };
@@ -26,6 +26,7 @@ fn contact(n: u32) -> Contact {
 
 fn view(agent: bool, ended: bool) -> ContactView {
     ContactView {
+        channel: Some(contacts::Channel::Voice),
         initiated_at: Some(at(0)),
         agent_connected_at: agent.then(|| at(1)),
         disconnected_at: ended.then(|| at(3)),
@@ -123,4 +124,76 @@ async fn the_sweep_pages_through_its_index_and_deletes_in_batches() {
     assert!(all_pending(&store, ContactState::CompletedQueue).await.is_empty());
     assert_eq!(ContactStore::get(&store, &done[0]).await.expect("get"), None);
     assert!(ContactStore::get(&store, &pending[0]).await.expect("get").is_some());
+}
+
+/// Issue 16: settings merge as a set (replays and order do not matter), a contact
+/// whose flows only turned recording off stays off the sweep until one turns it on,
+/// poll claims (read in batches, taken once, ended by a poll or given back), the
+/// not-applicable and not-expected outcomes, and the flow-log heartbeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_merge_claims_hold_and_the_heartbeat_moves_forward() {
+    use contacts::ports::FlowLogHeartbeat;
+    use contacts::{Channel, RecordingSetting};
+
+    let d = Driver::start_resources_only().await;
+    let store = DynamoContactStore::new(d.dynamodb(), d.table("ContactsTable"));
+    let id = ContactId::parse("00000000-0000-4000-8000-000000000501").expect("id");
+    let instance = InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").expect("instance");
+    let on = RecordingSetting::new(at(0), vec!["Agent".into(), "Customer".into()], false);
+    let off = RecordingSetting::new(at(1), vec![], false);
+    let only = |s: &RecordingSetting| Contact::from_settings(id.clone(), instance.clone(), [s.clone()], at(2));
+
+    // The later line first: cached, but not watched.
+    assert_eq!(store.initialise(&only(&off)).await.expect("put"), Cached::Created);
+    assert!(all_pending(&store, ContactState::Initialised).await.is_empty(), "only switched off: not swept");
+    assert_eq!(store.initialise(&only(&on)).await.expect("merge"), Cached::Updated);
+    assert_eq!(store.initialise(&only(&on)).await.expect("merge"), Cached::AlreadyCached, "a replay");
+    assert_eq!(all_pending(&store, ContactState::Initialised).await, vec![id.clone()], "watched now");
+    let c = ContactStore::get(&store, &id).await.expect("get").expect("contact");
+    assert_eq!(c.recording_settings.iter().cloned().collect::<Vec<_>>(), vec![on.clone(), off.clone()]);
+
+    // Poll claims.
+    let candidates = store.poll_candidates(std::slice::from_ref(&id)).await.expect("BatchGetItem");
+    assert_eq!((candidates.len(), candidates[0].poll_claimed_until), (1, None));
+    assert!(store.claim_poll(&id, at(5), at(65)).await.expect("claim"));
+    assert!(!store.claim_poll(&id, at(6), at(66)).await.expect("claim"), "a message is out");
+    assert_eq!(
+        store.poll_candidates(std::slice::from_ref(&id)).await.expect("get")[0].poll_claimed_until,
+        Some(at(65))
+    );
+    store.unclaim_poll(&id, at(65)).await.expect("unclaim");
+    assert!(store.claim_poll(&id, at(7), at(67)).await.expect("claim"), "given back");
+    store.polled(&id, at(8)).await.expect("polled");
+    let polled = store.poll_candidates(std::slice::from_ref(&id)).await.expect("get").remove(0);
+    assert_eq!((polled.polled_at, polled.poll_claimed_until), (Some(at(8)), None), "the poll ended the claim");
+    assert!(store.claim_poll(&id, at(9), at(69)).await.expect("claim"));
+    assert!(store.advance(&id, ContactState::CompletedAgent, &view(true, true), at(10)).await.expect("advance"));
+    assert_eq!(store.poll_candidates(std::slice::from_ref(&id)).await.expect("get")[0].poll_claimed_until, None);
+
+    // Switched off before the agent connected (at(1) < at(1) + connection): not expected, off the sweep.
+    assert!(store.record_recording(&id, RecordingState::NotExpected, None, at(20)).await.expect("update"));
+    assert!(all_pending(&store, ContactState::CompletedAgent).await.is_empty());
+    let page = store.by_recording_state(RecordingState::NotExpected, at(0), at(60), 10, None).await.expect("Query");
+    assert_eq!(page.items.len(), 1);
+
+    // A chat: not applicable, off the sweep, its channel kept.
+    let chat = contact(502);
+    store.initialise(&chat).await.expect("put");
+    let chat_view = ContactView { channel: Some(Channel::Chat), ..view(true, false) };
+    assert!(store.not_applicable(&chat.contact_id, &chat_view, at(4)).await.expect("update"));
+    assert!(!store.not_applicable(&chat.contact_id, &chat_view, at(5)).await.expect("update"), "once");
+    let stored = ContactStore::get(&store, &chat.contact_id).await.expect("get").expect("contact");
+    assert_eq!((stored.recording_state, stored.channel), (Some(RecordingState::NotApplicable), Some(Channel::Chat)));
+    assert!(all_pending(&store, ContactState::Initialised).await.is_empty());
+
+    // The heartbeat: never backwards.
+    assert_eq!(store.heartbeat().await.expect("get").last_delivery_at, None);
+    store.delivered("/aws/connect/test", at(30)).await.expect("delivered");
+    store.delivered("/aws/connect/test", at(29)).await.expect("an older delivery finishing late");
+    store.watched(at(31), at(0)).await.expect("watched");
+    let beat = store.heartbeat().await.expect("get");
+    assert_eq!(
+        (beat.last_delivery_at, beat.last_watch_at, beat.watching_since),
+        (Some(at(30)), Some(at(31)), Some(at(0)))
+    );
 }

@@ -13,7 +13,9 @@ use integration_tests::{bin_dir, connect_logs, eventually, time_scale, Driver};
 use local_stack::{InvokeOutcome, StackOptions, TokenRequest};
 use serde_json::{json, Value};
 
-const WAIT: Duration = Duration::from_secs(30);
+/// poll-contact paces its DescribeContact calls (one a second here, its share of
+/// the shipped 2 a second), so a sweep of a dozen contacts takes a dozen seconds.
+const WAIT: Duration = Duration::from_secs(60);
 const INSTANCE: &str = "5e7c0a11-0003-4003-8003-00000000c0a1";
 const PREFIX: &str = "connect/test/CallRecordings";
 const STEP_QUEUES: [&str; 2] = ["PollContactQueue", "CheckRecordingQueue"];
@@ -50,6 +52,7 @@ impl Contacts {
             .with_time_scale(time_scale())
             .with_parameter("RecordingGraceSeconds", "3")
             .with_parameter("RecordingKeyPrefix", PREFIX)
+            .with_parameter("FlowLogsSilenceSeconds", "5")
             // The test fires the sweep itself, as the Invoke API lets anyone.
             .without_schedules()
             .quiet();
@@ -61,6 +64,14 @@ impl Contacts {
 
     async fn invoke(&self, function: &str, payload: Value) -> InvokeOutcome {
         self.d.stack().invoke(function, payload).await.expect("invoke")
+    }
+
+    /// The flow-log watch, as its business-hours schedule invokes it.
+    async fn watch(&self) -> Value {
+        match self.invoke("recording-sweep", json!({"watch": "flow-logs"})).await {
+            InvokeOutcome::Ok(report) => report,
+            InvokeOutcome::FunctionError(e) => panic!("watch failed: {e}"),
+        }
     }
 
     async fn ingest(&self, payload: Value) -> Value {
@@ -175,6 +186,25 @@ fn fixture(name: &str) -> Value {
 async fn recording_leakage_detector_end_to_end() {
     let c = Contacts::start().await;
 
+    // --- Issue 16: the flow-log watch. Nothing delivered yet: the first watch starts
+    // the window; once FlowLogsSilenceSeconds (5 s here) pass without a delivery the
+    // subscription is reported silent (FlowLogsSilent = 1, what the alarm reads); a
+    // delivery ends it.
+    assert_eq!(c.watch().await["silent"], false, "the window starts");
+    eventually("the flow logs reported silent", WAIT, || async { (c.watch().await["silent"] == true).then_some(()) })
+        .await;
+    // The function's output is read as it comes: poll for the EMF line.
+    eventually("FlowLogsSilent = 1 written as EMF", WAIT, || async {
+        c.d.function_logs("recording-sweep")
+            .iter()
+            .any(|line| serde_json::from_str::<Value>(line).is_ok_and(|v| v["FlowLogsSilent"] == json!([1.0])))
+            .then_some(())
+    })
+    .await;
+    c.ingest(connect_logs::delivery(&[json!({"ContactFlowModuleType": "SetQueue"})])).await;
+    let report = c.watch().await;
+    assert_eq!(report["silent"], false, "{report}");
+
     // --- The seed's four DescribeContact responses, served by the fake through the real SDK.
     let seeds = [
         ("completed-agent", ContactState::CompletedAgent),
@@ -210,11 +240,29 @@ async fn recording_leakage_detector_end_to_end() {
     c.ingest(payload.clone()).await;
     let cached = c.contact(&a).await.expect("cached");
     assert_eq!(cached.state, ContactState::Initialised);
-    assert_eq!(cached.requested.participants, ["Agent", "Customer"]);
+    let first = cached.recording_settings.first_enabling().expect("an enabling setting");
+    assert_eq!(first.participants, ["Agent", "Customer"]);
     // A replayed delivery changes nothing.
     let replay = c.ingest(payload).await;
     assert_eq!((replay["cached"].as_u64(), replay["already_cached"].as_u64()), (Some(0), Some(3)), "{replay}");
     assert_eq!(c.contact(&a).await, Some(cached));
+
+    // --- Issue 16: a customer who opted out (recording enabled, then switched off before
+    // the agent), its two lines in separate deliveries, the later one first; and a chat
+    // through the same flow. Neither is alerted.
+    let (opted_out, chat) = (new_id(), new_id());
+    let quick = json!([{"stage": "queue", "secs": 1}, {"stage": "agent", "secs": 1}, {"stage": "ended"}]);
+    c.script(json!([
+        {"instance_id": INSTANCE, "contact_id": opted_out.as_str(), "stages": quick},
+        {"instance_id": INSTANCE, "contact_id": chat.as_str(), "stages": quick, "channel": "CHAT"},
+    ]))
+    .await;
+    let enabled_at = chrono::Utc::now() - chrono::Duration::seconds(20);
+    let off = connect_logs::setting_line(INSTANCE, &opted_out, enabled_at + chrono::Duration::seconds(5), false);
+    let on = connect_logs::setting_line(INSTANCE, &opted_out, enabled_at, true);
+    assert_eq!(c.ingest(connect_logs::delivery(&[off])).await["cached"], 1);
+    let summary = c.ingest(connect_logs::delivery(&[on, recording_line(&chat)])).await;
+    assert_eq!((summary["updated"].as_u64(), summary["cached"].as_u64()), (Some(1), Some(1)), "{summary}");
 
     c.sweep_until(&a, ContactState::InProgressQueue).await;
     c.advance(&a).await;
@@ -238,6 +286,16 @@ async fn recording_leakage_detector_end_to_end() {
     })
     .await;
     assert_eq!(c.state(&ab).await, None, "completed in the queue: deleted");
+    eventually("the opted-out call not expected, the chat not applicable", WAIT, || async {
+        c.sweep().await;
+        let (o, ch) = (c.contact(&opted_out).await?, c.contact(&chat).await?);
+        (o.recording_state == Some(RecordingState::NotExpected)
+            && ch.recording_state == Some(RecordingState::NotApplicable))
+        .then_some(())
+    })
+    .await;
+    assert_eq!(c.contact(&opted_out).await.and_then(|o| o.alert_sent_at), None);
+    assert_eq!(c.contact(&chat).await.and_then(|ch| ch.channel), Some(contacts::Channel::Chat));
     let recorded = c.contact(&a).await.expect("a");
     assert_eq!(recorded.recording_state, Some(RecordingState::Recorded));
     assert!(recorded.recording_key.expect("key").starts_with(&format!("{PREFIX}/")));
@@ -250,6 +308,7 @@ async fn recording_leakage_detector_end_to_end() {
     assert_eq!((c.contact(&a).await, c.contact(&b).await), before);
     assert_eq!(c.alerts_for(&b).await, 1, "one alert for the unrecorded call");
     assert_eq!(c.alerts_for(&a).await, 0);
+    assert_eq!((c.alerts_for(&opted_out).await, c.alerts_for(&chat).await), (0, 0), "no false alerts");
 
     // --- The operations API.
     let (status, body) = c.api(&format!("/contacts/{b}"), "[ops]").await;
@@ -266,6 +325,11 @@ async fn recording_leakage_detector_end_to_end() {
         list["items"].as_array().expect("items").iter().filter_map(|i| i["contact_id"].as_str()).collect();
     assert!(listed.contains(&b.as_str()) && !listed.contains(&a.as_str()), "{list}");
     assert_eq!(c.api(&format!("/contacts/{b}"), "[support]").await.0, 403);
+    let (status, body) = c.api(&format!("/contacts/{opted_out}"), "ops").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["recording_state"], "RECORDING_NOT_EXPECTED");
+    assert_eq!(body["recording_settings"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(body["not_expected_because"], "recording switched off before the agent connected");
 
     // --- A throttled DescribeContact is retried later, not dead-lettered.
     let t = new_id();

@@ -8,7 +8,7 @@ use contacts::dynamo::DynamoContactStore;
 use contacts::messages::envelope;
 use contacts::ports::ContactStore;
 use contacts::{CheckRecording as CheckMessage, Contact, ContactId, ContactState, ContactView, InstanceId};
-use contacts::{PollContact, RecordingRequested};
+use contacts::{FlowRecordingSetting, PollContact};
 use serde_json::{json, Value};
 
 use super::api::Read;
@@ -37,10 +37,11 @@ impl Contacts {
             Some(id) => id,
             None => ContactId::parse(&uuid::Uuid::new_v4().to_string())?,
         };
-        let requested = RecordingRequested {
+        let requested = FlowRecordingSetting {
             contact_id: id.clone(),
             instance_id: self.instance.clone(),
-            requested_at: Some(Utc::now()),
+            // The block ran in the inbound flow, minutes before the agent took the call.
+            at: Some(Utc::now() - Duration::minutes(5)),
             participants: vec!["Agent".into(), "Customer".into()],
             analytics: false,
         };
@@ -53,6 +54,7 @@ impl Contacts {
         let id = self.initialised(None).await?;
         let now = Utc::now();
         let view = ContactView {
+            channel: Some(contacts::Channel::Voice),
             initiated_at: Some(now - Duration::minutes(3)),
             agent_connected_at: Some(now - Duration::minutes(2)),
             disconnected_at: Some(now - Duration::minutes(1)),

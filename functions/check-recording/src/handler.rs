@@ -47,7 +47,7 @@ where
 mod tests {
     use super::*;
     use chrono::{Duration, Utc};
-    use contacts::flow_log::RecordingRequested;
+    use contacts::flow_log::FlowRecordingSetting;
     use contacts::testing::{MemoryArchive, MemoryContactStore};
     use contacts::{Contact, ContactId, ContactState, InstanceId, RecordingState};
     use kit::clock::FixedClock;
@@ -72,10 +72,10 @@ mod tests {
     async fn an_unrecorded_call_alerts_once_after_the_grace_period() {
         let ended = Utc::now();
         let store = Arc::new(MemoryContactStore::default());
-        let requested = RecordingRequested {
+        let requested = FlowRecordingSetting {
             contact_id: ContactId::parse(ID).unwrap(),
             instance_id: InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").unwrap(),
-            requested_at: None,
+            at: None,
             participants: vec!["Agent".into(), "Customer".into()],
             analytics: true,
         };

@@ -10,7 +10,7 @@ use chrono::Utc;
 use contacts::ports::ContactReader;
 use contacts::query::{ListQuery, Listing};
 use contacts::time::render;
-use contacts::{Contact, ContactId, RecordingState};
+use contacts::{Channel, Contact, ContactId, Expectation, RecordingState};
 use serde_json::{json, Value};
 use tracing::info;
 
@@ -36,28 +36,44 @@ async fn flush_metrics(response: axum::response::Response) -> axum::response::Re
     response
 }
 
-/// A contact as the operations team sees it: ids, states and times. Connect's
-/// customer details are never stored, so never shown.
+/// A contact as the operations team sees it: ids, states, what its flows set and
+/// when, and times. Connect's customer details are never stored, so never shown.
 fn view(c: &Contact) -> Value {
     let t = |v: Option<chrono::DateTime<Utc>>| v.map(render);
+    let first = c.recording_settings.first_enabling();
+    let (expected, not_expected_because) = match c.expectation() {
+        Expectation::Recorded(_) => (true, None),
+        Expectation::NotRecorded(because) => (false, Some(because.as_str())),
+    };
     json!({
         "contact_id": c.contact_id.as_str(),
         "instance_id": c.instance_id.as_str(),
+        "channel": c.channel.map(Channel::as_str),
         "state": c.state.as_str(),
         "recording_state": c.recording_state.map(RecordingState::as_str),
         "requested": {
-            "recording_participants": c.requested.participants,
-            "analytics": c.requested.analytics,
+            "recording_participants": first.map(|s| s.participants.clone()).unwrap_or_default(),
+            "analytics": first.is_some_and(|s| s.analytics),
         },
+        // Every recording setting its flows logged, in the order they ran.
+        "recording_settings": c.recording_settings.iter().map(|s| json!({
+            "at": render(s.at),
+            "recording_participants": s.participants,
+            "analytics": s.analytics,
+        })).collect::<Vec<_>>(),
+        // As the settings stand (decided after the call, when the agent's connection time is known).
+        "recording_expected": expected,
+        "not_expected_because": not_expected_because,
         "recording_key": c.recording_key,
         "closed_reason": c.closed_reason,
         "timestamps": {
-            "requested_at": t(c.requested.requested_at),
+            "requested_at": t(first.map(|s| s.at)),
             "initialised_at": render(c.initialised_at),
             "initiated_at": t(c.initiated_at),
             "agent_connected_at": t(c.agent_connected_at),
             "disconnected_at": t(c.disconnected_at),
             "polled_at": t(c.polled_at),
+            "poll_claimed_until": t(c.poll_claimed_until),
             "recording_checked_at": t(c.recording_checked_at),
             "alert_sent_at": t(c.alert_sent_at),
             "updated_at": render(c.updated_at),

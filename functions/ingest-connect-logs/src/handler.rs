@@ -8,7 +8,7 @@
 //! conditional), and retrying a failed write is exactly what is wanted.
 
 use chrono::Utc;
-use contacts::ports::ContactStore;
+use contacts::ports::{ContactStore, FlowLogHeartbeat};
 use contacts::usecases::{ingest, IngestSummary};
 use contacts::ContactError;
 use kit::Classify;
@@ -28,7 +28,10 @@ impl From<Failed> for Diagnostic {
     }
 }
 
-pub async fn handle<S: ContactStore>(store: &S, event: LambdaEvent<Value>) -> Result<IngestSummary, Failed> {
+pub async fn handle<S: ContactStore + FlowLogHeartbeat>(
+    store: &S,
+    event: LambdaEvent<Value>,
+) -> Result<IngestSummary, Failed> {
     let span = tracing::error_span!("invocation", request_id = %event.context.request_id);
     let result = ingest(store, &event.payload, Utc::now()).instrument(span.clone()).await;
     kit::metrics::flush();
@@ -40,7 +43,7 @@ pub async fn handle<S: ContactStore>(store: &S, event: LambdaEvent<Value>) -> Re
     })
 }
 
-pub async fn serve<S: ContactStore>(store: S) -> Result<(), lambda_runtime::Error> {
+pub async fn serve<S: ContactStore + FlowLogHeartbeat>(store: S) -> Result<(), lambda_runtime::Error> {
     let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move { handle(store, event).await })).await
 }
@@ -62,11 +65,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_fixture_caches_its_contacts() {
+    async fn the_fixture_caches_its_contacts_and_notes_the_delivery() {
         let store = MemoryContactStore::default();
         let summary = handle(&store, event(fixture())).await.unwrap();
         assert_eq!((summary.cached, summary.ignored), (3, 1));
         assert_eq!(store.all().len(), 3);
+        assert!(contacts::ports::FlowLogHeartbeat::heartbeat(&store).await.unwrap().last_delivery_at.is_some());
     }
 
     #[tokio::test]

@@ -37,7 +37,7 @@ impl<S: ContactStore, D: ContactDirectory, C: Clock + 'static> Step<Envelope<Pol
 mod tests {
     use super::*;
     use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-    use contacts::flow_log::RecordingRequested;
+    use contacts::flow_log::FlowRecordingSetting;
     use contacts::ports::Described;
     use contacts::testing::{FakeDirectory, MemoryContactStore};
     use contacts::{Contact, ContactId, ContactState, ContactView, InstanceId};
@@ -65,10 +65,10 @@ mod tests {
 
     fn world() -> (Arc<MemoryContactStore>, Arc<FakeDirectory>) {
         let store = Arc::new(MemoryContactStore::default());
-        let requested = RecordingRequested {
+        let requested = FlowRecordingSetting {
             contact_id: ContactId::parse(ID).unwrap(),
             instance_id: InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").unwrap(),
-            requested_at: None,
+            at: None,
             participants: vec!["Agent".into()],
             analytics: false,
         };

@@ -1,10 +1,15 @@
-//! The scheduled event in, the sweep, the summary out. A failed sweep fails the
-//! invocation: EventBridge's async invoke retries it, and a repeated sweep only
-//! re-sends work the steps treat as already done.
+//! The scheduled events in, the sweep or the flow-log watch, the summary out.
+//!
+//! Two schedules invoke this function: the five-minute sweep (EventBridge's
+//! Scheduled Event, or an on-demand invoke with any payload) and, in business
+//! hours only, the flow-log watch (`{"watch": "flow-logs"}`, the schedule's input).
+//! A failed sweep or watch fails the invocation: EventBridge's async invoke retries
+//! it, and a repeated sweep only re-sends checks the steps treat as done (polls
+//! are claimed, so never twice).
 
 use chrono::{DateTime, Utc};
-use contacts::ports::{PendingContacts, WorkQueue};
-use contacts::usecases::{sweep, SweepSummary};
+use contacts::ports::{FlowLogHeartbeat, PendingContacts, WorkQueue};
+use contacts::usecases::{sweep, watch_flow_logs, SweepSettings, WatchSettings};
 use kit::Classify;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -16,6 +21,8 @@ pub struct Parts<P, Q, C> {
     pub store: P,
     pub poll_queue: Q,
     pub check_queue: C,
+    pub sweep: SweepSettings,
+    pub watch: WatchSettings,
 }
 
 #[derive(Debug)]
@@ -39,23 +46,43 @@ pub fn slot(event: &Value, now: DateTime<Utc>) -> String {
         .to_string()
 }
 
-pub async fn handle<P: PendingContacts, Q: WorkQueue, C: WorkQueue>(
-    parts: &Parts<P, Q, C>,
-    event: LambdaEvent<Value>,
-) -> Result<SweepSummary, Failed> {
-    let slot = slot(&event.payload, Utc::now());
-    let span = tracing::error_span!("sweep", request_id = %event.context.request_id, correlation_id = %slot);
-    let result = sweep(&parts.store, &parts.poll_queue, &parts.check_queue, &slot).instrument(span.clone()).await;
+/// Whether this invocation is the flow-log watch's.
+pub fn is_watch(event: &Value) -> bool {
+    event.get("watch").and_then(Value::as_str) == Some("flow-logs")
+}
+
+pub async fn handle<P, Q, C>(parts: &Parts<P, Q, C>, event: LambdaEvent<Value>) -> Result<Value, Failed>
+where
+    P: PendingContacts + FlowLogHeartbeat,
+    Q: WorkQueue,
+    C: WorkQueue,
+{
+    let now = Utc::now();
+    let (span, result) = if is_watch(&event.payload) {
+        let span = tracing::error_span!("flow_log_watch", request_id = %event.context.request_id);
+        let report = watch_flow_logs(&parts.store, &parts.watch, now).instrument(span.clone()).await;
+        (span, report.map(|r| serde_json::to_value(r).unwrap_or_default()))
+    } else {
+        let slot = slot(&event.payload, now);
+        let span = tracing::error_span!("sweep", request_id = %event.context.request_id, correlation_id = %slot);
+        let summary = sweep(&parts.store, &parts.poll_queue, &parts.check_queue, &parts.sweep, &slot, now)
+            .instrument(span.clone())
+            .await;
+        (span, summary.map(|s| serde_json::to_value(s).unwrap_or_default()))
+    };
     kit::metrics::flush();
     result.map_err(|e| {
-        span.in_scope(|| error!(error_kind = e.kind(), reason = %kit::error::chain(&e), "sweep failed"));
+        span.in_scope(|| error!(error_kind = e.kind(), reason = %kit::error::chain(&e), "failed"));
         Failed(e)
     })
 }
 
-pub async fn serve<P: PendingContacts, Q: WorkQueue, C: WorkQueue>(
-    parts: Parts<P, Q, C>,
-) -> Result<(), lambda_runtime::Error> {
+pub async fn serve<P, Q, C>(parts: Parts<P, Q, C>) -> Result<(), lambda_runtime::Error>
+where
+    P: PendingContacts + FlowLogHeartbeat,
+    Q: WorkQueue,
+    C: WorkQueue,
+{
     let parts = &parts;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move { handle(parts, event).await })).await
 }
@@ -64,10 +91,20 @@ pub async fn serve<P: PendingContacts, Q: WorkQueue, C: WorkQueue>(
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use contacts::flow_log::RecordingRequested;
+    use contacts::flow_log::FlowRecordingSetting;
     use contacts::testing::{MemoryContactStore, RecordingQueue};
     use contacts::{Contact, ContactId, InstanceId};
     use serde_json::json;
+
+    fn parts() -> Parts<MemoryContactStore, RecordingQueue, RecordingQueue> {
+        Parts {
+            store: MemoryContactStore::default(),
+            poll_queue: RecordingQueue::default(),
+            check_queue: RecordingQueue::default(),
+            sweep: SweepSettings::for_rate(2.0),
+            watch: WatchSettings { silence: std::time::Duration::from_secs(1800) },
+        }
+    }
 
     #[test]
     fn the_slot_is_the_schedules_mark() {
@@ -81,23 +118,34 @@ mod tests {
 
     #[tokio::test]
     async fn a_scheduled_event_sends_initialised_contacts_to_poll() {
-        let store = MemoryContactStore::default();
-        let requested = RecordingRequested {
+        let parts = parts();
+        let requested = FlowRecordingSetting {
             contact_id: ContactId::parse("1c0ffee0-0003-4003-8003-000000000001").unwrap(),
             instance_id: InstanceId::parse("5e7c0a11-0003-4003-8003-00000000c0a1").unwrap(),
-            requested_at: None,
+            at: None,
             participants: vec!["Agent".into()],
             analytics: false,
         };
-        store.put(Contact::initialised(requested, Utc::now()));
-        let parts = Parts { store, poll_queue: RecordingQueue::default(), check_queue: RecordingQueue::default() };
+        parts.store.put(Contact::initialised(requested, Utc::now()));
         let scheduled: Value =
             serde_json::from_str(include_str!("../../../events/recording-sweep/scheduled-event.json")).unwrap();
         let event = LambdaEvent::new(scheduled, lambda_runtime::Context::default());
         let summary = handle(&parts, event).await.unwrap();
-        assert_eq!(summary.to_poll, 1);
+        assert_eq!(summary["to_poll"], 1);
         let sent = parts.poll_queue.sent();
         assert_eq!(sent[0]["type"], "contact.poll");
         assert_eq!(sent[0]["id"], "contact.poll:1c0ffee0-0003-4003-8003-000000000001:2026-01-01T10:05Z");
+    }
+
+    #[tokio::test]
+    async fn the_watch_schedules_input_runs_the_flow_log_watch() {
+        let parts = parts();
+        let input: Value =
+            serde_json::from_str(include_str!("../../../events/recording-sweep/flow-log-watch.json")).unwrap();
+        let event = LambdaEvent::new(input, lambda_runtime::Context::default());
+        let report = handle(&parts, event).await.unwrap();
+        assert_eq!(report["silent"], false, "{report}");
+        assert_eq!(report["silence_secs"], 1800);
+        assert!(parts.poll_queue.sent().is_empty(), "no sweep");
     }
 }

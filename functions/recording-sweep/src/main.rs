@@ -1,6 +1,7 @@
 //! recording-sweep: every five minutes (EventBridge `cron(0/5 * * * ? *)`, or an
-//! on-demand invoke), fans contacts with work left out to poll-contact and
-//! check-recording, and deletes finished queue/IVR contacts.
+//! on-demand invoke), fans contacts with work left out to check-recording and
+//! poll-contact, and deletes finished queue/IVR contacts; in business hours (a
+//! second schedule) it also watches that Connect's flow logs keep arriving.
 
 mod config;
 mod handler;
@@ -20,6 +21,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store: DynamoContactStore::new(aws_sdk_dynamodb::Client::new(&aws), config.contacts_table),
         poll_queue: SqsWorkQueue::new(sqs.clone(), config.poll_queue_url),
         check_queue: SqsWorkQueue::new(sqs, config.check_queue_url),
+        sweep: config.sweep,
+        watch: config.watch,
     };
     handler::serve(parts).await
 }

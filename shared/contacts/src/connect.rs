@@ -10,7 +10,7 @@ use kit::sdk::classify_sdk_error;
 
 use crate::contact::{ContactId, InstanceId};
 use crate::ports::{ContactDirectory, Described, DirectoryError};
-use crate::view::ContactView;
+use crate::view::{Channel, ContactView};
 
 /// Connect's throttling answers (its docs name the first; the 429 carries either).
 const THROTTLING_CODES: &[&str] = &["ThrottlingException", "TooManyRequestsException", "LimitExceededException"];
@@ -30,10 +30,11 @@ fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
-/// The view, from the SDK's contact: only the three times (the contact also
-/// holds the customer's phone number, which is never read).
+/// The view, from the SDK's contact: only the channel and the three times (the
+/// contact also holds the customer's phone number, which is never read).
 fn view(contact: &aws_sdk_connect::types::Contact) -> ContactView {
     ContactView {
+        channel: contact.channel().map(|c| Channel::parse(c.as_str())),
         initiated_at: time(contact.initiation_timestamp()),
         agent_connected_at: time(contact.agent_info().and_then(|a| a.connected_to_agent_timestamp())),
         disconnected_at: time(contact.disconnect_timestamp()),
@@ -104,8 +105,11 @@ mod tests {
         let contact = Contact::builder()
             .agent_info(AgentInfo::builder().connected_to_agent_timestamp(at).build())
             .initiation_timestamp(at)
+            .channel(aws_sdk_connect::types::Channel::Chat)
             .build();
         let v = view(&contact);
+        assert_eq!(v.channel, Some(Channel::Chat));
+        assert!(!v.is_voice());
         assert_eq!(crate::time::render(v.agent_connected_at.unwrap()), "2023-08-29T10:30:11.038Z");
         assert_eq!(v.disconnected_at, None);
     }

@@ -4,8 +4,10 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::flow_log::RecordingRequested;
+use crate::expectation::{expectation, Expectation, RecordingSetting, RecordingSettings};
+use crate::flow_log::FlowRecordingSetting;
 use crate::state::{ContactState, RecordingState};
+use crate::view::Channel;
 
 /// A Connect contact id (a UUID, as Connect issues them): parsed, so nothing else
 /// can reach a table key, an S3 prefix or a log line.
@@ -69,13 +71,21 @@ pub struct Contact {
     pub contact_id: ContactId,
     pub instance_id: InstanceId,
     pub state: ContactState,
-    pub requested: RecordingRequested,
-    /// When the log event was cached.
+    /// Every recording setting its flows logged, oldest first (whatever order the
+    /// log batches came in): what decides whether a recording is expected.
+    pub recording_settings: RecordingSettings,
+    /// DescribeContact's `Channel`, once polled (only voice calls are recorded).
+    pub channel: Option<Channel>,
+    /// When the first log line was cached.
     pub initialised_at: DateTime<Utc>,
     pub initiated_at: Option<DateTime<Utc>>,
     pub agent_connected_at: Option<DateTime<Utc>>,
     pub disconnected_at: Option<DateTime<Utc>>,
+    /// The last DescribeContact answer's time, whatever it said.
     pub polled_at: Option<DateTime<Utc>>,
+    /// Set while a poll message is out for this contact (until then the sweep
+    /// sends no other): the poll clears it, and it lapses if the message is lost.
+    pub poll_claimed_until: Option<DateTime<Utc>>,
     pub recording_state: Option<RecordingState>,
     pub recording_checked_at: Option<DateTime<Utc>>,
     /// The object found in the recording bucket.
@@ -86,40 +96,60 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// A contact as ingest caches it.
-    pub fn initialised(requested: RecordingRequested, now: DateTime<Utc>) -> Self {
+    /// A contact as ingest caches it from its first log line.
+    pub fn initialised(first: FlowRecordingSetting, now: DateTime<Utc>) -> Self {
+        Self::from_settings(first.contact_id.clone(), first.instance_id.clone(), [first.setting(now)], now)
+    }
+
+    /// A contact as ingest caches it from the settings one delivery held.
+    pub fn from_settings(
+        contact_id: ContactId,
+        instance_id: InstanceId,
+        settings: impl IntoIterator<Item = RecordingSetting>,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
-            contact_id: requested.contact_id.clone(),
-            instance_id: requested.instance_id.clone(),
+            contact_id,
+            instance_id,
             state: ContactState::Initialised,
+            recording_settings: RecordingSettings::new(settings),
+            channel: None,
             initialised_at: now,
             initiated_at: None,
             agent_connected_at: None,
             disconnected_at: None,
             polled_at: None,
+            poll_claimed_until: None,
             recording_state: None,
             recording_checked_at: None,
             recording_key: None,
             alert_sent_at: None,
             closed_reason: None,
             updated_at: now,
-            requested,
         }
     }
 
     /// The state under which the sweep finds this contact, or None once no work is
     /// left: the sparse index's rule, kept by every write (and by the fakes).
     pub fn pending_work(&self) -> Option<ContactState> {
-        match self.state {
-            ContactState::Closed => None,
-            ContactState::CompletedAgent => match (self.recording_state, self.alert_sent_at) {
-                (Some(RecordingState::Recorded), _) | (Some(RecordingState::Missing), Some(_)) => None,
-                // A missing recording stays swept until its alert is out (a lost
-                // publish is repaired by the next sweep).
-                _ => Some(ContactState::CompletedAgent),
-            },
-            other => Some(other),
+        if !self.recording_settings.any_records() {
+            // Its flows only ever turned recording off: nothing to watch (yet).
+            return None;
         }
+        match (self.state, self.recording_state) {
+            (ContactState::Closed, _) => None,
+            // A missing recording stays swept until its alert is out (a lost
+            // publish is repaired by the next sweep).
+            (state, Some(RecordingState::Missing)) => self.alert_sent_at.is_none().then_some(state),
+            (_, Some(_)) => None,
+            (state, None) => Some(state),
+        }
+    }
+
+    /// Whether the recording this call should have is known to be expected, from
+    /// its settings and its agent's connection time.
+    pub fn expectation(&self) -> Expectation {
+        expectation(&self.recording_settings, self.agent_connected_at, self.disconnected_at)
     }
 
     /// When the call ended, as far as we know (the check's grace period counts from it).

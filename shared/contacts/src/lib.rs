@@ -1,16 +1,20 @@
 //! Seed 003: the call recording leakage detector, as choreographed steps.
 //!
 //! ```text
-//! Connect flow logs ─▶ ingest-connect-logs ─▶ contact INITIALISED (conditional put)
-//! every 5 min ─▶ recording-sweep ─┬▶ poll-contact (DescribeContact) ─▶ IN_PROGRESS / COMPLETED
+//! Connect flow logs ─▶ ingest-connect-logs ─▶ contact INITIALISED + its recording settings (a set)
+//! every 5 min ─▶ recording-sweep ─┬▶ check-recording (S3) ─▶ CALL_RECORDED_SUCCESS | _FAILURE ─▶ (recording-missing)
+//!                                 │                       └▶ RECORDING_NOT_EXPECTED (recording off when the agent connected)
 //!                                 ├▶ COMPLETED - QUEUE/IVR deleted
-//!                                 └▶ check-recording (S3) ─▶ CALL_RECORDED_SUCCESS | _FAILURE ─▶ (recording-missing)
+//!                                 └▶ poll-contact (DescribeContact, paced) ─▶ IN_PROGRESS / COMPLETED
+//!                                                                         └▶ RECORDING_NOT_APPLICABLE (chat, task)
+//! business hours ─▶ recording-sweep's flow-log watch ─▶ FlowLogsSilent
 //! ```
 //!
 //! The contact item is the workflow's state. Its state only moves forward (a rank
 //! guards every update), so replayed logs, repeated sweeps and duplicate messages
 //! change nothing; the sweep reads a sparse index holding only contacts with work
-//! left, so it never scans the table.
+//! left, so it never scans the table, and sends a contact's poll only while no
+//! other is out for it, within what Connect's quota can serve.
 
 pub mod access;
 pub mod config;
@@ -19,8 +23,11 @@ pub mod connect;
 pub mod contact;
 pub mod dynamo;
 pub mod error;
+pub mod expectation;
 pub mod flow_log;
 pub mod messages;
+pub mod metrics;
+pub mod pace;
 pub mod ports;
 pub mod query;
 pub mod recording;
@@ -37,7 +44,8 @@ pub mod view;
 
 pub use contact::{Contact, ContactId, InstanceId};
 pub use error::ContactError;
-pub use flow_log::RecordingRequested;
+pub use expectation::{Expectation, RecordingSetting, RecordingSettings};
+pub use flow_log::FlowRecordingSetting;
 pub use messages::{CheckRecording, PollContact, RecordingMissing};
 pub use state::{ContactState, RecordingState};
-pub use view::ContactView;
+pub use view::{Channel, ContactView};

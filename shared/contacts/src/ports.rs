@@ -37,7 +37,10 @@ impl Classify for StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cached {
     Created,
-    /// Cached before (a replayed log batch, or a second recording block): unchanged.
+    /// Cached before; recording settings it did not hold were added (a later
+    /// block of its flow, in this or another delivery).
+    Updated,
+    /// Cached before with every one of these settings (a replayed log batch): unchanged.
     AlreadyCached,
 }
 
@@ -45,10 +48,14 @@ pub enum Cached {
 /// happens only if it moves the contact forward.
 #[async_trait]
 pub trait ContactStore: Send + Sync + 'static {
-    /// Puts the contact as INITIALISED unless it exists.
+    /// Puts the contact as INITIALISED unless it exists; if it exists, adds the
+    /// recording settings it does not hold yet (a set: order and replays do not
+    /// matter), and puts a contact whose flows had only turned recording off on
+    /// the sweep once a setting turns it on.
     async fn initialise(&self, contact: &Contact) -> Result<Cached, StoreError>;
     async fn get(&self, id: &ContactId) -> Result<Option<Contact>, StoreError>;
-    /// Moves the contact to `next` with what Connect said, if that is forward. True if it moved.
+    /// Moves the contact to `next` with what Connect said, if that is forward, and
+    /// ends its poll claim. True if it moved.
     async fn advance(
         &self,
         id: &ContactId,
@@ -56,9 +63,16 @@ pub trait ContactStore: Send + Sync + 'static {
         view: &ContactView,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// A poll that changed nothing: notes when, and ends the poll claim (so the
+    /// next sweep may send another).
+    async fn polled(&self, id: &ContactId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// A contact that is not a voice call: RECORDING_NOT_APPLICABLE, off the sweep,
+    /// unless a recording state is already set. True if this call set it.
+    async fn not_applicable(&self, id: &ContactId, view: &ContactView, now: DateTime<Utc>) -> Result<bool, StoreError>;
     /// CLOSED with a reason (never polled again), unless already closed.
     async fn close(&self, id: &ContactId, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Sets the recording state of a COMPLETED - AGENT contact once. True if this call set it.
+    /// Sets the recording state of a COMPLETED - AGENT contact once (a contact
+    /// marked missing stays on the sweep until its alert is out). True if this call set it.
     async fn record_recording(
         &self,
         id: &ContactId,
@@ -83,6 +97,14 @@ pub struct Page<T> {
     pub next: Option<crate::dynamo::Cursor>,
 }
 
+/// What the sweep needs to choose whom to poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollCandidate {
+    pub contact_id: ContactId,
+    pub polled_at: Option<DateTime<Utc>>,
+    pub poll_claimed_until: Option<DateTime<Utc>>,
+}
+
 /// The sweep's view: contacts with work left, by state, from a sparse index.
 #[async_trait]
 pub trait PendingContacts: Send + Sync + 'static {
@@ -92,6 +114,14 @@ pub trait PendingContacts: Send + Sync + 'static {
         after: Option<crate::dynamo::Cursor>,
         limit: u32,
     ) -> Result<Page<ContactId>, StoreError>;
+    /// When each was last polled and whether a poll message is out for it (contacts
+    /// gone since are left out).
+    async fn poll_candidates(&self, ids: &[ContactId]) -> Result<Vec<PollCandidate>, StoreError>;
+    /// Claims the right to send this contact's poll message until `until`, unless a
+    /// claim is held (a message is out) or its work is done. True if this call holds it.
+    async fn claim_poll(&self, id: &ContactId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Gives up a claim whose message could not be sent.
+    async fn unclaim_poll(&self, id: &ContactId, until: DateTime<Utc>) -> Result<(), StoreError>;
     /// Deletes finished contacts (COMPLETED - QUEUE/IVR: nothing to check).
     async fn delete(&self, ids: &[ContactId]) -> Result<(), StoreError>;
 }
@@ -151,6 +181,24 @@ impl<T: WorkQueue> WorkQueue for std::sync::Arc<T> {
     async fn send<M: Message>(&self, messages: &[Envelope<M>]) -> Result<(), WorkQueueError> {
         (**self).send(messages).await
     }
+}
+
+/// The log subscription's heartbeat: when it last delivered, and the watch's own
+/// marks (see [`crate::usecases::watch_flow_logs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Heartbeat {
+    pub last_delivery_at: Option<DateTime<Utc>>,
+    pub last_watch_at: Option<DateTime<Utc>>,
+    pub watching_since: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait FlowLogHeartbeat: Send + Sync + 'static {
+    /// Notes a delivery (never moves the time backwards).
+    async fn delivered(&self, log_group: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn heartbeat(&self) -> Result<Heartbeat, StoreError>;
+    /// Notes a watch and the start of its current watching window.
+    async fn watched(&self, at: DateTime<Utc>, watching_since: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -47,7 +47,8 @@ impl ListQuery {
         let recording_state = match given(&self.recording_state) {
             None => RecordingState::Missing,
             Some(raw) => RecordingState::parse(raw).ok_or_else(|| {
-                InvalidQuery("recording_state must be CALL_RECORDED_SUCCESS or CALL_RECORDED_FAILURE".into())
+                let names: Vec<&str> = RecordingState::ALL.iter().map(|s| s.as_str()).collect();
+                InvalidQuery(format!("recording_state must be one of {}", names.join(", ")))
             })?,
         };
         let time = |name: &str, raw: &Option<String>, default| match given(raw) {

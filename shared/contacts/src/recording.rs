@@ -77,15 +77,15 @@ pub fn verdict(found: Option<String>, ended_at: DateTime<Utc>, now: DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow_log::RecordingRequested;
+    use crate::flow_log::FlowRecordingSetting;
     use crate::{ContactId, InstanceId};
     use chrono::TimeZone;
 
     fn contact(start: DateTime<Utc>, end: DateTime<Utc>) -> Contact {
-        let requested = RecordingRequested {
+        let requested = FlowRecordingSetting {
             contact_id: ContactId::parse("955c07e1-af64-4094-9c16-c59995ecdcbe").unwrap(),
             instance_id: InstanceId::parse("bd7c61d1-6722-4b4f-8c9c-6253e5a85c32").unwrap(),
-            requested_at: None,
+            at: None,
             participants: vec!["Agent".into()],
             analytics: false,
         };

@@ -85,23 +85,34 @@ impl fmt::Display for ContactState {
     }
 }
 
-/// The seed's `RecordingState` field, set once on `COMPLETED - AGENT` contacts.
+/// The seed's `RecordingState` field, set once: the seed's two outcomes of a
+/// completed agent call, plus ours for calls no recording is expected of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordingState {
     Recorded,
     Missing,
+    /// A completed agent call whose flow had recording off when the agent
+    /// connected (switched off, or never on): no recording to look for, no alert.
+    NotExpected,
+    /// Not a voice contact (a chat or task through a shared flow): never checked.
+    NotApplicable,
 }
 
 impl RecordingState {
+    pub const ALL: [RecordingState; 4] =
+        [RecordingState::Recorded, RecordingState::Missing, RecordingState::NotExpected, RecordingState::NotApplicable];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RecordingState::Recorded => "CALL_RECORDED_SUCCESS",
             RecordingState::Missing => "CALL_RECORDED_FAILURE",
+            RecordingState::NotExpected => "RECORDING_NOT_EXPECTED",
+            RecordingState::NotApplicable => "RECORDING_NOT_APPLICABLE",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [RecordingState::Recorded, RecordingState::Missing].into_iter().find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -119,6 +130,7 @@ mod tests {
     fn view(agent: bool, disconnected: bool) -> ContactView {
         let t = Utc.with_ymd_and_hms(2023, 8, 29, 10, 30, 0).single();
         ContactView {
+            channel: None,
             initiated_at: t,
             agent_connected_at: if agent { t } else { None },
             disconnected_at: if disconnected { t } else { None },
@@ -152,6 +164,9 @@ mod tests {
     fn names_round_trip() {
         for s in ContactState::ALL {
             assert_eq!(ContactState::parse(s.as_str()), Some(s));
+        }
+        for s in RecordingState::ALL {
+            assert_eq!(RecordingState::parse(s.as_str()), Some(s));
         }
         assert_eq!(RecordingState::parse("CALL_RECORDED_FAILURE"), Some(RecordingState::Missing));
         assert_eq!(ContactState::parse("in_progress"), None);

@@ -13,7 +13,7 @@ use crate::contact::{Contact, ContactId, InstanceId};
 use crate::dynamo::Cursor;
 use crate::ports::*;
 use crate::state::{ContactState, RecordingState};
-use crate::view::ContactView;
+use crate::view::{Channel, ContactView};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -24,6 +24,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct MemoryContactStore {
     contacts: Mutex<BTreeMap<ContactId, Contact>>,
     alert_claims: Mutex<HashMap<ContactId, DateTime<Utc>>>,
+    heartbeat: Mutex<Heartbeat>,
     /// Writes that fail (retryable) before the next succeeds.
     failures_left: Mutex<u32>,
 }
@@ -56,11 +57,16 @@ impl ContactStore for MemoryContactStore {
     async fn initialise(&self, contact: &Contact) -> Result<Cached, StoreError> {
         self.injected()?;
         let mut contacts = lock(&self.contacts);
-        if contacts.contains_key(&contact.contact_id) {
+        let Some(existing) = contacts.get_mut(&contact.contact_id) else {
+            contacts.insert(contact.contact_id.clone(), contact.clone());
+            return Ok(Cached::Created);
+        };
+        let new: Vec<_> = contact.recording_settings.missing_from(&existing.recording_settings).cloned().collect();
+        if new.is_empty() {
             return Ok(Cached::AlreadyCached);
         }
-        contacts.insert(contact.contact_id.clone(), contact.clone());
-        Ok(Cached::Created)
+        existing.recording_settings.extend(new);
+        Ok(Cached::Updated)
     }
 
     async fn get(&self, id: &ContactId) -> Result<Option<Contact>, StoreError> {
@@ -81,10 +87,37 @@ impl ContactStore for MemoryContactStore {
         };
         c.state = next;
         c.polled_at = Some(now);
+        c.poll_claimed_until = None;
         c.updated_at = now;
-        c.initiated_at = view.initiated_at.or(c.initiated_at);
-        c.agent_connected_at = view.agent_connected_at.or(c.agent_connected_at);
-        c.disconnected_at = view.disconnected_at.or(c.disconnected_at);
+        see(c, view);
+        Ok(true)
+    }
+
+    async fn polled(&self, id: &ContactId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.injected()?;
+        if let Some(c) = lock(&self.contacts).get_mut(id) {
+            c.polled_at = Some(now);
+            c.poll_claimed_until = None;
+        }
+        Ok(())
+    }
+
+    async fn not_applicable(&self, id: &ContactId, view: &ContactView, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.injected()?;
+        let mut contacts = lock(&self.contacts);
+        let Some(c) = contacts
+            .get_mut(id)
+            .filter(|c| c.recording_state.is_none() && c.state.rank() < ContactState::Closed.rank())
+        else {
+            return Ok(false);
+        };
+        c.recording_state = Some(RecordingState::NotApplicable);
+        c.recording_checked_at = Some(now);
+        c.polled_at = Some(now);
+        c.poll_claimed_until = None;
+        c.updated_at = now;
+        see(c, view);
+        c.channel = Some(view.channel.unwrap_or(Channel::Other));
         Ok(true)
     }
 
@@ -154,6 +187,35 @@ impl ContactStore for MemoryContactStore {
     }
 }
 
+/// What DescribeContact said, as the adapter stores it.
+fn see(c: &mut Contact, view: &ContactView) {
+    c.initiated_at = view.initiated_at.or(c.initiated_at);
+    c.agent_connected_at = view.agent_connected_at.or(c.agent_connected_at);
+    c.disconnected_at = view.disconnected_at.or(c.disconnected_at);
+    c.channel = view.channel.or(c.channel);
+}
+
+#[async_trait]
+impl FlowLogHeartbeat for MemoryContactStore {
+    async fn delivered(&self, _log_group: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.injected()?;
+        let mut beat = lock(&self.heartbeat);
+        beat.last_delivery_at = beat.last_delivery_at.max(Some(at));
+        Ok(())
+    }
+
+    async fn heartbeat(&self) -> Result<Heartbeat, StoreError> {
+        Ok(*lock(&self.heartbeat))
+    }
+
+    async fn watched(&self, at: DateTime<Utc>, watching_since: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut beat = lock(&self.heartbeat);
+        beat.last_watch_at = Some(at);
+        beat.watching_since = Some(watching_since);
+        Ok(())
+    }
+}
+
 fn page_after<T: Clone>(all: Vec<(String, T)>, after: Option<Cursor>, limit: u32) -> Page<T> {
     let start = after.map(|c| c.encode());
     let mut rest: Vec<(String, T)> = match start {
@@ -188,6 +250,46 @@ impl PendingContacts for MemoryContactStore {
             .map(|c| (cursor_for(&c.contact_id), c.contact_id.clone()))
             .collect();
         Ok(page_after(all, after, limit))
+    }
+
+    async fn poll_candidates(&self, ids: &[ContactId]) -> Result<Vec<PollCandidate>, StoreError> {
+        // As BatchGetItem: a key twice is refused.
+        if ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+            return Err(StoreError::Sdk {
+                operation: "BatchGetItem",
+                failure: SdkFailure::permanent("ValidationException: Provided list of item keys contains duplicates"),
+            });
+        }
+        let contacts = lock(&self.contacts);
+        Ok(ids
+            .iter()
+            .filter_map(|id| contacts.get(id))
+            .map(|c| PollCandidate {
+                contact_id: c.contact_id.clone(),
+                polled_at: c.polled_at,
+                poll_claimed_until: c.poll_claimed_until,
+            })
+            .collect())
+    }
+
+    async fn claim_poll(&self, id: &ContactId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.injected()?;
+        let mut contacts = lock(&self.contacts);
+        let Some(c) = contacts
+            .get_mut(id)
+            .filter(|c| c.pending_work().is_some() && c.poll_claimed_until.is_none_or(|held| held <= now))
+        else {
+            return Ok(false);
+        };
+        c.poll_claimed_until = Some(until);
+        Ok(true)
+    }
+
+    async fn unclaim_poll(&self, id: &ContactId, until: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(c) = lock(&self.contacts).get_mut(id).filter(|c| c.poll_claimed_until == Some(until)) {
+            c.poll_claimed_until = None;
+        }
+        Ok(())
     }
 
     async fn delete(&self, ids: &[ContactId]) -> Result<(), StoreError> {
@@ -302,11 +404,16 @@ impl RecordingArchive for MemoryArchive {
 #[derive(Default)]
 pub struct RecordingQueue {
     sent: Mutex<Vec<serde_json::Value>>,
+    failures_left: Mutex<u32>,
 }
 
 impl RecordingQueue {
     pub fn sent(&self) -> Vec<serde_json::Value> {
         lock(&self.sent).clone()
+    }
+    /// The next `n` sends fail (retryable), sending nothing.
+    pub fn fail_next(&self, n: u32) {
+        *lock(&self.failures_left) = n;
     }
     pub fn contact_ids(&self) -> Vec<String> {
         self.sent().iter().filter_map(|m| m["payload"]["contact_id"].as_str().map(str::to_owned)).collect()
@@ -316,6 +423,13 @@ impl RecordingQueue {
 #[async_trait]
 impl WorkQueue for RecordingQueue {
     async fn send<M: Message>(&self, messages: &[Envelope<M>]) -> Result<(), WorkQueueError> {
+        {
+            let mut left = lock(&self.failures_left);
+            if *left > 0 {
+                *left -= 1;
+                return Err(WorkQueueError::Sdk(SdkFailure::retryable("injected")));
+            }
+        }
         let mut sent = lock(&self.sent);
         for m in messages {
             sent.push(serde_json::to_value(m).map_err(WorkQueueError::Serialise)?);

@@ -3,9 +3,44 @@
 
 use chrono::{DateTime, Utc};
 
+/// DescribeContact's `Channel`: only voice calls have call recordings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Voice,
+    Chat,
+    Task,
+    Email,
+    /// A channel Connect added after this was written: not a voice call.
+    Other,
+}
+
+impl Channel {
+    pub fn parse(text: &str) -> Self {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "VOICE" => Channel::Voice,
+            "CHAT" => Channel::Chat,
+            "TASK" => Channel::Task,
+            "EMAIL" => Channel::Email,
+            _ => Channel::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Voice => "VOICE",
+            Channel::Chat => "CHAT",
+            Channel::Task => "TASK",
+            Channel::Email => "EMAIL",
+            Channel::Other => "OTHER",
+        }
+    }
+}
+
 /// A contact as Connect describes it, reduced to the facts the rules read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ContactView {
+    /// `Channel`; None when the answer did not say (read as voice: checked).
+    pub channel: Option<Channel>,
     pub initiated_at: Option<DateTime<Utc>>,
     /// `AgentInfo.ConnectedToAgentTimestamp`: an agent actually took the call. An
     /// `AgentInfo` without it (offered, never answered) records nothing, so it
@@ -19,6 +54,12 @@ impl ContactView {
         self.agent_connected_at.is_some()
     }
 
+    /// Only voice contacts have call recordings to look for; a chat or task that
+    /// ran through a shared flow (and its recording block) has none.
+    pub fn is_voice(&self) -> bool {
+        self.channel.is_none_or(|c| c == Channel::Voice)
+    }
+
     /// Reads DescribeContact's JSON wire body (`{"Contact": {...}}`, timestamps in
     /// epoch seconds), as the fixtures in `events/poll-contact/` hold it.
     #[cfg(any(test, feature = "testing"))]
@@ -29,6 +70,7 @@ impl ContactView {
             DateTime::from_timestamp_millis((secs * 1000.0).round() as i64)
         };
         Some(Self {
+            channel: contact.get("Channel").and_then(serde_json::Value::as_str).map(Channel::parse),
             initiated_at: time(contact.get("InitiationTimestamp")),
             agent_connected_at: time(contact.get("AgentInfo").and_then(|a| a.get("ConnectedToAgentTimestamp"))),
             disconnected_at: time(contact.get("DisconnectTimestamp")),
@@ -59,6 +101,8 @@ mod tests {
             let view = ContactView::from_wire(&fixture(name)).unwrap();
             assert_eq!(ContactState::from_view(&view), state, "{name}");
             assert!(view.initiated_at.is_some(), "{name}");
+            assert_eq!(view.channel, Some(Channel::Voice), "{name}");
+            assert!(view.is_voice());
         }
     }
 

@@ -2,14 +2,19 @@
 //! (`GET /contacts/{InstanceId}/{ContactId}`), SigV4-signed requests accepted,
 //! answers in Connect's JSON (epoch-second times, `x-amzn-ErrorType` errors), over
 //! contacts scripted through `POST /__contacts` with lifecycles (queue → agent →
-//! ended, abandoned, queue only) that move on a timer or on demand. Faults as for
-//! the other fakes (`POST /__faults`; a 429 is Connect's `ThrottlingException`).
+//! ended, abandoned, queue only) and channels that move on a timer or on demand.
+//! DescribeContact's throttling quota is enforced as Connect does (a token bucket,
+//! 2 requests a second with a burst of 5 unless `POST /__quota` says otherwise;
+//! over it, 429 `ThrottlingException`). Faults as for the other fakes
+//! (`POST /__faults`; a 429 is Connect's `ThrottlingException`).
 
+mod quota;
 mod script;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -22,17 +27,33 @@ use serde_json::{json, Value};
 use tracing::info;
 
 use super::faults::{self, Faults};
+use quota::Quota;
+pub use quota::QuotaConfig;
 use script::Scripted;
 pub use script::{Lifecycle, ScriptRequest, Stage, StageKind};
 
 /// Scripted contacts by id, and what was asked of them.
-#[derive(Default)]
 struct Connect {
     contacts: Mutex<BTreeMap<String, Scripted>>,
+    quota: Mutex<Quota>,
     /// Every DescribeContact request, faulted ones included.
     describe_requests: AtomicU64,
-    /// Requests answered 429.
+    /// Requests answered 429 (over the quota, or a fault).
     throttled: AtomicU64,
+    /// Of those, over the quota.
+    quota_throttled: AtomicU64,
+}
+
+impl Default for Connect {
+    fn default() -> Self {
+        Self {
+            contacts: Mutex::default(),
+            quota: Mutex::new(Quota::new(QuotaConfig::default(), Instant::now())),
+            describe_requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            quota_throttled: AtomicU64::new(0),
+        }
+    }
 }
 
 type Shared = Arc<Connect>;
@@ -54,6 +75,7 @@ pub fn router() -> Router {
         .route("/__contacts", get(list).post(script).delete(forget_all))
         .route("/__contacts/{contact_id}/advance", post(advance))
         .route("/__contacts/{contact_id}", axum::routing::delete(forget))
+        .route("/__quota", get(quota_config).post(set_quota))
         .with_state(connect);
     api.merge(control)
         .merge(faults::admin_router(faults))
@@ -107,6 +129,10 @@ async fn describe(
     let Some(region) = signed_region(&headers) else {
         return error(StatusCode::FORBIDDEN, "MissingAuthenticationTokenException", "Missing Authentication Token");
     };
+    if !connect.quota.lock().unwrap_or_else(PoisonError::into_inner).admit(Instant::now()) {
+        connect.quota_throttled.fetch_add(1, Ordering::SeqCst);
+        return error(StatusCode::TOO_MANY_REQUESTS, "ThrottlingException", "Rate exceeded");
+    }
     let now = chrono::Utc::now();
     let mut contacts = lock(&connect);
     match contacts.get_mut(&contact_id).filter(|c| c.instance_id == instance_id) {
@@ -140,11 +166,33 @@ async fn list(State(connect): State<Shared>) -> Json<Value> {
             summary(c)
         })
         .collect();
+    let quota = connect.quota.lock().unwrap_or_else(PoisonError::into_inner).config();
     Json(json!({
         "contacts": listed,
         "describe_requests": connect.describe_requests.load(Ordering::SeqCst),
         "throttled": connect.throttled.load(Ordering::SeqCst),
+        "quota_throttled": connect.quota_throttled.load(Ordering::SeqCst),
+        "quota": quota,
     }))
+}
+
+/// `GET /__quota`: DescribeContact's quota now.
+async fn quota_config(State(connect): State<Shared>) -> Json<QuotaConfig> {
+    Json(connect.quota.lock().unwrap_or_else(PoisonError::into_inner).config())
+}
+
+/// `POST /__quota`: a new quota, its bucket full.
+async fn set_quota(State(connect): State<Shared>, body: Bytes) -> Response {
+    let config: QuotaConfig = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return invalid(&e.to_string()),
+    };
+    if let Err(problem) = config.validate() {
+        return invalid(&problem);
+    }
+    *connect.quota.lock().unwrap_or_else(PoisonError::into_inner) = Quota::new(config, Instant::now());
+    info!(?config, "connect fake: DescribeContact quota set");
+    Json(config).into_response()
 }
 
 /// `POST /__contacts` with one script or a list: the contacts start now (a

@@ -84,3 +84,52 @@ async fn bad_scripts_are_refused_with_the_reason() {
     assert_eq!(both.status(), 400);
     assert!(both.json::<Value>().await.expect("json")["error"].as_str().expect("error").contains("exactly one"));
 }
+
+/// Issue 16: DescribeContact's quota is enforced as Connect does, a burst then the
+/// steady rate, over it 429 `ThrottlingException`; configurable, and off on request.
+#[tokio::test]
+async fn enforces_describe_contacts_quota_by_default_and_as_configured() {
+    let fake = super::connect().await;
+    let (client, url) = (kit::http::client().expect("http client"), fake.url());
+    script(&client, &url, json!({"instance_id": "i", "contact_id": "c", "lifecycle": "queue_only"})).await;
+    let quota: Value = client.get(format!("{url}/__quota")).send().await.expect("get").json().await.expect("json");
+    assert_eq!(quota, json!({"describe_contact_rps": 2.0, "burst": 5.0}), "Connect's default");
+
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let resp = describe(&client, &url, "i", "c").send().await.expect("get");
+        if resp.status() == 429 {
+            assert_eq!(resp.headers()["x-amzn-errortype"], "ThrottlingException");
+        }
+        statuses.push(resp.status().as_u16());
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    // The burst of 5, plus what 2 a second refilled while the 20 went out.
+    assert!((5..=8).contains(&ok), "{statuses:?}");
+    let listed: Value = client.get(format!("{url}/__contacts")).send().await.expect("list").json().await.expect("json");
+    assert_eq!(listed["quota_throttled"].as_u64(), Some(20 - ok as u64), "{listed}");
+    assert_eq!(listed["throttled"], listed["quota_throttled"]);
+
+    let set = client.post(format!("{url}/__quota")).json(&json!({"describe_contact_rps": null})).send().await;
+    assert_eq!(set.expect("quota").status(), 200);
+    for _ in 0..20 {
+        assert_eq!(describe(&client, &url, "i", "c").send().await.expect("get").status(), 200);
+    }
+    let bad = client.post(format!("{url}/__quota")).json(&json!({"describe_contact_rps": -1})).send().await;
+    assert_eq!(bad.expect("quota").status(), 400);
+}
+
+#[tokio::test]
+async fn a_chat_contact_is_described_with_its_channel() {
+    let fake = super::connect().await;
+    let (client, url) = (kit::http::client().expect("http client"), fake.url());
+    let created = script(
+        &client,
+        &url,
+        json!({"instance_id": "i", "contact_id": "c", "lifecycle": "answered", "channel": "CHAT"}),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let body: Value = describe(&client, &url, "i", "c").send().await.expect("get").json().await.expect("json");
+    assert_eq!(body["Contact"]["Channel"], "CHAT");
+}

@@ -6,8 +6,11 @@
 //! | `by-recording-state` | `recording_state`, `recording_checked_at` | checked calls by outcome and time: the operations API |
 //!
 //! Every write is conditional on the state's rank, so the item only moves forward.
+//! One item is not a contact: the flow-log heartbeat, under [`HEARTBEAT_KEY`] (no
+//! index holds it; the API only reads contact ids, which are UUIDs).
 
 mod cursor;
+mod heartbeat;
 mod item;
 mod read;
 mod write;
@@ -22,6 +25,8 @@ use crate::ports::StoreError;
 
 pub const PENDING_INDEX: &str = "pending-by-state";
 pub const RECORDING_INDEX: &str = "by-recording-state";
+/// The key of the item that notes when the flow-log subscription last delivered.
+pub const HEARTBEAT_KEY: &str = "flow-logs#heartbeat";
 
 #[derive(Clone)]
 pub struct DynamoContactStore {

@@ -4,18 +4,20 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 use chrono::{DateTime, Utc};
 
 use super::cursor::Cursor;
-use super::item::{attr, from_item, s, ts};
+use super::item::{attr, from_item, s, time, ts};
 use super::{build_err, sdk_err, DynamoContactStore, PENDING_INDEX, RECORDING_INDEX};
 use crate::contact::{Contact, ContactId};
-use crate::ports::{ContactReader, ContactStore, Page, PendingContacts, StoreError};
+use crate::ports::{ContactReader, ContactStore, Page, PendingContacts, PollCandidate, StoreError};
 use crate::state::{ContactState, RecordingState};
 
 /// BatchWriteItem takes 25 requests at most.
 const DELETE_BATCH: usize = 25;
+/// BatchGetItem takes 100 keys at most.
+const GET_BATCH: usize = 100;
 /// Rounds of resending what DynamoDB left unprocessed (it throttles by returning them).
 const UNPROCESSED_ROUNDS: u32 = 5;
 
@@ -50,6 +52,73 @@ impl PendingContacts for DynamoContactStore {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next: out.last_evaluated_key().and_then(Cursor::from_key) })
+    }
+
+    async fn poll_candidates(&self, ids: &[ContactId]) -> Result<Vec<PollCandidate>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(GET_BATCH) {
+            let mut keys: Vec<HashMap<String, AttributeValue>> =
+                chunk.iter().map(|id| HashMap::from([(attr::CONTACT_ID.to_owned(), s(id.as_str()))])).collect();
+            for round in 0..UNPROCESSED_ROUNDS {
+                // Eventually consistent is enough: the claim that follows is conditional.
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .projection_expression(format!("#id, {}, {}", attr::POLLED_AT, attr::POLL_CLAIMED_UNTIL))
+                    .expression_attribute_names("#id", attr::CONTACT_ID)
+                    .build()
+                    .map_err(|e| build_err("BatchGetItem", e))?;
+                let result = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("BatchGetItem", &e))?;
+                for item in result.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    let id =
+                        item.get(attr::CONTACT_ID).and_then(|v| v.as_s().ok()).and_then(|id| ContactId::parse(id).ok());
+                    let Some(contact_id) = id else {
+                        return Err(StoreError::Malformed("an item without a contact id".to_owned()));
+                    };
+                    out.push(PollCandidate {
+                        contact_id,
+                        polled_at: time(&item, attr::POLLED_AT)?,
+                        poll_claimed_until: time(&item, attr::POLL_CLAIMED_UNTIL)?,
+                    });
+                }
+                keys =
+                    result.unprocessed_keys.and_then(|mut m| m.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+                if keys.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50 << round)).await;
+            }
+            if !keys.is_empty() {
+                return Err(StoreError::Sdk {
+                    operation: "BatchGetItem",
+                    failure: kit::sdk::SdkFailure::retryable(format!("{} reads left unprocessed", keys.len())),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn claim_poll(&self, id: &ContactId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        let update = format!("SET {} = :until", attr::POLL_CLAIMED_UNTIL);
+        // Only while it has work left, and no other message is out for it.
+        let condition = format!(
+            "attribute_exists({sweep}) AND (attribute_not_exists({claim}) OR {claim} <= :now)",
+            sweep = attr::SWEEP_STATE,
+            claim = attr::POLL_CLAIMED_UNTIL,
+        );
+        self.update(id.as_str(), update, &condition, vec![(":until", ts(until)), (":now", ts(now))]).await
+    }
+
+    async fn unclaim_poll(&self, id: &ContactId, until: DateTime<Utc>) -> Result<(), StoreError> {
+        let update = format!("REMOVE {}", attr::POLL_CLAIMED_UNTIL);
+        // Only our own claim (a later sweep may hold one since).
+        let condition = format!("{} = :until", attr::POLL_CLAIMED_UNTIL);
+        self.update(id.as_str(), update, &condition, vec![(":until", ts(until))]).await.map(|_| ())
     }
 
     async fn delete(&self, ids: &[ContactId]) -> Result<(), StoreError> {

@@ -1,5 +1,6 @@
 //! check-recording: look for a completed agent call's recording; after the grace
-//! period without one, mark it unrecorded and alert once.
+//! period without one, mark it unrecorded and alert once, unless its flow had
+//! recording off when the agent connected (then no recording is expected).
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use tracing::{info, warn};
 
 use crate::contact::{Contact, ContactId};
 use crate::error::ContactError;
+use crate::expectation::Expectation;
 use crate::messages::{envelope, CheckRecording, RecordingMissing};
 use crate::ports::{ContactStore, RecordingArchive};
 use crate::recording::{candidate_prefixes, verdict, Verdict};
@@ -40,14 +42,12 @@ pub async fn check_recording<S: ContactStore, A: RecordingArchive, P: EventPubli
         return Ok(Outcome::Duplicate);
     }
     match (contact.recording_state, contact.alert_sent_at) {
-        (Some(RecordingState::Recorded), _) | (Some(RecordingState::Missing), Some(_)) => {
-            return Ok(Outcome::Duplicate)
-        }
         // Marked missing, but the alert did not go out: send it now.
         (Some(RecordingState::Missing), None) => {
             let prefixes = candidate_prefixes(&settings.key_prefix, &contact);
             return alert(store, alerts, &contact, prefixes, now).await;
         }
+        (Some(_), _) => return Ok(Outcome::Duplicate),
         (None, _) => {}
     }
     let prefixes = candidate_prefixes(&settings.key_prefix, &contact);
@@ -63,6 +63,13 @@ pub async fn check_recording<S: ContactStore, A: RecordingArchive, P: EventPubli
             Ok(Outcome::Done)
         }
         Verdict::Missing => {
+            // Decided only now, after the grace period, so flow-log batches that
+            // came late (out of order, or retried) are among the settings too.
+            if let Expectation::NotRecorded(because) = contact.expectation() {
+                let set = store.record_recording(&id, RecordingState::NotExpected, None, now).await?;
+                info!(reason = because.as_str(), "no recording, and none expected");
+                return Ok(if set { Outcome::Done } else { Outcome::Duplicate });
+            }
             if !store.record_recording(&id, RecordingState::Missing, None, now).await? {
                 // A twin got there first: alert only if it has not.
                 return match store.get(&id).await? {

@@ -10,11 +10,11 @@ use serde_json::json;
 use super::*;
 use crate::messages::{CheckRecording, PollContact};
 use crate::ports::ContactStore;
-use crate::ports::Described;
+use crate::ports::{Described, FlowLogHeartbeat};
 use crate::recording::recording_key;
 use crate::subscription::encode;
 use crate::testing::{FakeDirectory, MemoryArchive, MemoryContactStore, RecordingQueue};
-use crate::{ContactError, ContactId, ContactState, ContactView, RecordingState};
+use crate::{Channel, ContactError, ContactId, ContactState, ContactView, RecordingState};
 
 const INSTANCE: &str = "bd7c61d1-6722-4b4f-8c9c-6253e5a85c32";
 const PREFIX: &str = "connect/example/CallRecordings";
@@ -28,12 +28,17 @@ fn contact_id(n: u32) -> ContactId {
 }
 
 fn recording_line(id: &ContactId) -> String {
+    setting_line(id, "2023-08-29T10:29:58.120Z", "Enable")
+}
+
+/// A "Set recording and analytics behavior" line run at `at`, turning recording `option`.
+fn setting_line(id: &ContactId, at: &str, option: &str) -> String {
     json!({
         "ContactId": id.as_str(),
         "ContactFlowId": format!("arn:aws:connect:eu-west-2:123456789012:instance/{INSTANCE}/contact-flow/f"),
         "ContactFlowModuleType": "SetRecordingBehavior",
-        "Timestamp": "2023-08-29T10:29:58.120Z",
-        "Parameters": {"RecordingBehaviorOption": "Enable", "RecordingParticipantOption": "Both"},
+        "Timestamp": at,
+        "Parameters": {"RecordingBehaviorOption": option, "RecordingParticipantOption": "Both"},
     })
     .to_string()
 }
@@ -46,6 +51,7 @@ fn delivery(lines: &[String]) -> serde_json::Value {
 
 fn found(agent: Option<DateTime<Utc>>, disconnected: Option<DateTime<Utc>>) -> Described {
     Described::Found(ContactView {
+        channel: Some(Channel::Voice),
         initiated_at: Some(t(29, 0)),
         agent_connected_at: agent,
         disconnected_at: disconnected,
@@ -60,6 +66,7 @@ struct World {
     checks: RecordingQueue,
     alerts: RecordingPublisher,
     settings: CheckSettings,
+    sweep: SweepSettings,
 }
 
 impl World {
@@ -72,11 +79,17 @@ impl World {
             checks: RecordingQueue::default(),
             alerts: RecordingPublisher::default(),
             settings: CheckSettings { key_prefix: PREFIX.to_owned(), grace: Duration::from_secs(600) },
+            sweep: SweepSettings { poll_queue_cap: 1000, poll_lease: Duration::from_secs(3600) },
         }
     }
 
+    /// A sweep at the end of the hour these tests play in.
     async fn sweep(&self) -> SweepSummary {
-        sweep(&self.store, &self.polls, &self.checks, "slot").await.unwrap()
+        self.sweep_at(t(59, 0)).await.unwrap()
+    }
+
+    async fn sweep_at(&self, now: DateTime<Utc>) -> Result<SweepSummary, ContactError> {
+        sweep(&self.store, &self.polls, &self.checks, &self.sweep, "slot", now).await
     }
 
     async fn poll(&self, id: &ContactId, now: DateTime<Utc>) -> Result<Outcome, ContactError> {
@@ -100,11 +113,12 @@ async fn a_delivery_caches_each_recorded_contact_once_and_a_replay_changes_nothi
     let payload = delivery(&[recording_line(&a), "not json".into(), recording_line(&b), recording_line(&a)]);
 
     let first = ingest(&w.store, &payload, t(30, 0)).await.unwrap();
-    assert_eq!((first.log_events, first.cached, first.ignored), (4, 2, 1));
+    assert_eq!((first.log_events, first.recording_settings, first.contacts), (4, 3, 2));
+    assert_eq!((first.cached, first.ignored), (2, 1));
     let before = w.store.all();
 
     let replay = ingest(&w.store, &payload, t(35, 0)).await.unwrap();
-    assert_eq!((replay.cached, replay.already_cached), (0, 3));
+    assert_eq!((replay.cached, replay.updated, replay.already_cached), (0, 0, 2));
     assert_eq!(w.store.all(), before, "the replay changed nothing, not even timestamps");
     assert_eq!(w.state(&a), Some(ContactState::Initialised));
 }
@@ -128,6 +142,7 @@ async fn a_failed_write_fails_the_delivery_and_its_retry_completes_it() {
     assert_eq!(kit::Classify::dependency(&err), None, "DynamoDB is no outside provider");
     let retry = ingest(&w.store, &payload, t(30, 5)).await.unwrap();
     assert_eq!(retry.cached + retry.already_cached, 2);
+    assert_eq!(w.store.heartbeat().await.unwrap().last_delivery_at, Some(t(30, 5)), "noted once it succeeded");
     assert_eq!(w.store.all().len(), 2);
 }
 
@@ -264,19 +279,166 @@ async fn a_contact_connect_does_not_know_is_closed_with_a_reason() {
     assert_eq!(w.sweep().await.to_poll, 0, "never polled again");
 }
 
+/// Issue 16: every sweep used to re-send every contact still to be polled, so a
+/// backlog behind Connect's quota grew by the whole in-progress set every five minutes.
 #[tokio::test]
-async fn repeated_sweeps_send_the_same_work_with_the_same_ids() {
+async fn a_contact_whose_poll_is_out_is_not_sent_again_until_polled() {
     let w = World::new();
     for n in 0..150 {
         ingest(&w.store, &delivery(&[recording_line(&contact_id(n))]), t(30, 0)).await.unwrap();
     }
+    let first = w.sweep_at(t(35, 0)).await.unwrap();
+    assert_eq!((first.to_poll, first.poll_pending), (150, 150), "every page");
+    let again = w.sweep_at(t(40, 0)).await.unwrap();
+    assert_eq!((again.to_poll, again.poll_in_flight), (0, 150), "all still out: nothing re-sent");
+    assert_eq!(w.polls.sent().len(), 150);
+
+    // Polled (unchanged, still queued at Connect): due again at the next sweep.
+    w.connect.script(&contact_id(7), vec![found(None, None)]);
+    w.poll(&contact_id(7), t(41, 0)).await.unwrap();
+    let next = w.sweep_at(t(45, 0)).await.unwrap();
+    assert_eq!(next.to_poll, 1);
+    assert_eq!(w.polls.contact_ids().last().map(String::as_str), Some(contact_id(7).as_str()));
+}
+
+#[tokio::test]
+async fn a_lost_poll_message_is_sent_again_once_its_lease_is_up() {
+    let w = World::new();
+    let id = contact_id(1);
+    ingest(&w.store, &delivery(&[recording_line(&id)]), t(30, 0)).await.unwrap();
+    assert_eq!(w.sweep_at(t(30, 0)).await.unwrap().to_poll, 1);
+    // The message is never polled (dead-lettered, say): within the lease, nothing...
+    assert_eq!(w.sweep_at(t(59, 0)).await.unwrap().to_poll, 0);
+    // ...after it, another.
+    let later = t(30, 0) + chrono::Duration::hours(1) + chrono::Duration::seconds(1);
+    assert_eq!(w.sweep_at(later).await.unwrap().to_poll, 1);
+}
+
+/// Issue 16: the queue is kept within what Connect's quota serves before the next
+/// sweep; the rest wait in the table, longest-unpolled first.
+#[tokio::test]
+async fn the_poll_queue_stays_within_its_cap_longest_unpolled_first() {
+    let mut w = World::new();
+    w.sweep.poll_queue_cap = 10;
+    for n in 0..30 {
+        ingest(&w.store, &delivery(&[recording_line(&contact_id(n))]), t(30, 0)).await.unwrap();
+    }
+    let first = w.sweep_at(t(35, 0)).await.unwrap();
+    assert_eq!((first.to_poll, first.poll_deferred), (10, 20));
+    // None of those polled yet: the next sweep adds nothing.
+    let full = w.sweep_at(t(40, 0)).await.unwrap();
+    assert_eq!((full.to_poll, full.poll_in_flight, full.poll_deferred), (0, 10, 20));
+
+    let first_ten: Vec<String> = w.polls.contact_ids();
+    for id in &first_ten {
+        let id = ContactId::parse(id).unwrap();
+        w.connect.script(&id, vec![found(None, None)]);
+        w.poll(&id, t(41, 0)).await.unwrap();
+    }
+    let next = w.sweep_at(t(45, 0)).await.unwrap();
+    assert_eq!(next.to_poll, 10);
+    let second_ten: Vec<String> = w.polls.contact_ids()[10..].to_vec();
+    assert!(second_ten.iter().all(|id| !first_ten.contains(id)), "the never-polled go before the just-polled");
+}
+
+/// Issue 16: a sweep that failed while sending polls never got to the checks.
+#[tokio::test]
+async fn recording_checks_go_out_even_when_polls_cannot() {
+    let w = World::new();
+    let (done, waiting) = (contact_id(1), contact_id(2));
+    ingest(&w.store, &delivery(&[recording_line(&done), recording_line(&waiting)]), t(30, 0)).await.unwrap();
+    w.connect.script(&done, vec![found(Some(t(31, 0)), Some(t(33, 0)))]);
+    w.poll(&done, t(34, 0)).await.unwrap();
+
+    w.polls.fail_next(1);
+    let err = w.sweep_at(t(35, 0)).await.unwrap_err();
+    assert_eq!(kit::Classify::class(&err), kit::ErrorClass::Retryable);
+    assert_eq!(w.checks.contact_ids(), [done.to_string()], "the check went out");
+    assert!(w.polls.sent().is_empty());
+    // The unsent poll's claim was given back: the next sweep sends it.
+    assert_eq!(w.sweep_at(t(40, 0)).await.unwrap().to_poll, 1);
+}
+
+/// Issue 16: the customer opted out in the IVR (recording enabled, then turned
+/// off), the agent took the call, and there is, rightly, no recording. The lines
+/// arrive in separate deliveries, the later one first.
+#[tokio::test]
+async fn a_call_whose_recording_was_switched_off_is_not_expected_and_not_alerted() {
+    let w = World::new();
+    let id = contact_id(1);
+    let off = ingest(&w.store, &delivery(&[setting_line(&id, "2023-08-29T10:30:20.000Z", "Disable")]), t(30, 30))
+        .await
+        .unwrap();
+    assert_eq!(off.cached, 1);
+    assert_eq!(w.sweep().await.to_poll, 0, "only switched off so far: not watched");
+    let on = ingest(&w.store, &delivery(&[setting_line(&id, "2023-08-29T10:30:00.000Z", "Enable")]), t(30, 40))
+        .await
+        .unwrap();
+    assert_eq!(on.updated, 1);
+    assert_eq!(w.sweep().await.to_poll, 1, "watched once a setting turns recording on");
+
+    w.connect.script(&id, vec![found(Some(t(31, 0)), Some(t(33, 0)))]);
+    w.poll(&id, t(34, 0)).await.unwrap();
+    assert_eq!(w.check(&id, t(38, 0)).await.unwrap(), Outcome::Done, "too early to say");
+    assert_eq!(w.store.contact(&id).unwrap().recording_state, None);
+    w.check(&id, t(44, 0)).await.unwrap();
+    let c = w.store.contact(&id).unwrap();
+    assert_eq!(c.recording_state, Some(RecordingState::NotExpected));
+    assert!(c.recording_checked_at.is_some() && c.alert_sent_at.is_none());
+    assert!(w.alerts.published().is_empty(), "no alert");
     let s = w.sweep().await;
-    assert_eq!(s.to_poll, 150, "every page");
-    let first: Vec<_> = w.polls.sent().iter().map(|m| m["id"].clone()).collect();
-    sweep(&w.store, &w.polls, &w.checks, "slot").await.unwrap();
-    let second: Vec<_> = w.polls.sent()[150..].iter().map(|m| m["id"].clone()).collect();
-    assert_eq!(first, second);
-    assert_eq!(w.store.all().len(), 150, "a sweep writes nothing");
+    assert_eq!((s.to_poll, s.to_check), (0, 0), "nothing left to do");
+}
+
+#[tokio::test]
+async fn a_recording_switched_off_only_after_the_agent_connected_is_still_expected() {
+    let w = World::new();
+    let id = contact_id(1);
+    let lines = [recording_line(&id), setting_line(&id, "2023-08-29T10:32:00.000Z", "Disable")];
+    ingest(&w.store, &delivery(&lines), t(30, 0)).await.unwrap();
+    w.connect.script(&id, vec![found(Some(t(31, 0)), Some(t(33, 0)))]);
+    w.poll(&id, t(34, 0)).await.unwrap();
+    w.check(&id, t(44, 0)).await.unwrap();
+    assert_eq!(w.store.contact(&id).unwrap().recording_state, Some(RecordingState::Missing));
+    assert_eq!(w.alerts.of_type("contact.recording-missing").len(), 1);
+}
+
+/// Issue 16: a chat or task through a shared flow ran the recording block too.
+#[tokio::test]
+async fn chat_and_task_contacts_are_not_applicable_and_never_checked() {
+    let w = World::new();
+    for (n, channel) in [(1, Channel::Chat), (2, Channel::Task)] {
+        let id = contact_id(n);
+        ingest(&w.store, &delivery(&[recording_line(&id)]), t(30, 0)).await.unwrap();
+        let view = ContactView {
+            channel: Some(channel),
+            initiated_at: Some(t(29, 0)),
+            agent_connected_at: Some(t(31, 0)),
+            disconnected_at: Some(t(33, 0)),
+        };
+        w.connect.script(&id, vec![Described::Found(view)]);
+        assert_eq!(w.poll(&id, t(34, 0)).await.unwrap(), Outcome::Done);
+        let c = w.store.contact(&id).unwrap();
+        assert_eq!(c.recording_state, Some(RecordingState::NotApplicable));
+        assert_eq!(c.channel, Some(channel));
+    }
+    let s = w.sweep().await;
+    assert_eq!((s.to_poll, s.to_check), (0, 0));
+    assert_eq!(w.check(&contact_id(1), t(50, 0)).await.unwrap(), Outcome::Duplicate);
+    assert!(w.alerts.published().is_empty());
+}
+
+#[tokio::test]
+async fn the_watch_reports_the_subscription_silent_and_a_delivery_ends_it() {
+    let w = World::new();
+    let settings = WatchSettings { silence: Duration::from_secs(1800) };
+    assert!(!watch_flow_logs(&w.store, &settings, t(0, 0)).await.unwrap().silent, "the window starts");
+    assert!(!watch_flow_logs(&w.store, &settings, t(10, 0)).await.unwrap().silent);
+    assert!(watch_flow_logs(&w.store, &settings, t(30, 0)).await.unwrap().silent);
+    ingest(&w.store, &delivery(&["not a recording line".into()]), t(31, 0)).await.unwrap();
+    let report = watch_flow_logs(&w.store, &settings, t(35, 0)).await.unwrap();
+    assert!(!report.silent, "any delivery counts: {report:?}");
+    assert_eq!(report.quiet_for_secs, 240);
 }
 
 #[tokio::test]
@@ -301,4 +463,55 @@ async fn twin_checks_at_once_send_one_alert() {
     // ...until the claim has expired.
     w.check(&other, t(53, 0)).await.unwrap();
     assert_eq!(w.alerts.of_type("contact.recording-missing").len(), 2);
+}
+
+/// A contact a poll moved on while the sweep paged, found in both states' pages
+/// (seen under load: BatchGetItem refused the duplicate key and the sweep failed).
+struct MovedWhilePaging(std::sync::Arc<MemoryContactStore>, ContactId);
+
+#[async_trait::async_trait]
+impl crate::ports::PendingContacts for MovedWhilePaging {
+    async fn pending(
+        &self,
+        state: ContactState,
+        after: Option<crate::dynamo::Cursor>,
+        limit: u32,
+    ) -> Result<crate::ports::Page<ContactId>, crate::ports::StoreError> {
+        let mut page = self.0.pending(state, after, limit).await?;
+        if state == ContactState::InProgressQueue {
+            page.items.push(self.1.clone());
+        }
+        Ok(page)
+    }
+    async fn poll_candidates(
+        &self,
+        ids: &[ContactId],
+    ) -> Result<Vec<crate::ports::PollCandidate>, crate::ports::StoreError> {
+        self.0.poll_candidates(ids).await
+    }
+    async fn claim_poll(
+        &self,
+        id: &ContactId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, crate::ports::StoreError> {
+        self.0.claim_poll(id, now, until).await
+    }
+    async fn unclaim_poll(&self, id: &ContactId, until: DateTime<Utc>) -> Result<(), crate::ports::StoreError> {
+        self.0.unclaim_poll(id, until).await
+    }
+    async fn delete(&self, ids: &[ContactId]) -> Result<(), crate::ports::StoreError> {
+        self.0.delete(ids).await
+    }
+}
+
+#[tokio::test]
+async fn a_contact_found_in_two_states_while_paging_is_polled_once() {
+    let w = World::new();
+    let store = std::sync::Arc::new(MemoryContactStore::default());
+    let id = contact_id(1);
+    ingest(store.as_ref(), &delivery(&[recording_line(&id)]), t(30, 0)).await.unwrap();
+    let moving = MovedWhilePaging(store, id.clone());
+    let s = sweep(&moving, &w.polls, &w.checks, &w.sweep, "slot", t(35, 0)).await.unwrap();
+    assert_eq!((s.poll_pending, s.to_poll), (1, 1));
 }

@@ -54,6 +54,10 @@ pub struct ScriptRequest {
     pub stage_secs: Option<f64>,
     #[serde(default)]
     pub stages: Option<Vec<Stage>>,
+    /// DescribeContact's `Channel` (default `VOICE`): `CHAT`, `TASK` or `EMAIL` for a
+    /// contact that ran through a shared flow's recording block but is no call.
+    #[serde(default)]
+    pub channel: Option<String>,
     /// A fixed `Contact` to answer with (e.g. one of the seed's responses); its
     /// `Id` and `Arn` are set to this contact's.
     #[serde(default)]
@@ -87,15 +91,27 @@ impl ScriptRequest {
         if stages.iter().any(|s| s.secs.is_some_and(|secs| !(0.0..=86_400.0).contains(&secs))) {
             return Err("secs must be between 0 and 86400".to_owned());
         }
+        if let Some(channel) = &self.channel {
+            if !CHANNELS.contains(&channel.as_str()) {
+                return Err(format!("channel must be one of {}", CHANNELS.join(", ")));
+            }
+            if self.response.is_some() {
+                return Err("give the channel in the response's Contact.Channel".to_owned());
+            }
+        }
         Ok(stages)
     }
 }
+
+/// DescribeContact's channels (the API's `Channel` enum).
+const CHANNELS: &[&str] = &["VOICE", "CHAT", "TASK", "EMAIL"];
 
 /// A contact the fake knows.
 #[derive(Debug, Clone)]
 pub struct Scripted {
     pub instance_id: String,
     pub contact_id: String,
+    pub channel: String,
     pub stages: Vec<Stage>,
     pub current: usize,
     pub entered_at: DateTime<Utc>,
@@ -112,6 +128,7 @@ impl Scripted {
         let mut contact = Self {
             instance_id: request.instance_id.trim().to_owned(),
             contact_id: request.contact_id.trim().to_owned(),
+            channel: request.channel.clone().unwrap_or_else(|| "VOICE".to_owned()),
             stages,
             current: 0,
             entered_at: now,
@@ -186,7 +203,7 @@ impl Scripted {
         let mut c = Map::new();
         c.insert("Arn".into(), json!(arn));
         c.insert("Id".into(), json!(self.contact_id));
-        c.insert("Channel".into(), json!("VOICE"));
+        c.insert("Channel".into(), json!(self.channel));
         c.insert("InitiationMethod".into(), json!("INBOUND"));
         c.insert("InitiationTimestamp".into(), json!(epoch(self.initiated_at)));
         c.insert("LastUpdateTimestamp".into(), json!(epoch(self.entered_at)));
@@ -257,6 +274,20 @@ mod tests {
         let body = contact.contact("r");
         assert_eq!(body["Contact"]["Id"], "c");
         assert_eq!(body["Contact"]["InitiationTimestamp"], json!(1.5));
+    }
+
+    #[test]
+    fn a_chat_contact_says_so() {
+        let req = request(json!({"instance_id": "i", "contact_id": "c", "lifecycle": "answered", "channel": "CHAT"}));
+        let contact = Scripted::new(&req, req.stages().expect("stages"), at(0));
+        assert_eq!(contact.contact("r")["Contact"]["Channel"], "CHAT");
+        let voice = request(json!({"instance_id": "i", "contact_id": "c", "lifecycle": "answered"}));
+        assert_eq!(
+            Scripted::new(&voice, voice.stages().expect("stages"), at(0)).contact("r")["Contact"]["Channel"],
+            "VOICE"
+        );
+        let bad = request(json!({"instance_id": "i", "contact_id": "c", "lifecycle": "answered", "channel": "FAX"}));
+        assert!(bad.stages().is_err());
     }
 
     #[test]
