@@ -56,8 +56,8 @@ contacts-load: venv build ## Seed 003 under load: 2,000 calls in progress, Conne
 fuzz: ## Property-fuzz every parser of outside input, long (PROPTEST_CASES, default 100000 each)
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) test --release -p fuzz
 
-graph: ## Regenerate the README's topology diagram from the template
-	$(CARGO) run -q -p ops -- graph --write README.md
+graph: ## Regenerate the topology diagram in docs/topology.md from the template
+	$(CARGO) run -q -p ops -- graph --write docs/topology.md
 
 test: venv ## Lint the template, build once, run every test (IAM enforced; target/iam-coverage.md), then clippy
 	$(VENV)/bin/cfn-lint infra/template.yaml

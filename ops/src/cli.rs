@@ -38,7 +38,7 @@ pub enum Command {
     },
     /// The topology (queues, topics, subscriptions, functions, DLQs) as a mermaid diagram.
     Graph {
-        /// Replace the diagram between the `ops graph` markers of this file (e.g. README.md).
+        /// Replace the diagram between the `ops graph` markers of this file (e.g. docs/topology.md).
         #[arg(long)]
         write: Option<PathBuf>,
     },
