@@ -74,7 +74,7 @@ impl Classify for DecodeError {
             DecodeError::WrongType { .. } => "wrong_type",
             DecodeError::UnknownVersion { .. } => "unknown_version",
             DecodeError::Invalid(_) => "invalid_input",
-            DecodeError::Rejected { kind, .. } => *kind,
+            DecodeError::Rejected { kind, .. } => kind,
         }
     }
 }

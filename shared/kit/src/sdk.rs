@@ -126,7 +126,8 @@ mod tests {
         use aws_sdk_dynamodb::operation::put_item::PutItemError;
         use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
         let meta = aws_sdk_dynamodb::error::ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
-        let inner = ConditionalCheckFailedException::builder().message("The conditional request failed").meta(meta).build();
+        let inner =
+            ConditionalCheckFailedException::builder().message("The conditional request failed").meta(meta).build();
         let err: SdkError<PutItemError, ()> =
             SdkError::service_error(PutItemError::ConditionalCheckFailedException(inner), ());
         let failure = classify_sdk_error(&err);

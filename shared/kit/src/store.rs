@@ -185,7 +185,8 @@ mod tests {
     fn condition_failure() -> SdkError<PutItemError, Response> {
         // The code is in the error's metadata, as the SDK parses it from DynamoDB's answer.
         let meta = aws_sdk_dynamodb::error::ErrorMetadata::builder().code(CONDITION_FAILED).build();
-        let inner = ConditionalCheckFailedException::builder().message("The conditional request failed").meta(meta).build();
+        let inner =
+            ConditionalCheckFailedException::builder().message("The conditional request failed").meta(meta).build();
         service_error(PutItemError::ConditionalCheckFailedException(inner))
     }
 
