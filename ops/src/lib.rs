@@ -66,7 +66,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         }
-        Command::Workflow(WorkflowArgs { command: Some(WorkflowCommand::Redrive { id, dry_run, force, by }), .. }) => {
+        Command::Workflow(WorkflowArgs {
+            command: Some(WorkflowCommand::Redrive { id, dry_run, force, by }), ..
+        }) => {
             let ddb = aws_sdk_dynamodb::Client::new(&aws);
             let stores = redrive::Stores::new(&ddb, &map);
             let items = stores.find(&id).await?;

@@ -59,7 +59,8 @@ pub fn letters(q: &QueueInfo, letters: &[crate::dlq::show::Letter]) {
 pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_prefix(what.to_owned());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} · {per_sec} · {eta}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} · {per_sec} · {eta}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
@@ -83,7 +84,10 @@ pub fn redriven(o: &crate::redrive::Outcome, map: &crate::stack::StackMap, dry_r
             for m in messages {
                 let queue = map.queues.get(m.queue).map(|q| q.name.as_str()).unwrap_or(m.queue);
                 let verb = if dry_run { "would send" } else { "sent" };
-                println!("  {verb} {} to {queue} (step {}), correlation id {}", m.message_type, m.step, m.correlation_id);
+                println!(
+                    "  {verb} {} to {queue} (step {}), correlation id {}",
+                    m.message_type, m.step, m.correlation_id
+                );
                 if dry_run {
                     // Bodies may hold an address: redacted, as everywhere in ops.
                     println!("    {}", crate::redact::redact(&m.body));

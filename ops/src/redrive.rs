@@ -4,7 +4,6 @@
 //! and records the redrive on the item (when, by whom, which step). A workflow that
 //! is not stuck is left alone, and said so.
 
-
 use anyhow::Context as _;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use chrono::{DateTime, Utc};
@@ -147,11 +146,8 @@ fn attribute(v: &str) -> anyhow::Result<MessageAttributeValue> {
 pub async fn send(sqs: &aws_sdk_sqs::Client, map: &StackMap, m: &Outgoing) -> anyhow::Result<()> {
     let queue = map.queues.get(m.queue).with_context(|| format!("the template has no queue {}", m.queue))?;
     let url = queue_url(sqs, &queue.name).await?;
-    let mut req = sqs
-        .send_message()
-        .queue_url(url)
-        .message_body(&m.body)
-        .message_attributes("type", attribute(&m.message_type)?);
+    let mut req =
+        sqs.send_message().queue_url(url).message_body(&m.body).message_attributes("type", attribute(&m.message_type)?);
     if !m.correlation_id.is_empty() {
         req = req.message_attributes(kit::decode::CORRELATION_ATTRIBUTE, attribute(&m.correlation_id)?);
     }
@@ -217,4 +213,3 @@ impl Pace {
 pub fn context<'a>(limits: &'a stuck::Limits, force: bool, by: &'a str, now: DateTime<Utc>) -> Context<'a> {
     Context { now, limits, force, by }
 }
-

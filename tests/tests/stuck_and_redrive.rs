@@ -149,8 +149,7 @@ impl<'a> Seed<'a> {
         let id = ContactId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
         let seen = if state == StuckState::ContactCall { ago(minutes) } else { ago(minutes + 60) };
         let on = RecordingSetting::new(seen, vec!["Agent".into(), "Customer".into()], false);
-        let contact =
-            Contact::from_settings(id.clone(), InstanceId::parse(INSTANCE).expect("instance"), [on], seen);
+        let contact = Contact::from_settings(id.clone(), InstanceId::parse(INSTANCE).expect("instance"), [on], seen);
         self.contacts.initialise(&contact).await.expect("cached");
         if state == StuckState::ContactCheck {
             let view = ContactView {
@@ -211,6 +210,20 @@ async fn every_stuck_state_is_listed_and_counted_past_its_limit_and_not_inside_i
                 Kind::Contact => seed.contact(state, minutes).await.to_string(),
                 Kind::Workflow => seed.workflow(minutes).await,
             };
+            if into && matches!(state, StuckState::ApprovalEmails | StuckState::ApprovalEnqueue) {
+                // The sweep re-announced it a moment ago, as it does every 5 minutes:
+                // that moves `outbox_due` on, not the wait's first due time.
+                use approvals::ports::Outbox;
+                let event = if state == StuckState::ApprovalEmails {
+                    approvals::state::OutboxEvent::Requested
+                } else {
+                    approvals::state::OutboxEvent::Decided
+                };
+                seed.approvals
+                    .postpone(&id, event, Utc::now() + chrono::Duration::minutes(5))
+                    .await
+                    .expect("postponed");
+            }
             if into {
                 past.insert((state, id));
             } else {
@@ -259,7 +272,10 @@ impl Processor {
         let script = dir.join("action.sh");
         std::fs::write(
             &script,
-            format!("#!/bin/sh\ncat > /dev/null\necho \"ran $APPROVAL_REQUEST_ID\" >> {}\necho done\n", marker.display()),
+            format!(
+                "#!/bin/sh\ncat > /dev/null\necho \"ran $APPROVAL_REQUEST_ID\" >> {}\necho done\n",
+                marker.display()
+            ),
         )
         .expect("script");
         let status = std::process::Command::new("chmod").arg("+x").arg(&script).status().expect("chmod");
@@ -397,7 +413,10 @@ async fn a_redrive_moves_each_kind_on_to_completion_once_and_leaves_the_rest_alo
     let txma = d.messages_in("TxmaQueue").await;
     assert_eq!(txma.iter().filter(|m| m.body.contains(&report)).count(), 1, "one TxMA event");
     assert_eq!(r.redrives(Kind::Report, &report).await, 2, "each redrive recorded");
-    assert!(seed.reports.stored_email(&uuid::Uuid::parse_str(&report).unwrap()).await.unwrap().is_none(), "completed: the email is gone");
+    assert!(
+        seed.reports.stored_email(&uuid::Uuid::parse_str(&report).unwrap()).await.unwrap().is_none(),
+        "completed: the email is gone"
+    );
     r.refuses(Kind::Report, &report).await;
 
     // ---- audited workflow: its API's publish fails (SNS down): the action is
@@ -405,7 +424,13 @@ async fn a_redrive_moves_each_kind_on_to_completion_once_and_leaves_the_rest_alo
     let requester = d.unique_user();
     d.inject_fault("Publish", 3, 500, "InternalError").await;
     let (status, body) = d
-        .call_as("POST", "/workflows", &requester, &["requester"], Some(&json!({"scheme": "grants", "approvers": ["approver-1"]})))
+        .call_as(
+            "POST",
+            "/workflows",
+            &requester,
+            &["requester"],
+            Some(&json!({"scheme": "grants", "approvers": ["approver-1"]})),
+        )
         .await;
     assert_eq!(status, 503, "not announced: {body}");
     assert_eq!(d.remaining_faults().await, 0);
@@ -422,7 +447,11 @@ async fn a_redrive_moves_each_kind_on_to_completion_once_and_leaves_the_rest_alo
     let (status, check) =
         d.call_as("GET", &format!("/audit/verify?workflow_id={workflow}"), "auditor-1", &["auditor"], None).await;
     assert_eq!(status, 200, "{check}");
-    assert_eq!((check["valid"].clone(), check["records"].clone()), (json!(true), json!(1)), "one audit record: {check}");
+    assert_eq!(
+        (check["valid"].clone(), check["records"].clone()),
+        (json!(true), json!(1)),
+        "one audit record: {check}"
+    );
     let (_, mine) = d.call_as("GET", &format!("/users/{requester}/notifications"), &requester, &[], None).await;
     assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "one notification: {mine}");
     r.refuses(Kind::Workflow, workflow).await;
@@ -439,11 +468,7 @@ async fn a_redrive_moves_each_kind_on_to_completion_once_and_leaves_the_rest_alo
     let alerts = |id: ContactId| {
         let d = &d;
         async move {
-            d.messages_in("RecordingMissingAlertsQueue")
-                .await
-                .iter()
-                .filter(|m| m.body.contains(id.as_str()))
-                .count()
+            d.messages_in("RecordingMissingAlertsQueue").await.iter().filter(|m| m.body.contains(id.as_str())).count()
         }
     };
     assert_eq!(alerts(unchecked.clone()).await, 1, "one alert");

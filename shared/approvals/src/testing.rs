@@ -18,7 +18,9 @@ use crate::ports::{
     ExecutionStore, MailError, Mailer, Outbox, OutgoingEmail, RequestStore, StoreError,
 };
 use crate::rules::ExecutionOutcome;
-use crate::state::{ApprovalRequest, AwaitedStep, Awaiting, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status};
+use crate::state::{
+    ApprovalRequest, AwaitedStep, Awaiting, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status,
+};
 use crate::token::TokenHash;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -106,7 +106,8 @@ pub fn report(r: &Report, email: Option<&str>, ctx: &Context<'_>) -> Plan {
         let finding = judge(ctx, |l| rules::report(r, ctx.now, l), || format!("{}: finished", r.status.as_str()))?;
         let email = email.ok_or_else(|| {
             Plan::Cannot(
-                "the report keeps no email (marked before redrives were possible): replay the frontend's message".into(),
+                "the report keeps no email (marked before redrives were possible): replay the frontend's message"
+                    .into(),
             )
         })?;
         let request = ReportRequest::parse(ReportSubmission {
@@ -188,8 +189,7 @@ pub fn approval(r: &ApprovalRequest, ctx: &Context<'_>) -> Plan {
 /// A contact: a poll (the call not ended as far as we know) or a recording check.
 pub fn contact(c: &Contact, ctx: &Context<'_>) -> Plan {
     plan((|| {
-        let finding =
-            judge(ctx, |l| rules::contact(c, ctx.now, l), || format!("{}: no work left", c.state.as_str()))?;
+        let finding = judge(ctx, |l| rules::contact(c, ctx.now, l), || format!("{}: no work left", c.state.as_str()))?;
         let slot = format!("redrive-{}", ctx.now.timestamp_millis());
         let id = &c.contact_id;
         let messages = match finding.state {

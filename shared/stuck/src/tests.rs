@@ -348,7 +348,10 @@ mod redrive {
         assert_eq!(queue, "CreateZendeskTicketQueue");
         assert_eq!(env["type"], "report.requested");
         assert_eq!(env["id"], format!("report.requested:{}", r.report_id), "the id mark-reported gives it");
-        assert_eq!((env["workflow_id"].as_str(), env["correlation_id"].as_str()), (Some(r.report_id.as_str()), Some("corr-1")));
+        assert_eq!(
+            (env["workflow_id"].as_str(), env["correlation_id"].as_str()),
+            (Some(r.report_id.as_str()), Some("corr-1"))
+        );
         assert_eq!(env["payload"]["email"], "jane@example.org");
 
         r.status = reports::ReportStatus::TicketCreated;

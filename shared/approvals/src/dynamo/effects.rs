@@ -248,5 +248,4 @@ impl EffectStore for DynamoApprovalStore {
         // writes keep the wait; record the enqueue without touching it.
         conditional(write(false)).await
     }
-
 }

@@ -86,5 +86,4 @@ impl Outbox for DynamoApprovalStore {
         }
         Ok(())
     }
-
 }

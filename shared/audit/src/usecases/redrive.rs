@@ -33,14 +33,17 @@ where
         return Ok(Outcome::Duplicate);
     }
     let Some(event) = &wf.last_event else {
-        return Err(StoreError::Malformed(format!("workflow {} has no event for seq {}", wf.workflow_id, wf.seq)).into());
+        return Err(
+            StoreError::Malformed(format!("workflow {} has no event for seq {}", wf.workflow_id, wf.seq)).into()
+        );
     };
     publisher.publish(event).await.map_err(|source| AuditError::NotAnnounced {
         workflow_id: wf.workflow_id.clone(),
         seq: wf.seq,
         source,
     })?;
-    let redrive = Redrive { at: request.requested_at, by: request.requested_by.clone(), step: ANNOUNCE_STEP.to_owned() };
+    let redrive =
+        Redrive { at: request.requested_at, by: request.requested_by.clone(), step: ANNOUNCE_STEP.to_owned() };
     if store.announced_by_redrive(&wf.workflow_id, wf.seq, &redrive).await? {
         info!(workflow_id = %wf.workflow_id, seq = wf.seq, "action announced by a redrive");
         Ok(Outcome::Done)

@@ -165,7 +165,9 @@ pub(crate) fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Contac
         updated_at: time(item, attr::UPDATED_AT)?.unwrap_or(initialised_at),
         redrives: match item.get(attr::REDRIVES) {
             None => Vec::new(),
-            Some(v) => serde_dynamo::from_attribute_value(v.clone()).map_err(|_| malformed("redrives are unreadable"))?,
+            Some(v) => {
+                serde_dynamo::from_attribute_value(v.clone()).map_err(|_| malformed("redrives are unreadable"))?
+            }
         },
     })
 }
