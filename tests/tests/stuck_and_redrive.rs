@@ -575,15 +575,78 @@ async fn ops_workflow_redrive_dry_run_sends_nothing_and_the_timeline_shows_the_r
 
     let (code, out) = ops(&["stuck", "--kind", "report"]);
     assert_eq!(code, Some(3), "still stuck (nothing consumes the queue here): {out}");
+    // `ops stuck --redrive`: everything listed, paced, with a summary.
+    let (code, out) = ops(&["stuck", "--kind", "report", "--redrive", "--rate", "20"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("sent to create-zendesk-ticket") && out.contains("redriven: 1 · failed: 0"), "{out}");
+    assert_eq!(local_stack::queues::depth(&d.sqs(), &queue).await.unwrap(), 2, "sent again");
     let fresh = seed.report(1).await;
     let (code, out) = ops(&["workflow", "redrive", &fresh]);
     assert_eq!(code, Some(0));
     assert!(out.contains("not stuck") && out.contains("nothing changed"), "{out}");
-    assert_eq!(local_stack::queues::depth(&d.sqs(), &queue).await.unwrap(), 1, "nothing more sent");
+    assert_eq!(local_stack::queues::depth(&d.sqs(), &queue).await.unwrap(), 2, "nothing more sent");
 }
 
 fn ops_binary() -> PathBuf {
     let path: &Path = &bin_dir().join("ops");
     assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first", path.display());
     path.to_owned()
+}
+
+/// The processor can take a decision off the FIFO queue before enqueue-decision
+/// records the enqueue: the request must then wait for the execution's outcome,
+/// not for a pickup that has happened (a finished request would stay in the index
+/// for ever, and page). And an announcement's confirmation ends only its own wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_awaiting_index_follows_the_request_whatever_order_the_writes_come_in() {
+    use approvals::dynamo::keys as k;
+    let d = Driver::start_resources_only().await;
+    let seed = Seed::new(&d);
+    let awaiting = |id: String| {
+        let d = &d;
+        async move {
+            let item = d
+                .dynamodb()
+                .get_item()
+                .table_name(d.table("ApprovalsTable"))
+                .key(k::REQUEST_ID, aws_sdk_dynamodb::types::AttributeValue::S(id))
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("GetItem")
+                .item
+                .expect("the request");
+            item.get(k::AWAITING).and_then(|v| v.as_s().ok()).cloned()
+        }
+    };
+    let id = seed.approval(StuckState::ApprovalEnqueue, 1).await;
+    assert_eq!(awaiting(id.clone()).await.as_deref(), Some("enqueue"));
+    // A late confirmation of the (long gone) emails announcement ends nothing.
+    approvals::ports::Outbox::clear(&seed.approvals, &id, approvals::state::OutboxEvent::Requested).await.unwrap();
+    assert_eq!(awaiting(id.clone()).await.as_deref(), Some("enqueue"));
+    // The processor first, then the enqueue's record.
+    assert!(seed.approvals.begin(&id, "attempt-1", Utc::now()).await.unwrap());
+    assert!(seed.approvals.mark_enqueued(&id, Utc::now()).await.unwrap(), "recorded all the same");
+    assert_eq!(awaiting(id.clone()).await.as_deref(), Some("execution"), "not back to waiting for a pickup");
+    assert!(!seed.approvals.mark_enqueued(&id, Utc::now()).await.unwrap(), "once");
+    let finished = ExecutionStore::finish(
+        &seed.approvals,
+        &id,
+        "attempt-1",
+        approvals::ExecutionOutcome::Executed,
+        "ok",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert!(finished);
+    assert_eq!(awaiting(id.clone()).await, None, "finished: off the index");
+    let m = map(&d);
+    let found = ops::stuck::check(
+        &ops::stuck::sources(&d.dynamodb(), &m),
+        &[Kind::Approval],
+        &Limits::uniform(chrono::Duration::zero()),
+    )
+    .await;
+    assert_eq!(found.count(Kind::Approval), Some(0), "{:?}", found.findings);
 }
