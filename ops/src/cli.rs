@@ -28,19 +28,59 @@ pub enum Command {
     /// Dead-letter queues: list, show, redrive.
     #[command(subcommand)]
     Dlq(DlqCommand),
-    /// The timeline of one workflow (a report id).
-    Workflow { id: String },
-    /// Workflows not finished in time, per system.
+    /// One workflow: its timeline (`ops workflow <id>`), or a redrive.
+    Workflow(WorkflowArgs),
+    /// Workflows stuck past their state's limit, per kind (the stuck-detector's
+    /// definition and limits, read from the template). Exit status 3 when any.
     Stuck {
-        /// e.g. 15m, 2h, 90s.
-        #[arg(long, default_value = "15m", value_parser = parse_duration)]
-        older_than: std::time::Duration,
+        /// One limit for every state instead of the detector's (e.g. 15m, 2h, 90s).
+        #[arg(long, value_parser = parse_duration)]
+        older_than: Option<std::time::Duration>,
+        /// Only these kinds: report, approval, contact, workflow (repeatable).
+        #[arg(long, value_parser = parse_kind)]
+        kind: Vec<stuck::Kind>,
+        /// Redrive every workflow listed (as `ops workflow redrive` does each).
+        #[arg(long)]
+        redrive: bool,
+        /// Redrives per second at most (with --redrive).
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// Who is redriving, as recorded on each item (default: $OPS_USER, else the login name).
+        #[arg(long)]
+        by: Option<String>,
     },
     /// The topology (queues, topics, subscriptions, functions, DLQs) as a mermaid diagram.
     Graph {
         /// Replace the diagram between the `ops graph` markers of this file (e.g. docs/topology.md).
         #[arg(long)]
         write: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct WorkflowArgs {
+    #[command(subcommand)]
+    pub command: Option<WorkflowCommand>,
+    /// A report, approval request, contact or audited workflow id: its timeline.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkflowCommand {
+    /// Rebuild the message of the step a stuck workflow stopped before, from its
+    /// stored state, and send it to that step's queue; record the redrive on it.
+    Redrive {
+        id: String,
+        /// Show what would be sent; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Redrive even if it is still within its state's limit.
+        #[arg(long)]
+        force: bool,
+        /// Who is redriving, as recorded on the item (default: $OPS_USER, else the login name).
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -55,7 +95,8 @@ pub enum DlqCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
-    /// Move messages back to the queue they came from (send first, then delete).
+    /// Move messages back to the queue they came from (send first, then delete);
+    /// long-polls until the DLQ's counts hold nothing unseen, and says what remains.
     Redrive {
         queue: String,
         /// Only messages whose error reason or kind contains this text.
@@ -70,7 +111,14 @@ pub enum DlqCommand {
         /// Seconds a message stays hidden while it is moved (if ops dies, it shows again after this).
         #[arg(long, default_value_t = 120, hide = true)]
         hold_secs: i32,
+        /// Seconds each receive waits for a message to arrive (a long poll, at most 20).
+        #[arg(long, default_value_t = 5, hide = true)]
+        wait_secs: i32,
     },
+}
+
+pub fn parse_kind(text: &str) -> Result<stuck::Kind, String> {
+    stuck::Kind::parse(text).ok_or_else(|| format!("{text:?} is not a kind (report, approval, contact, workflow)"))
 }
 
 /// `15m`, `2h`, `90s`, `1d`.

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod dlq;
 pub mod graph;
 pub mod redact;
+pub mod redrive;
 pub mod sqs;
 pub mod stack;
 pub mod stuck;
@@ -15,7 +16,7 @@ mod print;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use cli::{Cli, Command, DlqCommand};
+use cli::{Cli, Command, DlqCommand, WorkflowArgs, WorkflowCommand};
 
 /// Runs one command; the exit code says whether on-call has something to act on
 /// (`stuck` finding workflows exits 3, so scripts and cron can alert on it).
@@ -41,13 +42,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let region = aws.region().map(|r| r.to_string()).unwrap_or_else(|| "eu-west-2".to_owned());
     let map = stack::StackMap::load(&cli.stack.template, &cli.stack.stack, &region)?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
-    let reports_store = || -> anyhow::Result<reports::dynamo::DynamoReportStore> {
-        Ok(reports::dynamo::DynamoReportStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            map.table("ReportsTable")?,
-            map.table("ActivityTable")?,
-        ))
-    };
 
     match cli.command {
         Command::Graph { .. } => unreachable!("handled above"),
@@ -56,9 +50,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let q = map.find_queue(&queue)?;
             print::letters(q, &dlq::show(&sqs, q, limit).await?);
         }
-        Command::Dlq(DlqCommand::Redrive { queue, reason, rate, dry_run, hold_secs }) => {
+        Command::Dlq(DlqCommand::Redrive { queue, reason, rate, dry_run, hold_secs, wait_secs }) => {
             let q = map.find_queue(&queue)?;
-            let options = dlq::RedriveOptions { reason, rate, dry_run, hold_secs: Some(hold_secs) };
+            let options =
+                dlq::RedriveOptions { reason, rate, dry_run, hold_secs: Some(hold_secs), wait_secs: Some(wait_secs) };
             let bar = print::progress(&format!("redriving {}", q.name));
             let report = dlq::redrive(&sqs, &map, q, &options, |r| {
                 bar.set_message(format!("moved {} · skipped {} · failed {}", r.moved, r.skipped, r.failed));
@@ -67,11 +62,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?;
             bar.finish_and_clear();
             print::redrive(&report, dry_run);
-            if report.failed > 0 {
+            if report.failed > 0 || report.unseen(dry_run) > 0 {
                 return Ok(ExitCode::from(2));
             }
         }
-        Command::Workflow { id } => {
+        Command::Workflow(WorkflowArgs {
+            command: Some(WorkflowCommand::Redrive { id, dry_run, force, by }), ..
+        }) => {
+            let ddb = aws_sdk_dynamodb::Client::new(&aws);
+            let stores = redrive::Stores::new(&ddb, &map);
+            let items = stores.find(&id).await?;
+            if items.is_empty() {
+                anyhow::bail!("no report, approval request, contact or audited workflow has the id {id}");
+            }
+            let limits = stuck::limits(&map, None)?;
+            let by = redrive::operator(by);
+            let ctx = redrive::context(&limits, force, &by, chrono::Utc::now());
+            let mut code = ExitCode::SUCCESS;
+            for item in &items {
+                let outcome = redrive::redrive(&sqs, &map, &stores, item, &ctx, dry_run).await?;
+                print::redriven(&outcome, &map, dry_run);
+                if matches!(outcome.plan, ::stuck::redrive::Plan::Cannot(_)) {
+                    code = ExitCode::from(1);
+                }
+            }
+            return Ok(code);
+        }
+        Command::Workflow(WorkflowArgs { id: None, .. }) => {
+            anyhow::bail!("ops workflow <id>, or ops workflow redrive <id>");
+        }
+        Command::Workflow(WorkflowArgs { id: Some(id), .. }) => {
             let ddb = aws_sdk_dynamodb::Client::new(&aws);
             let found = find_workflow(&ddb, &aws_sdk_kms::Client::new(&aws), &map, &id).await?;
             if found.is_empty() {
@@ -81,25 +101,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print::timeline(t);
             }
         }
-        Command::Stuck { older_than } => {
+        Command::Stuck { older_than, kind, redrive: and_redrive, rate, by } => {
             let ddb = aws_sdk_dynamodb::Client::new(&aws);
-            let mut any = false;
-            let reports = stuck::stuck_reports(&reports_store()?, older_than).await?;
-            print::stuck("report", &reports);
-            any |= !reports.is_empty();
-            if let Ok(table) = map.table("ApprovalsTable") {
-                let store = approvals::dynamo::DynamoApprovalStore::new(ddb.clone(), table);
-                let list = stuck::stuck_approvals(&store, older_than).await?;
-                print::stuck("approval", &list);
-                any |= !list.is_empty();
+            let limits = stuck::limits(&map, older_than)?;
+            let sources = stuck::sources(&ddb, &map);
+            let found = stuck::check(&sources, &kind, &limits).await;
+            print::stuck(&found, chrono::Utc::now());
+            if and_redrive {
+                let by = redrive::operator(by);
+                let stores = redrive::Stores::new(&ddb, &map);
+                let listed: Vec<&::stuck::Finding> = found.all().collect();
+                let bar = print::bar(listed.len() as u64, "redriving");
+                let mut pace = redrive::Pace::new(rate);
+                let mut outcomes = Vec::new();
+                let mut failed = 0;
+                for f in listed {
+                    pace.wait().await;
+                    let ctx = redrive::context(&limits, false, &by, chrono::Utc::now());
+                    let result = match stores.load(f.kind(), &f.id).await {
+                        Ok(Some(item)) => redrive::redrive(&sqs, &map, &stores, &item, &ctx, false).await.map(Some),
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(Some(o)) => outcomes.push(o),
+                        Ok(None) => {}
+                        Err(e) => {
+                            failed += 1;
+                            bar.println(format!("ops: {} {}: {}", f.kind(), f.id, kit::error::chain(e.as_ref())));
+                        }
+                    }
+                    bar.inc(1);
+                }
+                bar.finish_and_clear();
+                print::redrives(&outcomes, failed);
+                if failed > 0 {
+                    return Ok(ExitCode::from(2));
+                }
+                return Ok(ExitCode::SUCCESS);
             }
-            if let Ok(table) = map.table("ContactsTable") {
-                let store = contacts::dynamo::DynamoContactStore::new(ddb.clone(), table);
-                let list = stuck::stuck_contacts(&store, older_than).await?;
-                print::stuck("contact", &list);
-                any |= !list.is_empty();
+            if !found.failed.is_empty() {
+                return Ok(ExitCode::from(1));
             }
-            if any {
+            if found.all().next().is_some() {
                 return Ok(ExitCode::from(3));
             }
         }

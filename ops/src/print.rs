@@ -55,6 +55,69 @@ pub fn letters(q: &QueueInfo, letters: &[crate::dlq::show::Letter]) {
     println!("{t}");
 }
 
+/// A bar of `len` steps: done, rate, time left.
+pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_prefix(what.to_owned());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} · {per_sec} · {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// One workflow's redrive: sent, planned (dry run), or why nothing was sent.
+pub fn redriven(o: &crate::redrive::Outcome, map: &crate::stack::StackMap, dry_run: bool) {
+    use stuck::redrive::Plan;
+    match &o.plan {
+        Plan::NotStuck(why) => println!("{} {}: not stuck ({why}); nothing changed", o.kind, o.id),
+        Plan::Cannot(why) => println!("{} {}: stuck, but cannot be redriven: {why}", o.kind, o.id),
+        Plan::Send { finding, messages } => {
+            println!(
+                "{} {}: {} since {} — stopped before {}",
+                o.kind,
+                o.id,
+                finding.state.describe(),
+                finding.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                finding.waiting_for
+            );
+            for m in messages {
+                let queue = map.queues.get(m.queue).map(|q| q.name.as_str()).unwrap_or(m.queue);
+                let verb = if dry_run { "would send" } else { "sent" };
+                println!(
+                    "  {verb} {} to {queue} (step {}), correlation id {}",
+                    m.message_type, m.step, m.correlation_id
+                );
+                if dry_run {
+                    // Bodies may hold an address: redacted, as everywhere in ops.
+                    println!("    {}", crate::redact::redact(&m.body));
+                }
+            }
+            if o.sent {
+                println!("  recorded on the item (see `ops workflow {}`)", o.id);
+            }
+        }
+    }
+}
+
+/// `ops stuck --redrive`'s summary.
+pub fn redrives(outcomes: &[crate::redrive::Outcome], failed: usize) {
+    let mut t = table(&["kind", "id", "result"]);
+    for o in outcomes {
+        use stuck::redrive::Plan;
+        let result = match &o.plan {
+            Plan::Send { messages, .. } => {
+                format!("sent to {}", messages.iter().map(|m| m.step).collect::<Vec<_>>().join(" + "))
+            }
+            Plan::NotStuck(why) => format!("not stuck any more: {why}"),
+            Plan::Cannot(why) => format!("cannot: {why}"),
+        };
+        t.add_row(vec![o.kind.to_string(), o.id.clone(), result]);
+    }
+    println!("{t}");
+    println!("redriven: {} · failed: {failed}", outcomes.iter().filter(|o| o.sent).count());
+}
+
 pub fn progress(what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_prefix(what.to_owned());
@@ -68,9 +131,10 @@ pub fn progress(what: &str) -> indicatif::ProgressBar {
 pub fn redrive(r: &RedriveReport, dry_run: bool) {
     let verb = if dry_run { "would move" } else { "moved" };
     println!(
-        "{} → {}: {verb} {}, skipped {} (filter), failed {}{}",
+        "{} → {}: found {}, {verb} {}, skipped {} (filter), failed {}{}",
         r.from,
         r.to,
+        r.found,
         r.moved,
         r.skipped,
         r.failed,
@@ -80,6 +144,22 @@ pub fn redrive(r: &RedriveReport, dry_run: bool) {
             String::new()
         }
     );
+    let unseen = r.unseen(dry_run);
+    if r.remaining == 0 {
+        println!("{} is empty", r.from);
+    } else {
+        println!(
+            "{} still holds {} message(s): {} left by this redrive{}",
+            r.from,
+            r.remaining,
+            r.remaining - unseen,
+            if unseen > 0 {
+                format!(", {unseen} it never saw (in flight elsewhere, or arrived meanwhile: run it again)")
+            } else {
+                String::new()
+            }
+        );
+    }
 }
 
 pub fn timeline(t: &Timeline) {
@@ -99,22 +179,27 @@ pub fn timeline(t: &Timeline) {
     }
 }
 
-pub fn stuck(system: &str, list: &[Timeline]) {
-    if list.is_empty() {
-        println!("{system}: nothing stuck");
-        return;
+pub fn stuck(check: &stuck::Check, now: chrono::DateTime<chrono::Utc>) {
+    for (kind, found) in &check.findings {
+        if found.is_empty() {
+            println!("{kind}: nothing stuck");
+            continue;
+        }
+        println!("{kind}: {} stuck", found.len());
+        let mut t = table(&["id", "state", "since", "limit", "overdue by", "waiting for"]);
+        for f in found {
+            t.add_row(vec![
+                f.id.clone(),
+                f.state.describe().to_owned(),
+                f.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                age(Some(f.limit)),
+                age(Some(f.overdue(now))),
+                f.waiting_for.clone(),
+            ]);
+        }
+        println!("{t}");
     }
-    let mut t = table(&["system", "id", "status", "since", "waiting for"]);
-    for w in list {
-        let since =
-            w.points.get(1).map(|p| p.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
-        t.add_row(vec![
-            system.to_owned(),
-            w.id.clone(),
-            w.status.clone(),
-            since,
-            w.waiting_for.clone().unwrap_or_default(),
-        ]);
+    for e in &check.failed {
+        eprintln!("ops: {}: could not check: {}", e.kind, kit::error::chain(e));
     }
-    println!("{t}");
 }

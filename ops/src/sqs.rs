@@ -105,6 +105,29 @@ pub async fn receive_up_to(
     Ok(out)
 }
 
+/// One receive of up to 10 messages, held for `hold_secs`, waiting up to `wait_secs`
+/// for one to arrive (a long poll: an empty answer means none came in that time,
+/// not that the queue is empty — SQS samples its servers on a short poll).
+pub async fn receive_batch(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    hold_secs: i32,
+    wait_secs: i32,
+) -> anyhow::Result<Vec<Peeked>> {
+    let got = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .visibility_timeout(hold_secs)
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .wait_time_seconds(wait_secs)
+        .send()
+        .await
+        .context("ReceiveMessage")?;
+    Ok(got.messages().iter().map(peeked).collect())
+}
+
 /// Makes messages visible again at once. Goes through all of them: one whose hold
 /// already ran out (a stale receipt handle) is visible anyway.
 pub async fn release(sqs: &aws_sdk_sqs::Client, url: &str, messages: &[Peeked]) -> anyhow::Result<()> {

@@ -30,7 +30,13 @@ pub struct StackMap {
     pub tables: BTreeMap<String, String>,
     /// Logical id → KMS alias name (`alias/...`), for keys ops reads.
     pub key_aliases: BTreeMap<String, String>,
+    /// The stuck limits the `stuck-detector` runs with (its environment, as the
+    /// template sets it with the parameters' defaults), so `ops stuck` judges alike.
+    pub stuck_limits: std::collections::HashMap<String, String>,
 }
+
+/// The function whose environment holds the stuck limits.
+pub const STUCK_DETECTOR: &str = "StuckDetector";
 
 /// `!GetAtt X.Arn` in either long form.
 fn get_att_target(value: &Value) -> Option<String> {
@@ -72,6 +78,18 @@ impl StackMap {
         }
         for r in t.resources_of(types::DYNAMODB_TABLE).filter(|r| resolver.is_enabled(r)) {
             map.tables.insert(r.logical_id.clone(), name_of(&r.logical_id, &r.properties, "TableName")?);
+        }
+        if let Some(f) = t.resources_of(types::SERVERLESS_FUNCTION).find(|f| f.logical_id == STUCK_DETECTOR) {
+            let props = t.function_properties(f);
+            for name in stuck::limits::vars::ALL {
+                let Some(v) = props.pointer(&format!("/Environment/Variables/{name}")) else { continue };
+                let text = match resolver.resolve(v)? {
+                    Some(Value::String(s)) => s,
+                    Some(other) => other.to_string(),
+                    None => continue,
+                };
+                map.stuck_limits.insert(name.to_owned(), text);
+            }
         }
         for r in t.resources_of("AWS::KMS::Alias").filter(|r| resolver.is_enabled(r)) {
             let Some(key) = r.properties.get("TargetKeyId").and_then(ref_target) else { continue };
@@ -161,5 +179,13 @@ mod tests {
         assert!(m.find_queue("dlq").is_err(), "ambiguous");
         assert!(m.find_queue("nope").is_err());
         assert_eq!(m.table("ReportsTable").unwrap(), "prod-reports");
+    }
+
+    #[test]
+    fn the_stuck_limits_are_the_detectors() {
+        let m = map();
+        assert_eq!(m.stuck_limits.get(stuck::limits::vars::REPORT_OPEN).map(String::as_str), Some("900"));
+        assert_eq!(m.stuck_limits.get(stuck::limits::vars::ACTION_TIMEOUT).map(String::as_str), Some("300"));
+        assert_eq!(m.stuck_limits.len(), stuck::limits::vars::ALL.len(), "{:?}", m.stuck_limits);
     }
 }

@@ -1,61 +1,47 @@
-//! `ops stuck`: workflows not finished in time. Each system answers from an index
-//! of its unfinished workflows (no scans); the scheduled `stuck-detector` function
-//! runs the same check in AWS and emits a metric the `stuck` alarm watches.
+//! `ops stuck`: the workflows of every kind stuck past their state's limit. The
+//! definition, the limits and the index reads are the `stuck` crate's, which the
+//! scheduled `stuck-detector` runs for the alarms: one implementation, so what
+//! pages on-call and what this lists are the same workflows.
 
-use reports::dynamo::DynamoReportStore;
+use chrono::Utc;
+use kit::config::Env;
+use stuck::dynamo::DynamoSources;
+use stuck::{Check, Kind, Limits};
 
-use crate::workflow::{report_timeline, Timeline};
+use crate::stack::StackMap;
 
-/// At most this many stuck workflows are listed per system.
+/// At most this many candidates per stuck state's index.
 pub const LIMIT: usize = 1000;
 
-pub async fn stuck_reports(
-    store: &DynamoReportStore,
-    older_than: std::time::Duration,
-) -> anyhow::Result<Vec<Timeline>> {
-    let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than)?;
-    Ok(store.open_before(cutoff, LIMIT).await?.iter().map(report_timeline).collect())
+/// The stores of the kinds this stack's template has.
+pub fn sources(ddb: &aws_sdk_dynamodb::Client, map: &StackMap) -> DynamoSources {
+    DynamoSources {
+        reports: match (map.table("ReportsTable"), map.table("ActivityTable")) {
+            (Ok(r), Ok(a)) => Some(reports::dynamo::DynamoReportStore::new(ddb.clone(), r, a)),
+            _ => None,
+        },
+        approvals: map
+            .table("ApprovalsTable")
+            .ok()
+            .map(|t| approvals::dynamo::DynamoApprovalStore::new(ddb.clone(), t)),
+        contacts: map.table("ContactsTable").ok().map(|t| contacts::dynamo::DynamoContactStore::new(ddb.clone(), t)),
+        workflows: map.table("WorkflowsTable").ok().map(|t| audit::dynamo::DynamoWorkflows::new(ddb.clone(), t)),
+    }
 }
 
-/// Approval requests whose hand-off between steps has been pending longer than
-/// `older_than` (the outbox index: announced, not yet confirmed by the next step).
-pub async fn stuck_approvals(
-    store: &approvals::dynamo::DynamoApprovalStore,
-    older_than: std::time::Duration,
-) -> anyhow::Result<Vec<Timeline>> {
-    use approvals::ports::{Outbox, RequestStore};
-    let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than)?;
-    let mut out = Vec::new();
-    for (id, _event) in store.due(cutoff, LIMIT).await? {
-        if let Some(r) = store.get(&id).await? {
-            out.push(crate::systems::approval_timeline(&r));
-        }
+/// The detector's limits as the template sets them, or one limit for every state.
+pub fn limits(map: &StackMap, older_than: Option<std::time::Duration>) -> anyhow::Result<Limits> {
+    if let Some(d) = older_than {
+        return Ok(Limits::uniform(chrono::Duration::from_std(d)?));
     }
-    Ok(out)
+    let mut env = Env::from_map(map.stuck_limits.clone());
+    let limits = Limits::from_env(&mut env);
+    env.finish()?;
+    Ok(limits)
 }
 
-/// Contacts whose call ended with an agent but whose recording was never checked,
-/// longer than `older_than` ago (the pending index, then each contact).
-pub async fn stuck_contacts(
-    store: &contacts::dynamo::DynamoContactStore,
-    older_than: std::time::Duration,
-) -> anyhow::Result<Vec<Timeline>> {
-    use contacts::ports::{ContactReader, PendingContacts};
-    let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than)?;
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.pending(contacts::ContactState::CompletedAgent, after, 100).await?;
-        for id in &page.items {
-            if let Some(c) = ContactReader::get(store, id).await? {
-                if c.recording_state.is_none() && c.updated_at < cutoff {
-                    out.push(crate::systems::contact_timeline(&c));
-                }
-            }
-        }
-        match page.next {
-            Some(n) if out.len() < LIMIT => after = Some(n),
-            _ => return Ok(out),
-        }
-    }
+/// One check of `kinds` (every kind when empty), now.
+pub async fn check(sources: &DynamoSources, kinds: &[Kind], limits: &Limits) -> Check {
+    let kinds = if kinds.is_empty() { &Kind::ALL[..] } else { kinds };
+    stuck::check(sources, kinds, Utc::now(), limits, LIMIT).await
 }

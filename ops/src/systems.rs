@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use contacts::{Contact, ContactState};
 
 use crate::redact::redact;
-use crate::workflow::{Point, Timeline};
+use crate::workflow::{redrive_points, Point, Timeline};
 
 fn point(at: DateTime<Utc>, step: impl Into<String>, detail: impl Into<String>) -> Point {
     Point { at, step: step.into(), detail: detail.into() }
@@ -20,6 +20,7 @@ pub fn approval_timeline(r: &ApprovalRequest) -> Timeline {
         .iter()
         .map(|h| point(h.at, h.event.clone(), h.detail.as_deref().map(redact).unwrap_or_default()))
         .collect();
+    points.extend(redrive_points(&r.redrives));
     points.sort_by_key(|p| p.at);
     let waiting_for = match r.status {
         Status::Pending if r.emails_sent_at.is_none() => Some("send-approval-emails".to_owned()),
@@ -62,6 +63,7 @@ pub fn contact_timeline(c: &Contact) -> Timeline {
         c.recording_state.map(|r| r.as_str().to_owned()).unwrap_or_default(),
     );
     add(c.alert_sent_at, "recording-missing alert", String::new());
+    points.extend(redrive_points(&c.redrives));
     points.sort_by_key(|p| p.at);
     let status = match (&c.recording_state, &c.closed_reason) {
         (Some(r), _) => r.as_str().to_owned(),
@@ -87,6 +89,7 @@ pub fn audit_timeline(w: &Workflow, records: &[AuditRecord], check: &ChainCheck)
             point(at, format!("#{} {}", r.seq, r.action), format!("{from} → {} by {}", r.to_state, r.actor))
         })
         .collect();
+    points.extend(redrive_points(&w.redrives));
     points.sort_by_key(|p| p.at);
     let chain = if check.valid {
         format!("chain of {} record(s) intact and signed", check.records)

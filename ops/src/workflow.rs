@@ -51,6 +51,7 @@ pub fn report_timeline(r: &Report) -> Timeline {
     if let Some(f) = &r.failure {
         add(Some(f.at), "dead-lettered", format!("{}: {} ({})", f.step, crate::redact::redact(&f.reason), f.kind));
     }
+    points.extend(redrive_points(&r.redrives));
     points.sort_by_key(|p| p.at);
     Timeline {
         system: "report",
@@ -59,6 +60,18 @@ pub fn report_timeline(r: &Report) -> Timeline {
         points,
         waiting_for: waiting_for(r),
     }
+}
+
+/// An operator's redrives, as timeline points (`ops workflow redrive`).
+pub fn redrive_points(redrives: &[kit::redrive::Redrive]) -> Vec<Point> {
+    redrives
+        .iter()
+        .map(|r| Point {
+            at: r.at,
+            step: format!("redrive → {}", r.step),
+            detail: format!("by {}", crate::redact::redact(&r.by)),
+        })
+        .collect()
 }
 
 /// What an unfinished report waits for.

@@ -83,7 +83,6 @@ fn every_queue_dlq_and_function_is_alarmed_with_a_runbook() {
             }
         }
     }
-    assert!(all.iter().any(|a| a.metric == "StuckWorkflows"), "no stuck-workflows alarm");
     assert!(
         all.iter().any(|a| a.metric == approvals::metrics::REQUESTS_UNDELIVERABLE),
         "no alarm on approval requests nobody can receive"
@@ -99,6 +98,37 @@ fn every_queue_dlq_and_function_is_alarmed_with_a_runbook() {
             .trim_end_matches(['.', ',', ')']);
         assert!(root().join(runbook).is_file(), "{}: runbook {runbook} does not exist", a.id);
         assert!(a.actions.to_string().contains("OnCallTopic"), "{} does not page on-call", a.id);
+    }
+}
+
+/// Issue 15: one alarm per workflow kind on the stuck-detector's metric (dimension
+/// `kind`), each paging with the stuck runbook, a dead detector paging too.
+#[test]
+fn every_workflow_kind_has_a_stuck_alarm_with_its_runbook() {
+    let t = Template::load(&root().join("infra/template.yaml")).unwrap();
+    let runbook = std::fs::read_to_string(root().join("docs/runbooks/stuck.md")).unwrap();
+    for kind in stuck::Kind::ALL {
+        let alarm = t
+            .resources_of("AWS::CloudWatch::Alarm")
+            .find(|r| {
+                let p = &r.properties;
+                p.get("MetricName").and_then(Value::as_str) == Some(stuck::metrics::STUCK_WORKFLOWS)
+                    && p.get("Dimensions").and_then(Value::as_array).is_some_and(|dims| {
+                        dims.iter().any(|d| d["Name"] == "kind" && d["Value"] == kind.as_str())
+                            && dims.iter().any(|d| d["Name"] == "function" && d["Value"] == "stuck-detector")
+                    })
+            })
+            .unwrap_or_else(|| panic!("no stuck alarm for kind {kind}"));
+        let p = &alarm.properties;
+        let description = p.get("AlarmDescription").and_then(Value::as_str).unwrap_or_default();
+        assert!(description.contains("docs/runbooks/stuck.md"), "{}: {description}", alarm.logical_id);
+        assert_eq!(p.get("TreatMissingData").and_then(Value::as_str), Some("breaching"), "{}", alarm.logical_id);
+        assert!(p.get("AlarmActions").map(Value::to_string).unwrap_or_default().contains("OnCallTopic"));
+        // The runbook covers the kind's states under its own heading.
+        assert!(runbook.contains(&format!("`{}`", alarm.logical_id)), "the runbook names {}", alarm.logical_id);
+        for state in stuck::StuckState::of(kind) {
+            assert!(runbook.contains(state.as_str()), "the runbook explains {state}");
+        }
     }
 }
 

@@ -97,6 +97,7 @@ async fn a_filtered_redrive_moves_each_matching_message_once_and_leaves_the_rest
     let real = RedriveOptions { reason: Some("dynamodb".into()), hold_secs: Some(5), ..Default::default() };
     let report = redrive(&sqs, &m, dlq, &real, |_| {}).await.unwrap();
     assert_eq!((report.moved, report.skipped, report.failed), (13, 4, 0));
+    assert_eq!((report.remaining, report.unseen(false)), (4, 0), "what is left is what the filter kept");
 
     let moved = drain(&sqs, &source_url).await;
     let moved_bodies: BTreeSet<String> = moved.iter().map(|(b, _, _)| b.clone()).collect();
@@ -106,6 +107,41 @@ async fn a_filtered_redrive_moves_each_matching_message_once_and_leaves_the_rest
     assert!(moved.iter().all(|(_, _, kind)| kind.is_none()), "the kit's verdict is stripped");
     let left: BTreeSet<String> = drain(&sqs, &dlq_url).await.into_iter().map(|(b, _, _)| b).collect();
     assert_eq!(left, poison.iter().cloned().collect(), "the rest stays in the DLQ");
+}
+
+/// Issue 15: a redrive is done when the DLQ's counts say so, not at its first empty
+/// receive: it long-polls for messages in flight (received by someone else, or by an
+/// interrupted redrive) and reports those it could not wait for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redrive_waits_for_messages_in_flight_and_says_how_many_remain() {
+    let s = stack().await;
+    let sqs = aws_sdk_sqs::Client::new(s.sdk_config());
+    let m = map(&s);
+    let dlq = m.find_queue("CreateZendeskTicketDlq").unwrap();
+    let dlq_url = s.provisioned().queue_url("CreateZendeskTicketDlq").unwrap().to_owned();
+    let source_url = s.provisioned().queue_url("CreateZendeskTicketQueue").unwrap().to_owned();
+    dead_letters(&sqs, &dlq_url, "provider_unavailable", 10).await;
+    // Someone else holds five of them: three for 3 s, two for two minutes.
+    let mut hidden = 0;
+    for (n, secs) in [(3, 3), (2, 120)] {
+        let got = sqs
+            .receive_message()
+            .queue_url(&dlq_url)
+            .max_number_of_messages(n)
+            .visibility_timeout(secs)
+            .send()
+            .await
+            .unwrap();
+        hidden += got.messages().len();
+    }
+    assert_eq!(hidden, 5);
+
+    let options = RedriveOptions { hold_secs: Some(30), ..Default::default() };
+    let report = redrive(&sqs, &m, dlq, &options, |_| {}).await.unwrap();
+    assert_eq!(report.found, 10, "counted at the start, in flight included");
+    assert_eq!(report.moved, 8, "the five visible, then the three whose hold ran out: {report:?}");
+    assert_eq!((report.remaining, report.unseen(false)), (2, 2), "the two still held elsewhere, said so");
+    assert_eq!(drain(&sqs, &source_url).await.len(), 8);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,7 +216,7 @@ async fn stuck_finds_a_report_whose_next_step_was_dropped() {
         })
         .unwrap();
         // Marked, but its `report.requested` never reaches the ticket step: no function runs.
-        store.mark_reported(&req, chrono::Utc::now() - chrono::Duration::minutes(30)).await.unwrap();
+        store.mark_reported(&req, "corr-stuck", chrono::Utc::now() - chrono::Duration::minutes(30)).await.unwrap();
         ids.push(req.report_id);
     }
     // The second one finishes: it must not be listed.
@@ -191,12 +227,14 @@ async fn stuck_finds_a_report_whose_next_step_was_dropped() {
     }
     assert!(store.complete(&done, chrono::Utc::now()).await.unwrap());
 
-    let stuck = ops::stuck::stuck_reports(&store, Duration::from_secs(15 * 60)).await.unwrap();
-    let listed: Vec<String> = stuck.iter().map(|t| t.id.clone()).collect();
+    let sources = ops::stuck::sources(&ddb, &m);
+    let found = ops::stuck::check(&sources, &[stuck::Kind::Report], &ops::stuck::limits(&m, None).unwrap()).await;
+    let listed: Vec<String> = found.all().map(|f| f.id.clone()).collect();
     assert_eq!(listed, vec![ids[0].to_string()], "only the unfinished one");
-    assert!(stuck[0].waiting_for.as_deref().unwrap().contains("create-zendesk-ticket"));
-    let fresh = ops::stuck::stuck_reports(&store, Duration::from_secs(60 * 60)).await.unwrap();
-    assert!(fresh.is_empty(), "younger than the threshold is not stuck");
+    assert!(found.all().next().unwrap().waiting_for.contains("create-zendesk-ticket"));
+    let an_hour = ops::stuck::limits(&m, Some(Duration::from_secs(60 * 60))).unwrap();
+    let fresh = ops::stuck::check(&sources, &[stuck::Kind::Report], &an_hour).await;
+    assert_eq!(fresh.count(stuck::Kind::Report), Some(0), "younger than the threshold is not stuck");
 }
 
 async fn activity_store(s: &LocalStack, m: &StackMap) -> activity::dynamo::DynamoActivityStore {

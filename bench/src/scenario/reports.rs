@@ -54,7 +54,7 @@ impl Reports {
             event_ids: vec![EVENT.into()],
             reported_at: at,
         })?;
-        match self.store.mark_reported(&req, at).await? {
+        match self.store.mark_reported(&req, "bench", at).await? {
             MarkOutcome::Marked => Ok(req),
             other => anyhow::bail!("seeding a report: {other:?}"),
         }

@@ -1,24 +1,35 @@
-//! stuck-detector: every five minutes, counts the workflows not finished within
-//! `STUCK_AFTER_MINUTES` and emits the count as the `StuckWorkflows` metric, which
-//! the `stuck` alarm pages on. The choreography's answer to Step Functions'
+//! stuck-detector: every five minutes, finds the workflows of every kind (reports,
+//! approval requests, contacts, audited workflows) that have stayed in a state the
+//! pipeline should have moved them on from for longer than that state's limit, and
+//! emits their count per kind as `StuckWorkflows` (dimension `kind`), which the
+//! `StuckWorkflows*Alarm`s page on. The choreography's answer to Step Functions'
 //! `ExecutionFailed`: a workflow whose message was dropped still shows up here.
-//! `ops stuck` lists the same workflows.
+//! The definition is the `stuck` crate's, which `ops stuck` uses too.
+
+use std::sync::Arc;
 
 use chrono::Utc;
 use kit::config::{ConfigError, Env};
 use lambda_runtime::{service_fn, LambdaEvent};
-use reports::dynamo::DynamoReportStore;
-use serde_json::{json, Value};
-use tracing::{info, warn};
+use serde_json::{json, Map, Value};
+use stuck::dynamo::DynamoSources;
+use stuck::{Kind, Limits};
+use tracing::{error, info, warn};
 
 const FUNCTION: &str = "stuck-detector";
 /// Listed in the log line at most (ids only); the metric counts them all.
 const LOGGED: usize = 20;
+/// Candidates read per state's index: far more than on-call can act on, few
+/// enough to keep a run within its timeout.
+const CANDIDATES: usize = 10_000;
 
 struct Config {
     reports_table: String,
     activity_table: String,
-    stuck_after: chrono::Duration,
+    approvals_table: String,
+    contacts_table: String,
+    workflows_table: String,
+    limits: Limits,
     metrics_namespace: String,
 }
 
@@ -27,7 +38,10 @@ impl Config {
         let config = Self {
             reports_table: env.required("REPORTS_TABLE_NAME"),
             activity_table: env.required("ACTIVITY_TABLE_NAME"),
-            stuck_after: chrono::Duration::minutes(env.parse_or("STUCK_AFTER_MINUTES", 15i64)),
+            approvals_table: env.required("APPROVALS_TABLE_NAME"),
+            contacts_table: env.required("CONTACTS_TABLE_NAME"),
+            workflows_table: env.required("WORKFLOWS_TABLE_NAME"),
+            limits: Limits::from_env(&mut env),
             metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
         };
         env.finish()?;
@@ -35,17 +49,28 @@ impl Config {
     }
 }
 
-async fn check(store: &DynamoReportStore, stuck_after: chrono::Duration) -> Result<Value, lambda_runtime::Error> {
-    let stuck = store.open_before(Utc::now() - stuck_after, 10_000).await?;
-    kit::metrics::stuck_workflows(stuck.len());
+async fn check(sources: &DynamoSources, limits: &Limits) -> Result<Value, lambda_runtime::Error> {
+    let result = stuck::check(sources, &Kind::ALL, Utc::now(), limits, CANDIDATES).await;
+    stuck::metrics::emit(&result);
     kit::metrics::flush();
-    let ids: Vec<&str> = stuck.iter().take(LOGGED).map(|r| r.report_id.as_str()).collect();
-    if stuck.is_empty() {
-        info!(system = "report", "nothing stuck");
-    } else {
-        warn!(system = "report", stuck = stuck.len(), ?ids, "workflows not finished in time; see `ops stuck`");
+    let mut answer = Map::new();
+    for (kind, found) in &result.findings {
+        answer.insert(kind.as_str().to_owned(), json!(found.len()));
+        if found.is_empty() {
+            info!(kind = kind.as_str(), "nothing stuck");
+            continue;
+        }
+        let ids: Vec<String> = found.iter().take(LOGGED).map(|f| format!("{} ({})", f.id, f.state)).collect();
+        warn!(kind = kind.as_str(), stuck = found.len(), ?ids, "workflows not moved on in time; see `ops stuck`");
     }
-    Ok(json!({ "report": stuck.len() }))
+    if let Some(first) = result.failed.first() {
+        for e in &result.failed {
+            error!(kind = e.kind.as_str(), error = %kit::error::chain(e), "could not check this kind");
+        }
+        // Its metric is missing: its alarm pages; the function's errors alarm too.
+        return Err(format!("{} kind(s) could not be checked: {first}", result.failed.len()).into());
+    }
+    Ok(Value::Object(answer))
 }
 
 #[tokio::main]
@@ -54,13 +79,22 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = kit::config::or_exit(Config::read(Env::from_process()));
     kit::metrics::init(&config.metrics_namespace, FUNCTION);
     let aws = kit::sdk::aws_config().await;
-    let store =
-        DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.reports_table, config.activity_table);
-    let store = std::sync::Arc::new(store);
-    let stuck_after = config.stuck_after;
+    let ddb = aws_sdk_dynamodb::Client::new(&aws);
+    let sources = Arc::new(DynamoSources {
+        reports: Some(reports::dynamo::DynamoReportStore::new(
+            ddb.clone(),
+            config.reports_table,
+            config.activity_table,
+        )),
+        approvals: Some(approvals::dynamo::DynamoApprovalStore::new(ddb.clone(), config.approvals_table)),
+        contacts: Some(contacts::dynamo::DynamoContactStore::new(ddb.clone(), config.contacts_table)),
+        workflows: Some(audit::dynamo::DynamoWorkflows::new(ddb, config.workflows_table)),
+    });
+    let limits = Arc::new(config.limits);
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
-        let store = store.clone();
-        async move { check(&store, stuck_after).await }
+        let sources = sources.clone();
+        let limits = limits.clone();
+        async move { check(&sources, &limits).await }
     }))
     .await
 }
@@ -72,6 +106,14 @@ mod tests {
     #[test]
     fn names_every_missing_variable() {
         let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
-        assert!(err.contains("REPORTS_TABLE_NAME") && err.contains("ACTIVITY_TABLE_NAME"), "{err}");
+        for name in [
+            "REPORTS_TABLE_NAME",
+            "ACTIVITY_TABLE_NAME",
+            "APPROVALS_TABLE_NAME",
+            "CONTACTS_TABLE_NAME",
+            "WORKFLOWS_TABLE_NAME",
+        ] {
+            assert!(err.contains(name), "{err}");
+        }
     }
 }

@@ -6,6 +6,12 @@
 //! dead-letter attributes are stripped, the correlation id kept. We always move
 //! messages ourselves (rather than `StartMessageMoveTask`): it works with a reason
 //! filter, with a rate, and on the local emulator, which lacks that API.
+//!
+//! Done means accounted for: it long-polls, and an empty receive ends it only when
+//! the DLQ's own counts hold nothing it has not seen (every message left is one it
+//! kept: skipped by the filter, failed, or not deleted). Messages in flight
+//! elsewhere (another consumer, an earlier interrupted redrive's hold) are waited
+//! for a few long polls, then reported as remaining.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -15,11 +21,16 @@ use aws_sdk_sqs::types::MessageAttributeValue;
 use kit::queue::attr;
 
 use super::KIT_ATTRIBUTES;
-use crate::sqs::{queue_url, receive_up_to, release, Peeked};
+use crate::sqs::{depth, queue_url, receive_batch, release, Peeked};
 use crate::stack::{QueueInfo, StackMap};
 
 /// How long a received message stays ours while we decide and move it.
 pub const DEFAULT_HOLD_SECS: i32 = 120;
+/// Each receive waits this long for a message (a long poll).
+pub const DEFAULT_WAIT_SECS: i32 = 5;
+/// Empty long polls in a row, with messages still unaccounted for in the DLQ's
+/// counts, before giving up on them (they are in flight elsewhere) and reporting them.
+pub const EMPTY_POLLS: u32 = 3;
 
 #[derive(Debug, Clone, Default)]
 pub struct RedriveOptions {
@@ -31,6 +42,8 @@ pub struct RedriveOptions {
     /// Seconds a received message stays hidden while being moved: if `ops` dies, the
     /// DLQ shows it again after this long (default 120).
     pub hold_secs: Option<i32>,
+    /// Seconds each receive waits for a message (default 5; at most 20).
+    pub wait_secs: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +58,25 @@ pub struct RedriveReport {
     pub failed: usize,
     /// Sent but not deleted from the DLQ: will move again next time (a duplicate).
     pub not_deleted: usize,
+    /// What the DLQ held when the redrive started (visible + in flight).
+    pub found: u64,
+    /// What it holds now that the redrive is done (visible + in flight), by its counts.
+    pub remaining: u64,
+}
+
+impl RedriveReport {
+    /// Messages the redrive saw and left in the DLQ.
+    pub fn kept(&self) -> usize {
+        self.skipped + self.failed + self.not_deleted
+    }
+
+    /// Messages left in the DLQ that this redrive never saw: in flight elsewhere,
+    /// or arrived meanwhile (SQS's counts are approximate, so this can be off
+    /// briefly).
+    pub fn unseen(&self, dry_run: bool) -> u64 {
+        let kept = if dry_run { self.kept() + self.moved } else { self.kept() };
+        self.remaining.saturating_sub(kept as u64)
+    }
 }
 
 fn matches(m: &Peeked, filter: Option<&str>) -> bool {
@@ -113,25 +145,50 @@ pub async fn redrive(
         .with_context(|| format!("{} is no queue's DLQ in the template: nowhere to redrive to", dlq.name))?;
     let dlq_url = queue_url(sqs, &dlq.name).await?;
     let target_url = queue_url(sqs, &target.name).await?;
-    let mut report = RedriveReport { from: dlq.name.clone(), to: target.name.clone(), ..Default::default() };
+    let (visible, in_flight) = depth(sqs, &dlq_url).await?;
+    let mut report = RedriveReport {
+        from: dlq.name.clone(),
+        to: target.name.clone(),
+        found: visible + in_flight,
+        ..Default::default()
+    };
     let interval = options.rate.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
+    let hold = options.hold_secs.unwrap_or(DEFAULT_HOLD_SECS);
+    let wait = options.wait_secs.unwrap_or(DEFAULT_WAIT_SECS).clamp(0, 20);
     let mut seen: HashSet<String> = HashSet::new();
-    let mut held: Vec<Peeked> = Vec::new();
+    // Messages received and left in the DLQ, by id (the latest receipt handle).
+    let mut held: HashMap<String, Peeked> = HashMap::new();
+    let mut empty_polls = 0;
 
     loop {
-        let batch = receive_up_to(sqs, &dlq_url, 10, options.hold_secs.unwrap_or(DEFAULT_HOLD_SECS)).await?;
-        let fresh: Vec<Peeked> = batch.into_iter().filter(|m| seen.insert(m.message_id.clone())).collect();
-        if fresh.is_empty() {
-            // Empty, or only messages already skipped whose hold ran out.
-            break;
+        let batch = receive_batch(sqs, &dlq_url, hold, wait).await?;
+        let mut fresh = Vec::new();
+        for m in batch {
+            if seen.insert(m.message_id.clone()) {
+                fresh.push(m);
+            } else if let Some(kept) = held.get_mut(&m.message_id) {
+                // A kept message whose hold ran out: keep its new handle to release it.
+                *kept = m;
+            }
         }
+        if fresh.is_empty() {
+            // Nothing new came: done once the DLQ's counts hold only what we kept.
+            let (visible, in_flight) = depth(sqs, &dlq_url).await?;
+            let unseen = (visible + in_flight).saturating_sub(held.len() as u64);
+            empty_polls += 1;
+            if unseen == 0 || empty_polls >= EMPTY_POLLS {
+                break;
+            }
+            continue;
+        }
+        empty_polls = 0;
         for m in fresh {
             if !matches(&m, options.reason.as_deref()) {
                 report.skipped += 1;
-                held.push(m);
+                held.insert(m.message_id.clone(), m);
             } else if options.dry_run {
                 report.moved += 1;
-                held.push(m);
+                held.insert(m.message_id.clone(), m);
             } else {
                 if let Some(wait) = interval {
                     tokio::time::sleep(wait).await;
@@ -140,7 +197,7 @@ pub async fn redrive(
                     Err(e) => {
                         eprintln!("ops: could not redrive {}: {}", m.message_id, kit::error::chain(e.as_ref()));
                         report.failed += 1;
-                        held.push(m);
+                        held.insert(m.message_id.clone(), m);
                     }
                     Ok(()) => {
                         report.moved += 1;
@@ -148,6 +205,7 @@ pub async fn redrive(
                             sqs.delete_message().queue_url(&dlq_url).receipt_handle(&m.receipt_handle).send().await;
                         if deleted.is_err() {
                             report.not_deleted += 1;
+                            held.insert(m.message_id.clone(), m);
                         }
                     }
                 }
@@ -156,6 +214,7 @@ pub async fn redrive(
         }
     }
     // What stays is made visible again now rather than after the hold.
+    let held: Vec<Peeked> = held.into_values().collect();
     if let Err(e) = release(sqs, &dlq_url, &held).await {
         // Not lost: they show again once their hold runs out.
         eprintln!(
@@ -164,6 +223,8 @@ pub async fn redrive(
             kit::error::chain(e.as_ref())
         );
     }
+    let (visible, in_flight) = depth(sqs, &dlq_url).await?;
+    report.remaining = visible + in_flight;
     Ok(report)
 }
 

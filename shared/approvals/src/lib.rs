@@ -39,5 +39,5 @@ pub use error::ApprovalError;
 pub use messages::{ApprovalDecided, ApprovalRequested, DecisionMade};
 pub use request::{InvalidRequest, NewRequest, RequestId, Submission};
 pub use rules::ExecutionOutcome;
-pub use state::{ApprovalRequest, Decision, Status};
+pub use state::{ApprovalRequest, AwaitedStep, Awaiting, Decision, Redrive, Status};
 pub use token::Token;

@@ -15,6 +15,8 @@ use serde_json::Value;
 
 use crate::request::NewRequest;
 
+pub use kit::redrive::Redrive;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
@@ -179,6 +181,58 @@ impl OutboxEvent {
     }
 }
 
+/// What a request waits for from the pipeline (not from a person): the sparse
+/// `awaiting` index the stuck check reads (`stuck` crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AwaitedStep {
+    /// `send-approval-emails` (the `approval.requested` announcement unconfirmed).
+    Emails,
+    /// `enqueue-decision` (the `approval.decided` announcement unconfirmed).
+    Enqueue,
+    /// The on-prem processor to take the decision off the FIFO queue.
+    Processor,
+    /// The on-prem processor to report how the action ended.
+    Execution,
+}
+
+impl AwaitedStep {
+    pub const ALL: [AwaitedStep; 4] =
+        [AwaitedStep::Emails, AwaitedStep::Enqueue, AwaitedStep::Processor, AwaitedStep::Execution];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwaitedStep::Emails => "emails",
+            AwaitedStep::Enqueue => "enqueue",
+            AwaitedStep::Processor => "processor",
+            AwaitedStep::Execution => "execution",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The wait and since when. For an announcement, `since` is its *first* due time:
+/// the sweep moves `outbox_due` on by every re-publish, this stays, so a request
+/// whose emails fail every five minutes for days still ages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Awaiting {
+    pub step: AwaitedStep,
+    pub since: DateTime<Utc>,
+}
+
+impl OutboxEvent {
+    /// The step whose confirmation the announcement waits for.
+    pub fn awaited(self) -> AwaitedStep {
+        match self {
+            OutboxEvent::Requested => AwaitedStep::Emails,
+            OutboxEvent::Decided => AwaitedStep::Enqueue,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApprovalRequest {
     pub request_id: String,
@@ -198,7 +252,11 @@ pub struct ApprovalRequest {
     pub execution: Option<Execution>,
     pub rejection_recorded_at: Option<DateTime<Utc>>,
     pub outbox: Option<OutboxEvent>,
+    /// Set with the first announcement (by the store, from its due time).
+    pub awaiting: Option<Awaiting>,
     pub history: Vec<HistoryEntry>,
+    /// Operators' redrives, oldest first.
+    pub redrives: Vec<Redrive>,
 }
 
 impl ApprovalRequest {
@@ -222,11 +280,13 @@ impl ApprovalRequest {
             execution: None,
             rejection_recorded_at: None,
             outbox: Some(OutboxEvent::Requested),
+            awaiting: None,
             history: vec![HistoryEntry::new(
                 req.created_at,
                 "requested",
                 Some(format!("{} approver(s)", req.approvers.len())),
             )],
+            redrives: Vec::new(),
         }
     }
 

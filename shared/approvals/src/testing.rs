@@ -18,7 +18,9 @@ use crate::ports::{
     ExecutionStore, MailError, Mailer, Outbox, OutgoingEmail, RequestStore, StoreError,
 };
 use crate::rules::ExecutionOutcome;
-use crate::state::{ApprovalRequest, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status};
+use crate::state::{
+    ApprovalRequest, AwaitedStep, Awaiting, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status,
+};
 use crate::token::TokenHash;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -75,6 +77,9 @@ impl RequestStore for MemoryApprovalStore {
         if let Some(existing) = rows.get(&req.request_id) {
             return Ok(Created::Existing(Box::new(existing.req.clone())));
         }
+        let mut req = req.clone();
+        // As the DynamoDB adapter writes it: the wait starts at the first due time.
+        req.awaiting = req.awaiting.or_else(|| req.outbox.map(|e| Awaiting { step: e.awaited(), since: outbox_due }));
         let row = Row {
             req: req.clone(),
             emails_claim: None,
@@ -115,6 +120,7 @@ impl DecisionStore for MemoryApprovalStore {
                     }
                 }
                 r.outbox = Some(OutboxEvent::Decided);
+                r.awaiting = Some(Awaiting { step: AwaitedStep::Enqueue, since: w.outbox_due });
                 row.outbox_due = Some(w.outbox_due);
                 r.history.push(HistoryEntry::new(
                     w.now,
@@ -234,6 +240,7 @@ impl EffectStore for MemoryApprovalStore {
                 }
                 row.req.status = Status::Undeliverable;
                 row.req.outbox = None;
+                row.req.awaiting = None;
                 row.outbox_due = None;
                 row.emails_claim = None;
                 let detail = Some("SES refused every approver's address".to_owned());
@@ -271,6 +278,12 @@ impl EffectStore for MemoryApprovalStore {
                 }
                 row.req.decision_enqueued_at = Some(now);
                 row.req.outbox = None;
+                let r = &row.req;
+                if (r.status == Status::Approved && r.execution.is_none())
+                    || (r.status == Status::Rejected && r.rejection_recorded_at.is_none())
+                {
+                    row.req.awaiting = Some(Awaiting { step: AwaitedStep::Processor, since: now });
+                }
                 row.outbox_due = None;
                 row.req.history.push(HistoryEntry::new(now, "decision_enqueued", None));
                 true
@@ -288,6 +301,7 @@ impl ExecutionStore for MemoryApprovalStore {
                     return false;
                 }
                 row.req.status = Status::Executing;
+                row.req.awaiting = Some(Awaiting { step: AwaitedStep::Execution, since: now });
                 row.req.execution = Some(Execution {
                     attempt_id: attempt_id.to_owned(),
                     started_at: now,
@@ -320,6 +334,7 @@ impl ExecutionStore for MemoryApprovalStore {
                 e.finished_at = Some(now);
                 e.output = Some(output.chars().take(MAX_OUTPUT_BYTES).collect());
                 r.status = outcome.status();
+                r.awaiting = None;
                 r.history.push(HistoryEntry::new(now, r.status.as_str(), Some(format!("attempt {attempt_id}"))));
                 true
             })
@@ -333,6 +348,7 @@ impl ExecutionStore for MemoryApprovalStore {
                     return false;
                 }
                 row.req.rejection_recorded_at = Some(now);
+                row.req.awaiting = None;
                 row.req.history.push(HistoryEntry::new(now, "rejection_recorded", Some("not executed".into())));
                 true
             })
@@ -369,6 +385,9 @@ impl Outbox for MemoryApprovalStore {
             if row.req.outbox == Some(event) {
                 row.req.outbox = None;
                 row.outbox_due = None;
+                if row.req.awaiting.is_some_and(|a| a.step == event.awaited()) {
+                    row.req.awaiting = None;
+                }
             }
         });
         Ok(())

@@ -35,7 +35,7 @@ pub mod workflow;
 
 pub use error::{AuditError, InvalidInput};
 pub use ids::{Scheme, UserId, WorkflowId};
-pub use messages::WorkflowAction;
+pub use messages::{AnnounceAgain, WorkflowAction};
 pub use notification::Notification;
 pub use record::{AuditRecord, ChainCheck};
 pub use roles::{Role, Roles};

@@ -40,6 +40,24 @@ impl Message for WorkflowAction {
     const VERSION: u32 = 1;
 }
 
+/// `workflow.announce`: announce a workflow's accepted but unannounced action again
+/// (an operator's redrive, `ops workflow redrive` → announce-workflow, the only
+/// other writer of the workflows table). Ids only: the event is the stored one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnounceAgain {
+    pub workflow_id: String,
+    /// The action found unannounced (the stored one is announced, whatever it is).
+    pub seq: u64,
+    /// Who asked, and when: recorded on the workflow with the announcement.
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl Message for AnnounceAgain {
+    const TYPE: &'static str = "workflow.announce";
+    const VERSION: u32 = 1;
+}
+
 /// Deterministic per (workflow, seq): a re-announcement is the same message.
 pub fn event_id(workflow_id: &str, seq: u64) -> String {
     format!("{}:{workflow_id}:{seq}", WorkflowAction::TYPE)

@@ -80,6 +80,19 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn mark_announced(&self, workflow_id: &str, seq: u64) -> Result<(), StoreError>;
 }
 
+/// An operator's redrive of a workflow's announcement.
+#[async_trait]
+pub trait RedriveLog: Send + Sync + 'static {
+    /// Records, in one write, that action `seq` is announced and that `redrive` did
+    /// it. False (nothing written) if it was announced already.
+    async fn announced_by_redrive(
+        &self,
+        workflow_id: &str,
+        seq: u64,
+        redrive: &kit::redrive::Redrive,
+    ) -> Result<bool, StoreError>;
+}
+
 /// What appending found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {

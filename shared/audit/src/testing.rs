@@ -27,6 +27,51 @@ impl MemoryWorkflows {
     pub fn workflow(&self, id: &str) -> Option<Workflow> {
         lock(&self.items).get(id).cloned()
     }
+
+    /// Stores `wf` as it is (tests: a state a crash left behind).
+    pub fn put(&self, wf: Workflow) {
+        lock(&self.items).insert(wf.workflow_id.clone(), wf);
+    }
+}
+
+/// A REQUESTED workflow whose action `seq` was accepted and never announced.
+pub fn unannounced(workflow_id: &str, seq: u64) -> Workflow {
+    use crate::messages::{event_id, WorkflowAction};
+    use crate::roles::Role;
+    use crate::workflow::{ActionKind, WorkflowState};
+    let at: chrono::DateTime<chrono::Utc> = "2024-06-01T12:05:00Z".parse().unwrap_or_default();
+    let action = WorkflowAction {
+        workflow_id: workflow_id.to_owned(),
+        seq,
+        scheme: "grants".into(),
+        title: None,
+        owner: "requester-1".into(),
+        approvers: vec!["approver-1".into()],
+        action: ActionKind::Request,
+        actor: "requester-1".into(),
+        actor_roles: vec![Role::Requester],
+        from_state: Some(WorkflowState::Draft),
+        to_state: WorkflowState::Requested,
+        step_id: "draft".into(),
+        at,
+        comment: None,
+        data: None,
+    };
+    Workflow {
+        workflow_id: workflow_id.to_owned(),
+        scheme: "grants".into(),
+        title: None,
+        owner: "requester-1".into(),
+        approvers: vec!["approver-1".into()],
+        state: WorkflowState::Requested,
+        data: None,
+        seq,
+        announced_seq: seq - 1,
+        last_event: Some(kit::Envelope::new(workflow_id, "req-2", action).with_id(event_id(workflow_id, seq))),
+        created_at: at,
+        updated_at: at,
+        redrives: Vec::new(),
+    }
 }
 
 #[async_trait]
@@ -73,6 +118,25 @@ impl WorkflowStore for MemoryWorkflows {
             wf.announced_seq = wf.announced_seq.max(seq);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RedriveLog for MemoryWorkflows {
+    async fn announced_by_redrive(
+        &self,
+        workflow_id: &str,
+        seq: u64,
+        redrive: &kit::redrive::Redrive,
+    ) -> Result<bool, StoreError> {
+        match lock(&self.items).get_mut(workflow_id) {
+            Some(wf) if wf.announced_seq < seq => {
+                wf.announced_seq = seq;
+                wf.redrives.push(redrive.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

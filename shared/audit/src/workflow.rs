@@ -104,6 +104,8 @@ pub struct Workflow {
     pub last_event: Option<Envelope<WorkflowAction>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Operators' redrives of its announcement (`ops workflow redrive`), oldest first.
+    pub redrives: Vec<kit::redrive::Redrive>,
 }
 
 impl Workflow {
@@ -230,6 +232,7 @@ mod tests {
             data: None,
             seq: 1,
             announced_seq: 1,
+            redrives: Vec::new(),
             last_event: None,
             created_at: t,
             updated_at: t,

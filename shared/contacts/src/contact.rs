@@ -93,6 +93,8 @@ pub struct Contact {
     pub alert_sent_at: Option<DateTime<Utc>>,
     pub closed_reason: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// Operators' redrives (`ops workflow redrive`), oldest first.
+    pub redrives: Vec<kit::redrive::Redrive>,
 }
 
 impl Contact {
@@ -126,6 +128,7 @@ impl Contact {
             alert_sent_at: None,
             closed_reason: None,
             updated_at: now,
+            redrives: Vec::new(),
         }
     }
 

@@ -71,6 +71,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod publisher;
 pub mod queue;
+pub mod redrive;
 pub mod retry;
 pub mod sdk;
 pub mod start;

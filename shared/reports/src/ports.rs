@@ -73,7 +73,14 @@ pub use kit::store::StoreError;
 #[async_trait]
 pub trait ReportStore: Send + Sync + 'static {
     /// One transaction: the report as REQUESTED and every listed event marked, or nothing.
-    async fn mark_reported(&self, req: &ReportRequest, now: DateTime<Utc>) -> Result<MarkOutcome, StoreError>;
+    /// The request's correlation id and email are kept with it while it is open, so
+    /// a redrive can rebuild its messages (`ops workflow redrive`).
+    async fn mark_reported(
+        &self,
+        req: &ReportRequest,
+        correlation_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MarkOutcome, StoreError>;
     /// Stores the report as REJECTED unless a report with its id exists (returned).
     async fn reject(&self, req: &ReportRequest, reason: &str, now: DateTime<Utc>)
         -> Result<Option<Report>, StoreError>;

@@ -84,6 +84,13 @@ pub struct Report {
     pub rejection_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// The correlation id of the request that started it (reports marked before
+    /// issue 15 have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// Operators' redrives (`ops workflow redrive`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redrives: Vec<kit::redrive::Redrive>,
 }
 
 impl Report {
@@ -123,6 +130,8 @@ pub(crate) fn sample() -> Report {
         completed_at: None,
         rejection_reason: None,
         failure: None,
+        correlation_id: None,
+        redrives: Vec::new(),
     }
 }
 

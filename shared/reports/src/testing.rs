@@ -79,13 +79,20 @@ impl MemoryReportStore {
             completed_at: None,
             rejection_reason: None,
             failure: None,
+            correlation_id: None,
+            redrives: Vec::new(),
         }
     }
 }
 
 #[async_trait]
 impl ReportStore for MemoryReportStore {
-    async fn mark_reported(&self, req: &ReportRequest, now: DateTime<Utc>) -> Result<MarkOutcome, StoreError> {
+    async fn mark_reported(
+        &self,
+        req: &ReportRequest,
+        _correlation_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MarkOutcome, StoreError> {
         let mut reports = lock(&self.reports);
         if let Some(r) = reports.get(&req.report_id) {
             return Ok(MarkOutcome::Existing(Box::new(r.clone())));

@@ -75,6 +75,8 @@ fn report() -> reports::Report {
         completed_at: None,
         rejection_reason: None,
         failure: None,
+        correlation_id: None,
+        redrives: Vec::new(),
     }
 }
 

@@ -14,7 +14,7 @@ use super::item::{from_item, history_entry};
 use super::keys::{approver, *};
 use super::{ms, n, s, sdk_err, ts, DynamoApprovalStore};
 use crate::ports::{DecisionStore, DecisionWrite, DecisionWritten, StoreError};
-use crate::state::{HistoryEntry, OutboxEvent, Status};
+use crate::state::{AwaitedStep, HistoryEntry, OutboxEvent, Status};
 
 /// The update expression for a decision by `approver`, revoking `revoke`.
 pub(crate) fn decision_expression(revoke: &[usize]) -> String {
@@ -26,6 +26,9 @@ pub(crate) fn decision_expression(revoke: &[usize]) -> String {
         "#ap.#i.#used = :now".to_owned(),
         "#ob = :outbox".to_owned(),
         "#obd = :due".to_owned(),
+        // The wait for enqueue-decision starts at the announcement's first due time.
+        "#aw = :enqueue".to_owned(),
+        "#aws = :due".to_owned(),
         "#hist = list_append(#hist, :entry)".to_owned(),
     ];
     for k in 0..revoke.len() {
@@ -58,6 +61,9 @@ impl DecisionStore for DynamoApprovalStore {
             .expression_attribute_names("#ob", OUTBOX)
             .expression_attribute_names("#obd", OUTBOX_DUE)
             .expression_attribute_names("#hist", HISTORY)
+            .expression_attribute_names("#aw", AWAITING)
+            .expression_attribute_names("#aws", AWAITING_SINCE)
+            .expression_attribute_values(":enqueue", s(AwaitedStep::Enqueue.as_str()))
             .expression_attribute_values(":decision", s(w.decision.as_str()))
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .expression_attribute_values(":now", ts(w.now))
@@ -95,6 +101,7 @@ mod tests {
         assert!(e.contains("#ap.#r0.#rev = :now") && e.contains("#ap.#r1.#rev = :now"), "{e}");
         assert!(!e.contains("#r2"), "{e}");
         assert!(DECISION_CONDITION.contains("#st = :pending"));
+        assert!(e.contains("#aw = :enqueue") && e.contains("#aws = :due"), "the wait starts in the same write: {e}");
         assert!(DECISION_CONDITION.contains("#exp > :now_ms"), "expiry is part of the condition");
     }
 }

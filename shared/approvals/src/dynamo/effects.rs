@@ -8,7 +8,7 @@ use super::item::history_entry;
 use super::keys::{approver, *};
 use super::{conditional, ms, s, ts, DynamoApprovalStore};
 use crate::ports::{Effect, EffectStore, StoreError};
-use crate::state::{HistoryEntry, Status};
+use crate::state::{AwaitedStep, HistoryEntry, Status};
 use crate::token::TokenHash;
 
 /// Per effect: its claim attribute and its "done" attribute.
@@ -163,7 +163,11 @@ impl EffectStore for DynamoApprovalStore {
         );
         let update = self
             .update(request_id)
-            .update_expression("SET #st = :undeliverable, #hist = list_append(#hist, :entry) REMOVE #ob, #obd, #c")
+            .update_expression(
+                "SET #st = :undeliverable, #hist = list_append(#hist, :entry) REMOVE #ob, #obd, #c, #aw, #aws",
+            )
+            .expression_attribute_names("#aw", AWAITING)
+            .expression_attribute_names("#aws", AWAITING_SINCE)
             .condition_expression("#st = :pending")
             .expression_attribute_names("#st", STATUS)
             .expression_attribute_names("#hist", HISTORY)
@@ -198,17 +202,50 @@ impl EffectStore for DynamoApprovalStore {
 
     async fn mark_enqueued(&self, request_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let entry = HistoryEntry::new(now, "decision_enqueued", None);
-        let update = self
-            .update(request_id)
-            .update_expression("SET #enq = :now, #hist = list_append(#hist, :entry) REMOVE #ob, #obd")
-            .condition_expression("attribute_exists(#rid) AND attribute_not_exists(#enq)")
-            .expression_attribute_names("#rid", REQUEST_ID)
-            .expression_attribute_names("#enq", DECISION_ENQUEUED_AT)
-            .expression_attribute_names("#hist", HISTORY)
-            .expression_attribute_names("#ob", OUTBOX)
-            .expression_attribute_names("#obd", OUTBOX_DUE)
-            .expression_attribute_values(":now", ts(now))
-            .expression_attribute_values(":entry", history_entry(&entry));
-        conditional(update).await
+        let write = |waits: bool| {
+            let mut update = self
+                .update(request_id)
+                .expression_attribute_names("#rid", REQUEST_ID)
+                .expression_attribute_names("#enq", DECISION_ENQUEUED_AT)
+                .expression_attribute_names("#hist", HISTORY)
+                .expression_attribute_names("#ob", OUTBOX)
+                .expression_attribute_names("#obd", OUTBOX_DUE)
+                .expression_attribute_values(":now", ts(now))
+                .expression_attribute_values(":entry", history_entry(&entry));
+            let condition = "attribute_exists(#rid) AND attribute_not_exists(#enq)";
+            if waits {
+                // Now the processor is awaited, unless it has been already (it can
+                // take the message off the queue before this write).
+                update = update
+                    .update_expression(
+                        "SET #enq = :now, #hist = list_append(#hist, :entry), #aw = :processor, #aws = :now_ms \
+                         REMOVE #ob, #obd",
+                    )
+                    .condition_expression(format!(
+                        "{condition} AND ((#st = :approved AND attribute_not_exists(#ea)) \
+                         OR (#st = :rejected AND attribute_not_exists(#rr)))"
+                    ))
+                    .expression_attribute_names("#aw", AWAITING)
+                    .expression_attribute_names("#aws", AWAITING_SINCE)
+                    .expression_attribute_names("#st", STATUS)
+                    .expression_attribute_names("#ea", EXECUTION_ATTEMPT)
+                    .expression_attribute_names("#rr", REJECTION_RECORDED_AT)
+                    .expression_attribute_values(":processor", s(AwaitedStep::Processor.as_str()))
+                    .expression_attribute_values(":now_ms", ms(now))
+                    .expression_attribute_values(":approved", s(Status::Approved.as_str()))
+                    .expression_attribute_values(":rejected", s(Status::Rejected.as_str()));
+            } else {
+                update = update
+                    .update_expression("SET #enq = :now, #hist = list_append(#hist, :entry) REMOVE #ob, #obd")
+                    .condition_expression(condition);
+            }
+            update
+        };
+        if conditional(write(true)).await? {
+            return Ok(true);
+        }
+        // Recorded already (a twin), or the processor got there first: its own
+        // writes keep the wait; record the enqueue without touching it.
+        conditional(write(false)).await
     }
 }

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::item::history_entry;
 use super::keys::*;
-use super::{conditional, s, ts, DynamoApprovalStore};
+use super::{conditional, ms, s, ts, DynamoApprovalStore};
 use crate::ports::{ExecutionStore, StoreError};
 use crate::rules::ExecutionOutcome;
-use crate::state::{HistoryEntry, Status};
+use crate::state::{AwaitedStep, HistoryEntry, Status};
 
 /// Cuts `text` to at most `max` bytes on a character boundary.
 pub(crate) fn truncate(text: &str, max: usize) -> &str {
@@ -30,8 +30,15 @@ impl ExecutionStore for DynamoApprovalStore {
         let entry = HistoryEntry::new(now, Status::Executing.as_str(), Some(format!("attempt {attempt_id}")));
         let update = self
             .update(request_id)
-            .update_expression("SET #st = :executing, #ea = :attempt, #es = :now, #hist = list_append(#hist, :entry)")
+            .update_expression(
+                "SET #st = :executing, #ea = :attempt, #es = :now, #hist = list_append(#hist, :entry), \
+                 #aw = :execution, #aws = :now_ms",
+            )
             .condition_expression("#st = :approved")
+            .expression_attribute_names("#aw", AWAITING)
+            .expression_attribute_names("#aws", AWAITING_SINCE)
+            .expression_attribute_values(":execution", s(AwaitedStep::Execution.as_str()))
+            .expression_attribute_values(":now_ms", ms(now))
             .expression_attribute_names("#st", STATUS)
             .expression_attribute_names("#ea", EXECUTION_ATTEMPT)
             .expression_attribute_names("#es", EXECUTION_STARTED_AT)
@@ -56,8 +63,12 @@ impl ExecutionStore for DynamoApprovalStore {
         let entry = HistoryEntry::new(now, status.as_str(), Some(format!("attempt {attempt_id}")));
         let update = self
             .update(request_id)
-            .update_expression("SET #st = :outcome, #ef = :now, #eo = :output, #hist = list_append(#hist, :entry)")
+            .update_expression(
+                "SET #st = :outcome, #ef = :now, #eo = :output, #hist = list_append(#hist, :entry) REMOVE #aw, #aws",
+            )
             .condition_expression("#st = :executing AND #ea = :attempt")
+            .expression_attribute_names("#aw", AWAITING)
+            .expression_attribute_names("#aws", AWAITING_SINCE)
             .expression_attribute_names("#st", STATUS)
             .expression_attribute_names("#ea", EXECUTION_ATTEMPT)
             .expression_attribute_names("#ef", EXECUTION_FINISHED_AT)
@@ -76,8 +87,10 @@ impl ExecutionStore for DynamoApprovalStore {
         let entry = HistoryEntry::new(now, "rejection_recorded", Some("not executed".to_owned()));
         let update = self
             .update(request_id)
-            .update_expression("SET #rr = :now, #hist = list_append(#hist, :entry)")
+            .update_expression("SET #rr = :now, #hist = list_append(#hist, :entry) REMOVE #aw, #aws")
             .condition_expression("#st = :rejected AND attribute_not_exists(#rr)")
+            .expression_attribute_names("#aw", AWAITING)
+            .expression_attribute_names("#aws", AWAITING_SINCE)
             .expression_attribute_names("#st", STATUS)
             .expression_attribute_names("#rr", REJECTION_RECORDED_AT)
             .expression_attribute_names("#hist", HISTORY)

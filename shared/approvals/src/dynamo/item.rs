@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ports::StoreError;
-use crate::state::{ApprovalRequest, Approver, Decision, DecisionRecord, Execution, HistoryEntry, OutboxEvent, Status};
+use crate::state::{
+    ApprovalRequest, Approver, AwaitedStep, Awaiting, Decision, DecisionRecord, Execution, HistoryEntry, OutboxEvent,
+    Redrive, Status,
+};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -86,11 +89,20 @@ struct RequestItem {
     /// Epoch ms: the sparse index's range key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     outbox_due: Option<i64>,
+    /// What the request waits for from the pipeline, and since when (epoch ms): the
+    /// sparse `awaiting` index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    awaiting: Option<AwaitedStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    awaiting_since: Option<i64>,
     #[serde(default)]
     history: Vec<HistoryItem>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    redrives: Vec<Redrive>,
 }
 
-/// The new request's item; `outbox_due` schedules the sweep's re-announcement.
+/// The new request's item; `outbox_due` schedules the sweep's re-announcement (and,
+/// the first due time, starts the request's wait for the step it announces).
 pub fn to_item(
     req: &ApprovalRequest,
     retention: chrono::Duration,
@@ -117,6 +129,7 @@ pub fn to_item(
             )
         })
         .collect();
+    let awaiting = req.awaiting.or_else(|| req.outbox.map(|e| Awaiting { step: e.awaited(), since: outbox_due }));
     let item = RequestItem {
         request_id: req.request_id.clone(),
         issue_id: req.issue_id.clone(),
@@ -144,6 +157,9 @@ pub fn to_item(
         rejection_recorded_at: req.rejection_recorded_at,
         outbox: req.outbox,
         outbox_due: req.outbox.map(|_| outbox_due.timestamp_millis()),
+        awaiting: awaiting.map(|a| a.step),
+        awaiting_since: awaiting.map(|a| a.since.timestamp_millis()),
+        redrives: req.redrives.clone(),
         history: req
             .history
             .iter()
@@ -189,6 +205,10 @@ pub fn from_item(item: Item) -> Result<ApprovalRequest, StoreError> {
         }),
         _ => None,
     };
+    let awaiting = match (it.awaiting, it.awaiting_since.and_then(DateTime::from_timestamp_millis)) {
+        (Some(step), Some(since)) => Some(Awaiting { step, since }),
+        _ => None,
+    };
     let action_parameters = serde_json::from_str(&it.action_parameters)
         .map_err(|e| StoreError::malformed("approval request", format!("action_parameters: {e}")))?;
     Ok(ApprovalRequest {
@@ -209,7 +229,9 @@ pub fn from_item(item: Item) -> Result<ApprovalRequest, StoreError> {
         execution,
         rejection_recorded_at: it.rejection_recorded_at,
         outbox: it.outbox,
+        awaiting,
         history: it.history.into_iter().map(|h| HistoryEntry { at: h.at, event: h.event, detail: h.detail }).collect(),
+        redrives: it.redrives,
     })
 }
 
@@ -250,10 +272,15 @@ mod tests {
         assert!(!approvers["0"].as_m().unwrap().contains_key("token_hash"));
         assert!(!item.contains_key("decision"));
         assert_eq!(item["outbox"].as_s().unwrap(), "approval.requested");
+        assert_eq!(item["awaiting"].as_s().unwrap(), "emails", "waits for the email step from its first due time");
+        assert_eq!(item["awaiting_since"].as_n().unwrap(), &now.timestamp_millis().to_string());
         assert_eq!(
             item["expires_ttl"].as_n().unwrap(),
             &(req.expires_at + chrono::Duration::days(30)).timestamp().to_string()
         );
-        assert_eq!(from_item(item).unwrap(), req);
+        let mut read = from_item(item).unwrap();
+        assert_eq!(read.awaiting, Some(Awaiting { step: AwaitedStep::Emails, since: now }));
+        read.awaiting = None;
+        assert_eq!(read, req);
     }
 }

@@ -9,7 +9,9 @@
 //! | `outbox`, `outbox_due` | sparse index `outbox`: announcements the sweep re-publishes until confirmed |
 //! | `emails_claim`, `notify_claim` | epoch ms until which one attempt owns the effect |
 //! | `execution_*`, `rejection_recorded_at` | the on-prem processor's reports |
+//! | `awaiting`, `awaiting_since` | sparse index `awaiting`: the step the request waits for and since when (epoch ms; an announcement's first due time) |
 //! | `history` | list of `{at, event, detail?}` |
+//! | `redrives` | list of `{at, by, step}`: operators' redrives |
 
 pub const REQUEST_ID: &str = "request_id";
 pub const STATUS: &str = "status";
@@ -31,9 +33,15 @@ pub const REJECTION_RECORDED_AT: &str = "rejection_recorded_at";
 pub const OUTBOX: &str = "outbox";
 pub const OUTBOX_DUE: &str = "outbox_due";
 pub const HISTORY: &str = "history";
+pub const AWAITING: &str = "awaiting";
+pub const AWAITING_SINCE: &str = "awaiting_since";
+pub const REDRIVES: &str = kit::redrive::ATTRIBUTE;
 
 /// The sparse index of pending announcements (hash `outbox`, range `outbox_due`).
 pub const OUTBOX_INDEX: &str = "outbox";
+/// The sparse index of what requests wait for from the pipeline (hash `awaiting`,
+/// range `awaiting_since`): the stuck check's read.
+pub const AWAITING_INDEX: &str = "awaiting";
 
 /// Fields of one approver's entry in `approvers`.
 pub mod approver {

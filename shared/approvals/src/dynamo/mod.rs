@@ -2,6 +2,7 @@
 //! Every change is one conditional `UpdateItem` on it, so no two writers can both
 //! win a transition; none reads first.
 
+mod awaiting;
 mod decide;
 mod effects;
 mod execution;

@@ -63,13 +63,27 @@ impl Outbox for DynamoApprovalStore {
     }
 
     async fn clear(&self, request_id: &str, event: OutboxEvent) -> Result<(), StoreError> {
-        let update = self
-            .update(request_id)
-            .update_expression("REMOVE #ob, #obd")
-            .condition_expression("#ob = :event")
-            .expression_attribute_names("#ob", OUTBOX)
-            .expression_attribute_names("#obd", OUTBOX_DUE)
-            .expression_attribute_values(":event", s(event.as_str()));
-        conditional(update).await.map(|_| ())
+        let write = |with_wait: bool| {
+            let update = self
+                .update(request_id)
+                .expression_attribute_names("#ob", OUTBOX)
+                .expression_attribute_names("#obd", OUTBOX_DUE)
+                .expression_attribute_values(":event", s(event.as_str()));
+            if with_wait {
+                // The wait for the announced step ends with it, if it is still that wait.
+                update
+                    .update_expression("REMOVE #ob, #obd, #aw, #aws")
+                    .condition_expression("#ob = :event AND (attribute_not_exists(#aw) OR #aw = :step)")
+                    .expression_attribute_names("#aw", AWAITING)
+                    .expression_attribute_names("#aws", AWAITING_SINCE)
+                    .expression_attribute_values(":step", s(event.awaited().as_str()))
+            } else {
+                update.update_expression("REMOVE #ob, #obd").condition_expression("#ob = :event")
+            }
+        };
+        if !conditional(write(true)).await? {
+            conditional(write(false)).await?;
+        }
+        Ok(())
     }
 }

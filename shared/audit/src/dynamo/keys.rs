@@ -2,7 +2,7 @@
 //!
 //! | table         | key                              | indexes |
 //! |---------------|----------------------------------|---------|
-//! | workflows     | `workflow_id`                    | — |
+//! | workflows     | `workflow_id`                    | GSI `announce-pending` (`announce_pending`, `announce_pending_since`, sparse) |
 //! | audit         | `workflow_id`, `seq` (N)         | GSI `by-actor` (`actor`, `at`), GSI `by-scheme` (`scheme`, `at`) |
 //! | notifications | `user_id`, `notification_id`     | LSI `by-time` (`created_key`), LSI `unread` (`unread_key`, sparse) |
 
@@ -10,6 +10,14 @@ pub const WORKFLOW_ID: &str = "workflow_id";
 pub const STATE: &str = "state";
 pub const SEQ: &str = "seq";
 pub const ANNOUNCED_SEQ: &str = "announced_seq";
+/// The sparse `announce-pending` index (hash `announce_pending`, one value; range
+/// `announce_pending_since`, epoch ms): workflows whose last action is accepted but
+/// not yet announced. The stuck check's read.
+pub const ANNOUNCE_PENDING_INDEX: &str = "announce-pending";
+pub const ANNOUNCE_PENDING: &str = "announce_pending";
+pub const ANNOUNCE_PENDING_VALUE: &str = "PENDING";
+pub const ANNOUNCE_PENDING_SINCE: &str = "announce_pending_since";
+pub const REDRIVES: &str = kit::redrive::ATTRIBUTE;
 
 pub const ACTOR: &str = "actor";
 pub const SCHEME: &str = "scheme";

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::*;
 use super::{condition_failed, malformed, n, s, sdk_err, Item};
 use crate::messages::WorkflowAction;
-use crate::ports::{StoreError, WorkflowStore};
+use crate::ports::{RedriveLog, StoreError, WorkflowStore};
 use crate::workflow::{Workflow, WorkflowState};
 
 #[derive(Clone)]
@@ -42,6 +42,15 @@ struct WorkflowItem {
     last_event: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Present while `announced_seq < seq` (the sparse `announce-pending` index):
+    /// an accepted action whose event is not yet published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    announce_pending: Option<String>,
+    /// Epoch ms of that action (the index's range key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    announce_pending_since: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    redrives: Vec<kit::redrive::Redrive>,
 }
 
 fn to_item(wf: &Workflow) -> Result<Item, StoreError> {
@@ -60,6 +69,9 @@ fn to_item(wf: &Workflow) -> Result<Item, StoreError> {
         last_event,
         created_at: wf.created_at,
         updated_at: wf.updated_at,
+        announce_pending: (!wf.is_announced()).then(|| ANNOUNCE_PENDING_VALUE.to_owned()),
+        announce_pending_since: (!wf.is_announced()).then(|| wf.updated_at.timestamp_millis()),
+        redrives: wf.redrives.clone(),
     };
     serde_dynamo::to_item(item).map_err(|e| malformed("workflow item", e))
 }
@@ -85,7 +97,81 @@ fn from_item(item: Item) -> Result<Workflow, StoreError> {
         last_event,
         created_at: w.created_at,
         updated_at: w.updated_at,
+        redrives: w.redrives,
     })
+}
+
+impl DynamoWorkflows {
+    /// Workflows whose last action was accepted before `cutoff` and is still not
+    /// announced, oldest first, at most `limit` (the sparse `announce-pending` index).
+    pub async fn unannounced_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(ANNOUNCE_PENDING_INDEX)
+                .key_condition_expression("#pending = :pending AND #since < :cutoff")
+                .expression_attribute_names("#pending", ANNOUNCE_PENDING)
+                .expression_attribute_names("#since", ANNOUNCE_PENDING_SINCE)
+                .expression_attribute_values(":pending", s(ANNOUNCE_PENDING_VALUE))
+                .expression_attribute_values(":cutoff", n(cutoff.timestamp_millis()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_err("Query", &e))?;
+            for item in page.items() {
+                if let Some(id) = item.get(WORKFLOW_ID).and_then(|v| v.as_s().ok()) {
+                    out.push(id.clone());
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RedriveLog for DynamoWorkflows {
+    async fn announced_by_redrive(
+        &self,
+        workflow_id: &str,
+        seq: u64,
+        redrive: &kit::redrive::Redrive,
+    ) -> Result<bool, StoreError> {
+        let entry = serde_dynamo::to_attribute_value(redrive).map_err(|e| malformed("redrive", e))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(WORKFLOW_ID, s(workflow_id))
+            .update_expression(
+                "SET #ann = :seq, #rd = list_append(if_not_exists(#rd, :empty), :entry) REMOVE #pending, #since",
+            )
+            .condition_expression("attribute_exists(#id) AND #ann < :seq")
+            .expression_attribute_names("#id", WORKFLOW_ID)
+            .expression_attribute_names("#ann", ANNOUNCED_SEQ)
+            .expression_attribute_names("#rd", REDRIVES)
+            .expression_attribute_names("#pending", ANNOUNCE_PENDING)
+            .expression_attribute_names("#since", ANNOUNCE_PENDING_SINCE)
+            .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":empty", aws_sdk_dynamodb::types::AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":entry", aws_sdk_dynamodb::types::AttributeValue::L(vec![entry]))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if condition_failed(&err) => Ok(false),
+            Err(err) => Err(sdk_err("UpdateItem", &err)),
+        }
+    }
 }
 
 #[async_trait]
@@ -150,9 +236,11 @@ impl WorkflowStore for DynamoWorkflows {
             .update_item()
             .table_name(&self.table)
             .key(WORKFLOW_ID, s(workflow_id))
-            .update_expression("SET #ann = :seq")
+            .update_expression("SET #ann = :seq REMOVE #pending, #since")
             .condition_expression("attribute_exists(#id) AND #ann < :seq")
             .expression_attribute_names("#id", WORKFLOW_ID)
+            .expression_attribute_names("#pending", ANNOUNCE_PENDING)
+            .expression_attribute_names("#since", ANNOUNCE_PENDING_SINCE)
             .expression_attribute_names("#ann", ANNOUNCED_SEQ)
             .expression_attribute_values(":seq", n(seq))
             .send()
@@ -203,10 +291,15 @@ mod tests {
             last_event: Some(Envelope::new("wf", "c", action)),
             created_at: t,
             updated_at: t,
+            redrives: Vec::new(),
         };
         let item = to_item(&wf).unwrap();
         assert_eq!(item[STATE].as_s().unwrap(), "DRAFT");
         assert_eq!(item[SEQ].as_n().unwrap(), "1");
+        assert_eq!(item[ANNOUNCE_PENDING].as_s().unwrap(), ANNOUNCE_PENDING_VALUE, "not announced yet: indexed");
+        let mut announced = wf.clone();
+        announced.announced_seq = 1;
+        assert!(!to_item(&announced).unwrap().contains_key(ANNOUNCE_PENDING), "announced: off the index");
         assert_eq!(from_item(item).unwrap(), wf);
     }
 }

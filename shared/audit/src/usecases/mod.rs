@@ -2,10 +2,12 @@
 
 mod audit;
 mod notify;
+mod redrive;
 mod workflows;
 
 pub use audit::{append_record, check_trail, search, verify, SearchParams};
 pub use notify::{list_notifications, mark_read, notify, Listed};
+pub use redrive::{announce_again, ANNOUNCE_STEP};
 pub use workflows::{act, create_workflow, view, Accepted, RequestContext};
 
 #[cfg(test)]

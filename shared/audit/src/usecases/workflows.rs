@@ -154,6 +154,7 @@ pub async fn create_workflow<S: WorkflowStore + ?Sized, P: EventPublisher>(
         seq: 1,
         announced_seq: 0,
         last_event: None,
+        redrives: Vec::new(),
         created_at: now,
         updated_at: now,
     };

@@ -42,6 +42,8 @@ pub mod attr {
     /// Until when one attempt may send the alert (two at once would send two).
     pub const ALERT_CLAIM_UNTIL: &str = "alert_claim_until";
     pub const CLOSED_REASON: &str = "closed_reason";
+    /// Operators' redrives: a list of `{at, by, step}`.
+    pub const REDRIVES: &str = kit::redrive::ATTRIBUTE;
     pub const UPDATED_AT: &str = "updated_at";
     /// TTL (epoch seconds): contacts are kept for `RETENTION_DAYS`.
     pub const EXPIRES_AT: &str = "expires_at";
@@ -163,6 +165,12 @@ pub(crate) fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Contac
         alert_sent_at: time(item, attr::ALERT_SENT_AT)?,
         closed_reason: text(item, attr::CLOSED_REASON).map(str::to_owned),
         updated_at: time(item, attr::UPDATED_AT)?.unwrap_or(initialised_at),
+        redrives: match item.get(attr::REDRIVES) {
+            None => Vec::new(),
+            Some(v) => {
+                serde_dynamo::from_attribute_value(v.clone()).map_err(|_| malformed("redrives are unreadable"))?
+            }
+        },
     })
 }
 

@@ -21,6 +21,12 @@ pub const EMAIL_SENT_AT: &str = "email_sent_at";
 pub const COMPLETED_AT: &str = "completed_at";
 pub const REJECTION_REASON: &str = "rejection_reason";
 pub const FAILURE: &str = "failure";
+/// The user's email, kept only while the report is open (a redrive rebuilds the
+/// confirmation's message from it); removed when it completes.
+pub const EMAIL: &str = "email";
+/// The correlation id of the request that started the workflow.
+pub const CORRELATION_ID: &str = "correlation_id";
+pub const REDRIVES: &str = kit::redrive::ATTRIBUTE;
 
 /// The sparse `open-reports` index: only reports still under way carry these two
 /// attributes (set when requested, removed when completed), so "which reports are

@@ -52,10 +52,21 @@ impl DynamoReportStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    pub(super) async fn mark(&self, req: &ReportRequest, now: DateTime<Utc>) -> Result<MarkOutcome, StoreError> {
+    pub(super) async fn mark(
+        &self,
+        req: &ReportRequest,
+        correlation_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MarkOutcome, StoreError> {
         let mut item = self.report_item(req, ReportStatus::Requested, now);
         item.insert(OPEN_SHARD.to_owned(), s(OPEN_SHARD_VALUE));
         item.insert(OPEN_SINCE.to_owned(), ts(now));
+        // Kept while the report is open (removed when it completes): what a redrive
+        // needs to rebuild its messages; the email is in no other table.
+        item.insert(EMAIL.to_owned(), s(req.email.as_str()));
+        if !correlation_id.is_empty() {
+            item.insert(CORRELATION_ID.to_owned(), s(correlation_id));
+        }
         let put = Put::builder()
             .table_name(&self.reports_table)
             .set_item(Some(item))

@@ -60,8 +60,13 @@ impl DynamoReportStore {
 
 #[async_trait]
 impl ReportStore for DynamoReportStore {
-    async fn mark_reported(&self, req: &ReportRequest, now: DateTime<Utc>) -> Result<MarkOutcome, StoreError> {
-        self.mark(req, now).await
+    async fn mark_reported(
+        &self,
+        req: &ReportRequest,
+        correlation_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MarkOutcome, StoreError> {
+        self.mark(req, correlation_id, now).await
     }
 
     async fn reject(
@@ -225,7 +230,8 @@ impl ReportStore for DynamoReportStore {
             .update_item()
             .table_name(&self.reports_table)
             .key(REPORT_ID, s(report_id.to_string()))
-            .update_expression("SET #st = :completed, #cat = :now REMOVE #failure, #shard, #since")
+            // Finished: the email it kept for a redrive goes too.
+            .update_expression("SET #st = :completed, #cat = :now REMOVE #failure, #shard, #since, #email")
             .condition_expression(
                 "attribute_exists(#tid) AND attribute_exists(#txma) AND attribute_exists(#nid) AND NOT #st IN (:completed, :rejected)",
             )
@@ -234,6 +240,7 @@ impl ReportStore for DynamoReportStore {
             .expression_attribute_names("#failure", FAILURE)
             .expression_attribute_names("#shard", OPEN_SHARD)
             .expression_attribute_names("#since", OPEN_SINCE)
+            .expression_attribute_names("#email", EMAIL)
             .expression_attribute_names("#tid", TICKET_ID)
             .expression_attribute_names("#txma", TXMA_EVENT_ID)
             .expression_attribute_names("#nid", NOTIFICATION_ID)

@@ -122,3 +122,50 @@ impl DynamoReportStore {
 pub(super) fn report_from(item: Item) -> Result<Report, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::malformed("report", format!("report item: {e}")))
 }
+
+impl DynamoReportStore {
+    /// The email an open report keeps for a redrive (none once it completed, or for
+    /// reports marked before it was kept).
+    pub async fn stored_email(&self, report_id: &Uuid) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.reports_table)
+            .key(REPORT_ID, s(report_id.to_string()))
+            .projection_expression("#email")
+            .expression_attribute_names("#email", EMAIL)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetItem", &e))?;
+        Ok(out.item.and_then(|mut i| i.remove(EMAIL)).and_then(|v| v.as_s().ok().cloned()))
+    }
+
+    /// Appends an operator's redrive to the report's record. False if there is no
+    /// such report.
+    pub async fn record_redrive(&self, report_id: &Uuid, redrive: &kit::redrive::Redrive) -> Result<bool, StoreError> {
+        let entry = AttributeValue::M(HashMap::from([
+            ("at".to_owned(), super::ts(redrive.at)),
+            ("by".to_owned(), s(redrive.by.as_str())),
+            ("step".to_owned(), s(redrive.step.as_str())),
+        ]));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.reports_table)
+            .key(REPORT_ID, s(report_id.to_string()))
+            .update_expression("SET #rd = list_append(if_not_exists(#rd, :empty), :entry)")
+            .condition_expression("attribute_exists(#rid)")
+            .expression_attribute_names("#rd", REDRIVES)
+            .expression_attribute_names("#rid", REPORT_ID)
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":entry", AttributeValue::L(vec![entry]))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if super::condition_failed(&err) => Ok(false),
+            Err(err) => Err(sdk_err("UpdateItem", &err)),
+        }
+    }
+}

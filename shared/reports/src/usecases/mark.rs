@@ -38,7 +38,7 @@ pub async fn mark_reported<S: ReportStore, P: EventPublisher>(
     now: DateTime<Utc>,
 ) -> Result<Marked, ReportError> {
     let req = ReportRequest::parse(submission)?;
-    match store.mark_reported(&req, now).await? {
+    match store.mark_reported(&req, correlation_id, now).await? {
         MarkOutcome::Marked => {
             info!(report_id = %req.report_id, events = req.event_ids.len(), "report requested");
             publish(publisher, req.report_id, correlation_id, ReportRequested { report: req }).await?;
