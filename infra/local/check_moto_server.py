@@ -8,6 +8,8 @@ verdict: this machine is shared). Run by `make test`.
 Run as: python check_moto_server.py
 """
 
+import http.client
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +49,34 @@ def cancelled(client, items):
     except client.exceptions.TransactionCanceledException:
         return True
     return False
+
+
+def keeps_connections_alive(endpoint):
+    """Several requests on one socket: sized, chunked, an unread body, then a close."""
+    host, port = endpoint.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port))
+    auth = {"Authorization": "AWS4-HMAC-SHA256 Credential=t/20260101/eu-west-2/sqs/aws4_request, SignedHeaders=host, Signature=x"}
+    sqs_json = {"Content-Type": "application/x-amz-json-1.0", **auth}
+
+    def ask(body, headers, **kw):
+        conn.request("POST", kw.pop("path", "/"), body=body, headers=headers, **kw)
+        answer = conn.getresponse()
+        return answer, answer.read()
+
+    answer, _ = ask(json.dumps({"QueueName": "kept"}), {**sqs_json, "X-Amz-Target": "AmazonSQS.CreateQueue"})
+    assert answer.status == 200 and answer.getheader("Connection") is None, "the first answer closed the connection"
+    sock = conn.sock
+    chunked = iter([json.dumps({"QueueName": "chunked"}).encode()])
+    answer, _ = ask(chunked, {**sqs_json, "X-Amz-Target": "AmazonSQS.CreateQueue"}, encode_chunked=True)
+    assert answer.status == 200 and conn.sock is sock, "a chunked request was not answered on the same connection"
+    answer, _ = ask(b"x" * 100_000, auth, path="/no-such-route")
+    assert conn.sock is sock, "an unread body closed the connection"
+    answer, body = ask(json.dumps({}), {**sqs_json, "X-Amz-Target": "AmazonSQS.ListQueues"})
+    assert answer.status == 200 and b"chunked" in body, f"the request after an unread body was misread: {answer.status}"
+    assert conn.sock is sock, "the connection was not reused"
+    answer, _ = ask(json.dumps({}), {**sqs_json, "X-Amz-Target": "AmazonSQS.ListQueues", "Connection": "close"})
+    assert answer.getheader("Connection") == "close", "a client's close was not honoured"
+    conn.close()
 
 
 def main():
@@ -120,6 +150,8 @@ def main():
         for asked in (key["KeyId"], "alias/trail"):
             answered = kms.get_public_key(KeyId=asked)["KeyId"]
             assert answered == key["Arn"], f"GetPublicKey({asked}) named the key {answered}, not its ARN"
+
+        keeps_connections_alive(endpoint)
 
         print(f"moto launcher OK: cancelled transaction {small * 1000:.1f} ms (1 item), {large * 1000:.1f} ms (2,001 items)")
     finally:

@@ -42,7 +42,14 @@
    key's ARN whatever id or alias it was asked with; moto answers with the
    bare key id. Verifiers of the audit trail compare the key that signed each
    record (Sign answers with the ARN, in moto too) with the key they trust.
-8. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
+9. Connections kept alive. werkzeug's development server answers every request
+   with `Connection: close` (its request handler cannot drain a body without
+   reading into the next request), so every SDK call through the proxy opened a
+   new TCP connection and moto a new thread for it. AWS keeps HTTP/1.1
+   connections alive. Here the body is read exactly to its length (or its last
+   chunk), the answer carries its length, and the connection stays open unless
+   the client asks to close it or the application fails mid-answer.
+10. A memory census on request. With MOTO_MEMORY_CENSUS=<file>, a daemon thread
    appends the most numerous live object types to <file> every 30 s: how the
    leak above was found, kept for the next one.
 
@@ -66,7 +73,8 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
+from werkzeug.serving import DechunkedInput, make_server
+from werkzeug.wsgi import LimitedStream
 
 _LOCK = threading.RLock()
 
@@ -194,6 +202,84 @@ def _new(cls, *args, **kwargs):
 BaseModel.__new__ = staticmethod(_new)
 
 
+# Headers the server owns: the application's are dropped and the server's sent.
+_SERVER_OWNED = {"connection", "content-length", "transfer-encoding", "keep-alive"}
+
+
+class KeepAliveHandler(MotoRequestHandler):
+    """moto's request handler with HTTP/1.1 keep-alive (see 9 above)."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: with Nagle's algorithm the second waits for
+    # the client's delayed ACK (40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
+    # An idle kept-alive connection is dropped after this long (its thread ends).
+    timeout = 120
+
+    def run_wsgi(self):
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.environ = self.make_environ()
+        body = environ["wsgi.input"]
+        if not isinstance(body, DechunkedInput):
+            try:
+                length = max(int(self.headers.get("Content-Length", "0") or 0), 0)
+            except ValueError:
+                length = 0
+                self.close_connection = True
+            body = environ["wsgi.input"] = LimitedStream(self.rfile, length)
+        started = []
+
+        def start_response(status, headers, exc_info=None):
+            if exc_info and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, headers]
+            return lambda data: chunks.append(data)
+
+        chunks = []
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                chunks.extend(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except Exception as error:  # noqa: BLE001 - answered as a 500, as werkzeug does
+            self.server.log("error", f"Error on request: {error!r}")
+            started[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")]]
+            chunks = [b"Internal Server Error"]
+            self.close_connection = True
+        # Whatever the application left unread belongs to this request, not the next.
+        try:
+            if isinstance(body, LimitedStream):
+                body.exhaust()
+            else:
+                while body.read(65536):
+                    pass
+        except (OSError, ValueError):
+            self.close_connection = True
+        status, headers = started
+        code_str, _, message = status.partition(" ")
+        code = int(code_str)
+        data = b"".join(chunks)
+        self.send_response(code, message)
+        for name, value in headers:
+            if name.lower() not in _SERVER_OWNED:
+                self.send_header(name, value)
+        if self.command == "HEAD":
+            declared = next((v for n, v in headers if n.lower() == "content-length"), None)
+            if declared is not None:
+                self.send_header("Content-Length", declared)
+        elif not (100 <= code < 200 or code in (204, 304)):
+            self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and data:
+            self.wfile.write(data)
+        self.wfile.flush()
+
+
 def _census(path):
     import collections
     import gc
@@ -215,7 +301,7 @@ def main(argv):
     parser.add_argument("-p", "--port", type=int, default=0)
     args = parser.parse_args(argv)
     app = DomainDispatcherApplication(create_backend_app)
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAliveHandler)
     # moto builds some URLs from MOTO_PORT: it must be the port actually bound.
     os.environ["MOTO_PORT"] = str(server.server_port)
     census = os.environ.get("MOTO_MEMORY_CENSUS")
