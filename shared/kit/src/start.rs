@@ -18,6 +18,8 @@
 //! }
 //! ```
 
+use std::time::{Duration, Instant};
+
 use crate::batch::{serve, BatchRunner, Step};
 use crate::config::{or_exit, Env, StepConfig};
 use crate::decode::Decode;
@@ -33,6 +35,37 @@ pub struct Started<T> {
     pub own: T,
     /// The shared AWS configuration (region, credentials, endpoint).
     pub aws: aws_config::SdkConfig,
+    init: InitPhases,
+}
+
+/// Where a cold start's time went, up to the runtime's first poll: logged once as
+/// the `init` line (microseconds), since Lambda's INIT duration gives only the sum.
+#[derive(Debug, Clone, Copy)]
+struct InitPhases {
+    started: Instant,
+    telemetry: Duration,
+    config: Duration,
+    metrics: Duration,
+    aws_config: Duration,
+}
+
+impl InitPhases {
+    /// Logs the phases, the function's own wiring (clients, stores, the step) since
+    /// the AWS configuration was loaded, and the total since `main` began.
+    fn log(&self) {
+        let total = self.started.elapsed();
+        let timed = self.telemetry + self.config + self.metrics + self.aws_config;
+        let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        tracing::info!(
+            telemetry_us = us(self.telemetry),
+            config_us = us(self.config),
+            metrics_us = us(self.metrics),
+            aws_config_us = us(self.aws_config),
+            wiring_us = us(total.saturating_sub(timed)),
+            main_us = us(total),
+            "init"
+        );
+    }
 }
 
 /// Starts a step: installs logging, reads [`StepConfig`] and the function's own
@@ -40,11 +73,22 @@ pub struct Started<T> {
 /// or invalid variable if any is — installs the metrics recorder and loads the AWS
 /// configuration.
 pub async fn step<T>(step: &str, table_var: &str, own: impl FnOnce(&mut Env) -> T) -> Started<T> {
+    let started = Instant::now();
     crate::telemetry::init();
+    let telemetry = started.elapsed();
     let (config, own) = or_exit(StepConfig::from_env(step, table_var, own));
+    let config_done = started.elapsed();
     crate::metrics::init(&config.metrics_namespace, step);
+    let metrics_done = started.elapsed();
     let aws = crate::sdk::aws_config().await;
-    Started { config, own, aws }
+    let init = InitPhases {
+        started,
+        telemetry,
+        config: config_done - telemetry,
+        metrics: metrics_done - config_done,
+        aws_config: started.elapsed() - metrics_done,
+    };
+    Started { config, own, aws, init }
 }
 
 impl<T> Started<T> {
@@ -70,6 +114,8 @@ impl<T> Started<T> {
         D: Decode,
         S: Step<D::Output>,
     {
-        serve(self.runner(), decoder, step).await
+        let runner = self.runner();
+        self.init.log();
+        serve(runner, decoder, step).await
     }
 }
