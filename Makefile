@@ -43,9 +43,12 @@ ifneq ($(origin USER),command line)
 endif
 	@$(LOCAL_STACK) token --user "$(USER)"
 
+# The binary `make run` built: `cargo run -p ops` alone would build ops's dependencies
+# again with other features (about four minutes); with the workspace's it is a no-op.
 ops: ## Run the ops tool against the local stack: make ops ARGS="dlq list"
+	@$(CARGO) build -q --workspace --bins
 	@AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-	  $(CARGO) run -q -p ops -- $(ARGS)
+	  target/debug/ops $(ARGS)
 
 chaos: venv build ## 1,000 report workflows, flaky providers, 5 runner kills; writes docs/reliability.md
 	$(CARGO) run -q -p integration-tests --bin chaos -- --workflows $${WORKFLOWS:-1000} --kills $${KILLS:-5} --out docs/reliability.md
@@ -57,7 +60,7 @@ fuzz: ## Property-fuzz every parser of outside input, long (PROPTEST_CASES, defa
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) test --release -p fuzz
 
 graph: ## Regenerate the topology diagram in docs/topology.md from the template
-	$(CARGO) run -q -p ops -- graph --write docs/topology.md
+	$(CARGO) build -q --workspace --bins && target/debug/ops graph --write docs/topology.md
 
 test: venv ## Lint the template, build once, run every test (IAM enforced; target/iam-coverage.md), then clippy
 	$(VENV)/bin/cfn-lint infra/template.yaml

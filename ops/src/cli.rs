@@ -90,7 +90,8 @@ pub enum DlqCommand {
     List,
     /// A DLQ's messages: reason, step, first seen, receive count, correlation id.
     Show {
-        /// The queue: its name, its logical id in the template, or a part of its name.
+        /// The DLQ: its name, its logical id or a part of its name, or the step, or
+        /// the queue, whose DLQ it is (`create-zendesk-ticket`, `record-login`).
         queue: String,
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -98,6 +99,7 @@ pub enum DlqCommand {
     /// Move messages back to the queue they came from (send first, then delete);
     /// long-polls until the DLQ's counts hold nothing unseen, and says what remains.
     Redrive {
+        /// The DLQ, found as in `dlq show`.
         queue: String,
         /// Only messages whose error reason or kind contains this text.
         #[arg(long)]

@@ -39,7 +39,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let region = aws.region().map(|r| r.to_string()).unwrap_or_else(|| "eu-west-2".to_owned());
+    // Without a region every call would fail with "dispatch failure: missing signing region".
+    let region = aws.region().map(|r| r.to_string()).context(
+        "no AWS region: set AWS_REGION (or a profile's region with AWS_PROFILE); the local stack's is eu-west-2",
+    )?;
     let map = stack::StackMap::load(&cli.stack.template, &cli.stack.stack, &region)?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
 
@@ -47,11 +50,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph { .. } => unreachable!("handled above"),
         Command::Dlq(DlqCommand::List) => print::dlq_list(&dlq::list(&sqs, &map).await?),
         Command::Dlq(DlqCommand::Show { queue, limit }) => {
-            let q = map.find_queue(&queue)?;
+            let q = map.find_dlq(&queue)?;
             print::letters(q, &dlq::show(&sqs, q, limit).await?);
         }
         Command::Dlq(DlqCommand::Redrive { queue, reason, rate, dry_run, hold_secs, wait_secs }) => {
-            let q = map.find_queue(&queue)?;
+            let q = map.find_dlq(&queue)?;
             let options =
                 dlq::RedriveOptions { reason, rate, dry_run, hold_secs: Some(hold_secs), wait_secs: Some(wait_secs) };
             let bar = print::progress(&format!("redriving {}", q.name));

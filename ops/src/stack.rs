@@ -30,6 +30,9 @@ pub struct StackMap {
     pub tables: BTreeMap<String, String>,
     /// Logical id → KMS alias name (`alias/...`), for keys ops reads.
     pub key_aliases: BTreeMap<String, String>,
+    /// A function's names (logical id, `FunctionName`, binary) → the queue it consumes
+    /// (the logical id of its SQS event source), so a step's name finds its DLQ.
+    pub consumers: BTreeMap<String, String>,
     /// The stuck limits the `stuck-detector` runs with (its environment, as the
     /// template sets it with the parameters' defaults), so `ops stuck` judges alike.
     pub stuck_limits: std::collections::HashMap<String, String>,
@@ -78,6 +81,24 @@ impl StackMap {
         }
         for r in t.resources_of(types::DYNAMODB_TABLE).filter(|r| resolver.is_enabled(r)) {
             map.tables.insert(r.logical_id.clone(), name_of(&r.logical_id, &r.properties, "TableName")?);
+        }
+        for f in t.resources_of(types::SERVERLESS_FUNCTION).filter(|r| resolver.is_enabled(r)) {
+            let props = t.function_properties(f);
+            let events = props.get("Events").and_then(Value::as_object).into_iter().flatten();
+            let Some(queue) = events
+                .filter(|(_, e)| e.get("Type").and_then(Value::as_str) == Some("SQS"))
+                .find_map(|(_, e)| e.pointer("/Properties/Queue").and_then(get_att_target))
+            else {
+                continue;
+            };
+            let mut names = vec![f.logical_id.clone()];
+            names.extend(f.metadata.pointer("/BuildProperties/Binary").and_then(Value::as_str).map(str::to_owned));
+            if let Some(v) = props.get("FunctionName") {
+                names.extend(resolver.resolve(v)?.and_then(|v| v.as_str().map(str::to_owned)));
+            }
+            for name in names {
+                map.consumers.insert(name, queue.clone());
+            }
         }
         if let Some(f) = t.resources_of(types::SERVERLESS_FUNCTION).find(|f| f.logical_id == STUCK_DETECTOR) {
             let props = t.function_properties(f);
@@ -140,6 +161,49 @@ impl StackMap {
         }
     }
 
+    /// A DLQ for `dlq show` and `dlq redrive`: the DLQ itself (logical id, name or a
+    /// unique part of its name), or the DLQ of a queue or of the step consuming it
+    /// (`create-zendesk-ticket` finds `…-create-zendesk-ticket-dlq`, `record-login`
+    /// the DLQ of `login-events`).
+    pub fn find_dlq(&self, query: &str) -> anyhow::Result<&QueueInfo> {
+        let dlqs = self.dlqs();
+        if let Some(q) = self.queues.get(query).or_else(|| self.queues.values().find(|q| q.name == query)) {
+            return self.dlq_of(q);
+        }
+        if let Some(q) = self.consumers.get(query).and_then(|id| self.queues.get(id)) {
+            return self.dlq_of(q);
+        }
+        let named: Vec<&QueueInfo> = dlqs.iter().copied().filter(|d| d.name.contains(query)).collect();
+        if let [one] = named.as_slice() {
+            return Ok(one);
+        }
+        let sources: Vec<&QueueInfo> = self.queues.values().filter(|q| q.name.contains(query)).collect();
+        let mut found: Vec<&QueueInfo> = Vec::new();
+        for q in sources {
+            if let Ok(d) = self.dlq_of(q) {
+                if !found.iter().any(|f| f.logical_id == d.logical_id) {
+                    found.push(d);
+                }
+            }
+        }
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => bail!("no DLQ of this stack matches {query:?} (ops dlq list shows them)"),
+            many => bail!(
+                "{query:?} matches {} DLQs: {}",
+                many.len(),
+                many.iter().map(|q| q.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// The queue itself if it is a DLQ, else its redrive target.
+    fn dlq_of(&self, q: &QueueInfo) -> anyhow::Result<&QueueInfo> {
+        let is_dlq = self.queues.values().any(|source| source.dlq.as_deref() == Some(q.logical_id.as_str()));
+        let id = if is_dlq { Some(q.logical_id.as_str()) } else { q.dlq.as_deref() };
+        id.and_then(|id| self.queues.get(id)).with_context(|| format!("{} has no DLQ (no redrive policy)", q.name))
+    }
+
     pub fn table(&self, logical_id: &str) -> anyhow::Result<&str> {
         self.tables
             .get(logical_id)
@@ -179,6 +243,27 @@ mod tests {
         assert!(m.find_queue("dlq").is_err(), "ambiguous");
         assert!(m.find_queue("nope").is_err());
         assert_eq!(m.table("ReportsTable").unwrap(), "prod-reports");
+    }
+
+    #[test]
+    fn a_dlq_is_found_by_its_own_name_its_queues_or_its_steps() {
+        let m = map();
+        let dlq = |q: &str| m.find_dlq(q).map(|d| d.logical_id.clone()).unwrap_or_else(|e| panic!("{q}: {e}"));
+        // The name of a step whose queue has the same name: its queue and its DLQ
+        // both match, only one of them is a DLQ.
+        assert!(m.find_queue("create-zendesk-ticket").is_err(), "ambiguous as a queue");
+        assert_eq!(dlq("create-zendesk-ticket"), "CreateZendeskTicketDlq");
+        assert_eq!(dlq("CreateZendeskTicketDlq"), "CreateZendeskTicketDlq");
+        assert_eq!(dlq("prod-create-zendesk-ticket-dlq"), "CreateZendeskTicketDlq");
+        // A step whose queue is named otherwise, by binary and by function name.
+        assert_eq!(dlq("record-login"), "LoginEventsDlq");
+        assert_eq!(dlq("prod-record-login"), "LoginEventsDlq");
+        assert_eq!(dlq("RecordLogin"), "LoginEventsDlq");
+        // A queue, by logical id or name: its DLQ.
+        assert_eq!(dlq("LoginEventsQueue"), "LoginEventsDlq");
+        assert_eq!(dlq("login-events"), "LoginEventsDlq");
+        assert!(m.find_dlq("dlq").is_err(), "ambiguous");
+        assert!(m.find_dlq("nope").unwrap_err().to_string().contains("ops dlq list"));
     }
 
     #[test]

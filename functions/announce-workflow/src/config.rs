@@ -1,31 +1,21 @@
-//! announce-workflow's configuration, read once at start.
+//! announce-workflow's own configuration (the shared step settings are the kit's
+//! `StepConfig`, its table the workflows table).
 
-use kit::batch::RunnerConfig;
-use kit::config::{runner_config, ConfigError, Env};
+use kit::config::Env;
+#[cfg(test)]
+use kit::config::StepConfig;
+
+/// The variable naming the workflows table.
+pub const TABLE: &str = "WORKFLOWS_TABLE_NAME";
 
 pub struct Config {
-    pub workflows_table: String,
+    /// Where the announced action goes again.
     pub topic_arn: String,
-    pub dead_letter_queue_url: String,
-    pub metrics_namespace: String,
-    pub runner: RunnerConfig,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
-    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self {
-            workflows_table: env.required("WORKFLOWS_TABLE_NAME"),
-            topic_arn: env.required("WORKFLOW_ACTIONS_TOPIC_ARN"),
-            dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
-            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
-            runner: runner_config(&mut env, crate::handler::STEP),
-        };
-        env.finish()?;
-        Ok(config)
+    pub fn read(env: &mut Env) -> Self {
+        Self { topic_arn: env.required("WORKFLOW_ACTIONS_TOPIC_ARN") }
     }
 }
 
@@ -33,9 +23,14 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The shared settings and this function's, as the main reads them.
+    fn load(env: Env) -> Result<Config, kit::config::ConfigError> {
+        StepConfig::load(env, crate::handler::STEP, TABLE, Config::read).map(|(_, own)| own)
+    }
+
     #[test]
     fn names_every_missing_variable() {
-        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        let err = load(Env::from_map(Default::default())).err().unwrap().to_string();
         for name in ["WORKFLOWS_TABLE_NAME", "WORKFLOW_ACTIONS_TOPIC_ARN", "DEAD_LETTER_QUEUE_URL"] {
             assert!(err.contains(name), "{err}");
         }

@@ -1,11 +1,13 @@
-//! check-recording's configuration, read once at start.
+//! check-recording's own configuration (the shared step settings are the kit's
+//! `StepConfig`, its table the contacts table).
 
-use contacts::config::{recording_grace, StepSettings};
+use contacts::config::recording_grace;
 use contacts::usecases::CheckSettings;
-use kit::config::{ConfigError, Env};
+use kit::config::Env;
+#[cfg(test)]
+use kit::config::StepConfig;
 
 pub struct Config {
-    pub step: StepSettings,
     /// The recording bucket Connect writes to.
     pub bucket: String,
     /// Where `contact.recording-missing` goes.
@@ -14,23 +16,16 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
-    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self {
-            step: StepSettings::read(&mut env, crate::handler::STEP),
+    pub fn read(env: &mut Env) -> Self {
+        Self {
             bucket: env.required("RECORDING_BUCKET_NAME"),
             topic_arn: env.required("RECORDING_MISSING_TOPIC_ARN"),
             check: CheckSettings {
                 // Connect's default layout: connect/{instance alias}/CallRecordings.
                 key_prefix: env.required("RECORDING_KEY_PREFIX"),
-                grace: recording_grace(&mut env),
+                grace: recording_grace(env),
             },
-        };
-        env.finish()?;
-        Ok(config)
+        }
     }
 }
 
@@ -38,9 +33,14 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The shared settings and this function's, as the main reads them.
+    fn load(env: Env) -> Result<Config, kit::config::ConfigError> {
+        StepConfig::load(env, crate::handler::STEP, contacts::config::TABLE, Config::read).map(|(_, own)| own)
+    }
+
     #[test]
     fn names_every_missing_variable() {
-        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        let err = load(Env::from_map(Default::default())).err().unwrap().to_string();
         for name in
             ["CONTACTS_TABLE_NAME", "RECORDING_BUCKET_NAME", "RECORDING_MISSING_TOPIC_ARN", "RECORDING_KEY_PREFIX"]
         {
@@ -65,7 +65,7 @@ mod tests {
                 .collect(),
             )
         };
-        assert_eq!(Config::read(vars("3")).ok().unwrap().check.grace.as_secs(), 3);
-        assert!(Config::read(vars("100000")).err().unwrap().to_string().contains("RECORDING_GRACE_SECONDS"));
+        assert_eq!(load(vars("3")).ok().unwrap().check.grace.as_secs(), 3);
+        assert!(load(vars("100000")).err().unwrap().to_string().contains("RECORDING_GRACE_SECONDS"));
     }
 }

@@ -9,21 +9,14 @@ use std::sync::Arc;
 
 use audit::dynamo::DynamoAudit;
 use audit::kms::KmsSigner;
-use kit::batch::{serve, BatchRunner};
 use kit::clock::SystemClock;
 use kit::decode::EnvelopeBody;
-use kit::queue::SqsQueues;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.metrics_namespace, handler::STEP);
-
-    let aws = kit::sdk::aws_config().await;
-    let log = DynamoAudit::new(aws_sdk_dynamodb::Client::new(&aws), config.audit_table);
-    let queues = SqsQueues::new(aws_sdk_sqs::Client::new(&aws), config.dead_letter_queue_url);
-    let signer = KmsSigner::new(aws_sdk_kms::Client::new(&aws), config.signing_key);
+    let started = kit::start::step(handler::STEP, config::TABLE, config::Config::read).await;
+    let log = DynamoAudit::new(started.dynamodb(), started.config.table.clone());
+    let signer = KmsSigner::new(aws_sdk_kms::Client::new(&started.aws), started.own.signing_key.clone());
     let step = handler::CreateAuditRecord::new(Arc::new(log), Arc::new(signer), SystemClock);
-    serve(BatchRunner::new(config.runner, queues), EnvelopeBody::<audit::WorkflowAction>::default(), step).await
+    started.serve(EnvelopeBody::<audit::WorkflowAction>::default(), step).await
 }

@@ -1,12 +1,16 @@
-//! create-zendesk-ticket's configuration, read once at start.
+//! create-zendesk-ticket's own configuration (the shared step settings are the
+//! kit's `StepConfig`, its table the reports table).
 
 use std::time::Duration;
 
-use kit::config::{ConfigError, Env};
-use reports::config::{http_timeout, StepSettings};
+use kit::config::Env;
+#[cfg(test)]
+use kit::config::StepConfig;
+use reports::config::{activity_table, http_timeout};
 
 pub struct Config {
-    pub step: StepSettings,
+    /// The activity table, whose events get the ticket id.
+    pub activity_table: String,
     /// Where `report.ticket-created` goes.
     pub topic_arn: String,
     /// `https://{subdomain}.zendesk.com`.
@@ -19,21 +23,15 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
-    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self {
-            step: StepSettings::read(&mut env, crate::handler::STEP),
+    pub fn read(env: &mut Env) -> Self {
+        Self {
+            activity_table: activity_table(env),
             topic_arn: env.required("TICKET_CREATED_TOPIC_ARN"),
             zendesk_base_url: env.required("ZENDESK_BASE_URL"),
             zendesk_email: env.required("ZENDESK_EMAIL"),
             zendesk_token_secret: env.required("ZENDESK_API_TOKEN_SECRET"),
-            http_timeout: http_timeout(&mut env),
-        };
-        env.finish()?;
-        Ok(config)
+            http_timeout: http_timeout(env),
+        }
     }
 }
 
@@ -41,9 +39,14 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The shared settings and this function's, as the main reads them.
+    fn load(env: Env) -> Result<Config, kit::config::ConfigError> {
+        StepConfig::load(env, crate::handler::STEP, reports::config::TABLE, Config::read).map(|(_, own)| own)
+    }
+
     #[test]
     fn names_every_missing_variable() {
-        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        let err = load(Env::from_map(Default::default())).err().unwrap().to_string();
         for name in [
             "REPORTS_TABLE_NAME",
             "TICKET_CREATED_TOPIC_ARN",

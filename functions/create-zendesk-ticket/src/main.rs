@@ -6,31 +6,21 @@ mod handler;
 
 use std::sync::Arc;
 
-use kit::batch::{serve, BatchRunner};
 use kit::clock::SystemClock;
 use kit::decode::EnvelopeBody;
-use kit::publisher::SnsPublisher;
-use kit::queue::SqsQueues;
 use reports::clients::zendesk::ZendeskClient;
 use reports::dynamo::DynamoReportStore;
 use reports::secrets::CachedSecret;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.step.metrics_namespace, handler::STEP);
-
-    let aws = kit::sdk::aws_config().await;
-    let store = DynamoReportStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.step.reports_table,
-        config.step.activity_table,
-    );
-    let token = CachedSecret::new(aws_sdk_secretsmanager::Client::new(&aws), config.zendesk_token_secret);
-    let desk = ZendeskClient::new(&config.zendesk_base_url, config.zendesk_email, token, config.http_timeout)?;
-    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&aws), config.topic_arn);
-    let queues = SqsQueues::new(aws_sdk_sqs::Client::new(&aws), config.step.dead_letter_queue_url);
+    let started = kit::start::step(handler::STEP, reports::config::TABLE, config::Config::read).await;
+    let own = &started.own;
+    let store = DynamoReportStore::new(started.dynamodb(), started.config.table.clone(), own.activity_table.clone());
+    let secrets = aws_sdk_secretsmanager::Client::new(&started.aws);
+    let token = CachedSecret::new(secrets, own.zendesk_token_secret.clone());
+    let desk = ZendeskClient::new(&own.zendesk_base_url, own.zendesk_email.clone(), token, own.http_timeout)?;
+    let publisher = started.publisher(own.topic_arn.clone());
     let step = handler::CreateTicket::new(Arc::new(store), Arc::new(desk), publisher, SystemClock);
-    serve(BatchRunner::new(config.step.runner, queues), EnvelopeBody::<reports::ReportRequested>::default(), step).await
+    started.serve(EnvelopeBody::<reports::ReportRequested>::default(), step).await
 }

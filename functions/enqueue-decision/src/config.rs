@@ -1,29 +1,22 @@
-//! enqueue-decision's configuration, read once at start.
+//! enqueue-decision's own configuration (the shared step settings are the kit's
+//! `StepConfig`, its table the approvals table).
 
-use approvals::config::StepSettings;
-use kit::config::{ConfigError, Env};
+use kit::config::Env;
+#[cfg(test)]
+use kit::config::StepConfig;
 
 pub struct Config {
-    pub step: StepSettings,
     /// `approval-decisions.fifo`, which the on-prem processor reads.
     pub decisions_queue_url: String,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
-    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self {
-            step: StepSettings::read(&mut env, crate::handler::STEP),
-            decisions_queue_url: env.required("DECISIONS_QUEUE_URL"),
-        };
-        if !config.decisions_queue_url.is_empty() && !config.decisions_queue_url.ends_with(".fifo") {
+    pub fn read(env: &mut Env) -> Self {
+        let decisions_queue_url = env.required("DECISIONS_QUEUE_URL");
+        if !decisions_queue_url.is_empty() && !decisions_queue_url.ends_with(".fifo") {
             env.reject("DECISIONS_QUEUE_URL", "must be a FIFO queue (.fifo)");
         }
-        env.finish()?;
-        Ok(config)
+        Self { decisions_queue_url }
     }
 }
 
@@ -31,15 +24,20 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The shared settings and this function's, as the main reads them.
+    fn load(env: Env) -> Result<Config, kit::config::ConfigError> {
+        StepConfig::load(env, crate::handler::STEP, approvals::config::TABLE, Config::read).map(|(_, own)| own)
+    }
+
     #[test]
     fn names_every_missing_variable_and_wants_a_fifo_queue() {
-        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        let err = load(Env::from_map(Default::default())).err().unwrap().to_string();
         for name in ["APPROVALS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "DECISIONS_QUEUE_URL"] {
             assert!(err.contains(name), "{err}");
         }
         let vars =
             [("APPROVALS_TABLE_NAME", "t"), ("DEAD_LETTER_QUEUE_URL", "d"), ("DECISIONS_QUEUE_URL", "http://q/plain")];
         let env = Env::from_map(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-        assert!(Config::read(env).err().unwrap().to_string().contains("FIFO"));
+        assert!(load(env).err().unwrap().to_string().contains("FIFO"));
     }
 }

@@ -9,23 +9,14 @@ use std::sync::Arc;
 
 use approvals::dynamo::DynamoApprovalStore;
 use approvals::fifo::SqsDecisionQueue;
-use kit::batch::{serve, BatchRunner};
 use kit::clock::SystemClock;
 use kit::decode::EnvelopeBody;
-use kit::queue::SqsQueues;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.step.metrics_namespace, handler::STEP);
-
-    let aws = kit::sdk::aws_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let store = DynamoApprovalStore::new(aws_sdk_dynamodb::Client::new(&aws), config.step.table);
-    let queue = SqsDecisionQueue::new(sqs.clone(), config.decisions_queue_url);
-    let queues = SqsQueues::new(sqs, config.step.dead_letter_queue_url);
+    let started = kit::start::step(handler::STEP, approvals::config::TABLE, config::Config::read).await;
+    let store = DynamoApprovalStore::new(started.dynamodb(), started.config.table.clone());
+    let queue = SqsDecisionQueue::new(aws_sdk_sqs::Client::new(&started.aws), started.own.decisions_queue_url.clone());
     let step = handler::EnqueueDecision::new(Arc::new(store), Arc::new(queue), SystemClock);
-    serve(BatchRunner::new(config.step.runner, queues), EnvelopeBody::<approvals::ApprovalDecided>::default(), step)
-        .await
+    started.serve(EnvelopeBody::<approvals::ApprovalDecided>::default(), step).await
 }

@@ -1,23 +1,19 @@
-//! notify-approvers' configuration, read once at start.
+//! notify-approvers' own configuration (the shared step settings are the kit's
+//! `StepConfig`, its table the approvals table).
 
-use approvals::config::{sender, StepSettings};
-use kit::config::{ConfigError, Env};
+use approvals::config::sender;
+use kit::config::Env;
+#[cfg(test)]
+use kit::config::StepConfig;
 
 pub struct Config {
-    pub step: StepSettings,
     /// The verified SES identity the notices come from.
     pub sender: String,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
-    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self { step: StepSettings::read(&mut env, crate::handler::STEP), sender: sender(&mut env) };
-        env.finish()?;
-        Ok(config)
+    pub fn read(env: &mut Env) -> Self {
+        Self { sender: sender(env) }
     }
 }
 
@@ -25,9 +21,14 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The shared settings and this function's, as the main reads them.
+    fn load(env: Env) -> Result<Config, kit::config::ConfigError> {
+        StepConfig::load(env, crate::handler::STEP, approvals::config::TABLE, Config::read).map(|(_, own)| own)
+    }
+
     #[test]
     fn names_every_missing_variable() {
-        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        let err = load(Env::from_map(Default::default())).err().unwrap().to_string();
         for name in ["APPROVALS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "SENDER_EMAIL"] {
             assert!(err.contains(name), "{err}");
         }

@@ -12,22 +12,16 @@ use std::sync::Arc;
 use contacts::connect::ConnectDirectory;
 use contacts::dynamo::DynamoContactStore;
 use contacts::pace::Paced;
-use kit::batch::{serve, BatchRunner};
 use kit::clock::SystemClock;
 use kit::decode::EnvelopeBody;
-use kit::queue::SqsQueues;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.step.metrics_namespace, handler::STEP);
-
+    let started = kit::start::step(handler::STEP, contacts::config::TABLE, config::Config::read).await;
+    let store = DynamoContactStore::new(started.dynamodb(), started.config.table.clone());
     // The endpoint is the SDK's standard setting: AWS_ENDPOINT_URL_CONNECT when set.
-    let aws = kit::sdk::aws_config().await;
-    let store = DynamoContactStore::new(aws_sdk_dynamodb::Client::new(&aws), config.step.contacts_table);
-    let directory = Paced::new(ConnectDirectory::new(aws_sdk_connect::Client::new(&aws)), config.describe_spacing);
-    let queues = SqsQueues::new(aws_sdk_sqs::Client::new(&aws), config.step.dead_letter_queue_url);
+    let connect = ConnectDirectory::new(aws_sdk_connect::Client::new(&started.aws));
+    let directory = Paced::new(connect, started.own.describe_spacing);
     let step = handler::Poll::new(Arc::new(store), Arc::new(directory), SystemClock);
-    serve(BatchRunner::new(config.step.runner, queues), EnvelopeBody::<contacts::PollContact>::default(), step).await
+    started.serve(EnvelopeBody::<contacts::PollContact>::default(), step).await
 }

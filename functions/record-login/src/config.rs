@@ -1,29 +1,18 @@
-//! record-login's configuration, read once at start.
+//! record-login's configuration: only what every step reads (the kit's
+//! `StepConfig`), its table being the activity table.
 
-use kit::batch::RunnerConfig;
-use kit::config::{runner_config, ConfigError, Env};
+#[cfg(test)]
+use kit::config::{Env, StepConfig};
 
-pub struct Config {
-    pub table: String,
-    pub dead_letter_queue_url: String,
-    pub metrics_namespace: String,
-    pub runner: RunnerConfig,
-}
+/// The variable naming the activity table.
+pub const TABLE: &str = "ACTIVITY_TABLE_NAME";
+
+/// record-login reads nothing of its own.
+pub struct Config;
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
-    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self {
-            table: env.required("ACTIVITY_TABLE_NAME"),
-            dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
-            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
-            runner: runner_config(&mut env, crate::handler::STEP),
-        };
-        env.finish()?;
-        Ok(config)
+    pub fn read(_env: &mut kit::config::Env) -> Self {
+        Config
     }
 }
 
@@ -31,9 +20,14 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The shared settings and this function's, as the main reads them.
+    fn load(env: Env) -> Result<Config, kit::config::ConfigError> {
+        StepConfig::load(env, crate::handler::STEP, TABLE, Config::read).map(|(_, own)| own)
+    }
+
     #[test]
     fn names_the_missing_variables() {
-        let err = Config::read(Env::from_map(Default::default())).err().unwrap().to_string();
+        let err = load(Env::from_map(Default::default())).err().unwrap().to_string();
         assert!(err.contains("ACTIVITY_TABLE_NAME") && err.contains("DEAD_LETTER_QUEUE_URL"), "{err}");
     }
 }

@@ -1,35 +1,25 @@
-//! send-notification's configuration, read once at start.
+//! send-notification's own configuration (the shared step settings are the kit's
+//! `StepConfig`, its table the notifications table).
 
-use kit::batch::RunnerConfig;
-use kit::config::{runner_config, ConfigError, Env};
+use kit::config::Env;
+#[cfg(test)]
+use kit::config::StepConfig;
+
+/// The variable naming the notifications table.
+pub const TABLE: &str = "NOTIFICATIONS_TABLE_NAME";
 
 pub struct Config {
-    pub notifications_table: String,
-    pub dead_letter_queue_url: String,
     /// Users' topics are `{prefix}{user_id}` (default `notifications-`, the seed's).
     pub topic_prefix: String,
-    pub metrics_namespace: String,
-    pub runner: RunnerConfig,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
-    pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self {
-            notifications_table: env.required("NOTIFICATIONS_TABLE_NAME"),
-            dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
-            topic_prefix: env.optional("NOTIFICATION_TOPIC_PREFIX").unwrap_or_else(|| "notifications-".to_owned()),
-            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
-            runner: runner_config(&mut env, crate::handler::STEP),
-        };
-        if config.topic_prefix.contains(['#', '+']) {
+    pub fn read(env: &mut Env) -> Self {
+        let topic_prefix = env.optional("NOTIFICATION_TOPIC_PREFIX").unwrap_or_else(|| "notifications-".to_owned());
+        if topic_prefix.contains(['#', '+']) {
             env.reject("NOTIFICATION_TOPIC_PREFIX", "MQTT wildcards are not allowed in a topic");
         }
-        env.finish()?;
-        Ok(config)
+        Self { topic_prefix }
     }
 }
 
@@ -37,13 +27,18 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The shared settings and this function's, as the main reads them.
+    fn load(env: Env) -> Result<Config, kit::config::ConfigError> {
+        StepConfig::load(env, crate::handler::STEP, TABLE, Config::read).map(|(_, own)| own)
+    }
+
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     #[test]
     fn names_every_missing_or_invalid_variable() {
-        let err = Config::read(env(&[("NOTIFICATION_TOPIC_PREFIX", "n/#")])).err().unwrap().to_string();
+        let err = load(env(&[("NOTIFICATION_TOPIC_PREFIX", "n/#")])).err().unwrap().to_string();
         for name in ["NOTIFICATIONS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "NOTIFICATION_TOPIC_PREFIX"] {
             assert!(err.contains(name), "{err}");
         }
@@ -51,7 +46,7 @@ mod tests {
 
     #[test]
     fn the_topic_prefix_defaults_to_the_seeds() {
-        let c = Config::read(env(&[("NOTIFICATIONS_TABLE_NAME", "t"), ("DEAD_LETTER_QUEUE_URL", "q")])).unwrap();
+        let c = load(env(&[("NOTIFICATIONS_TABLE_NAME", "t"), ("DEAD_LETTER_QUEUE_URL", "q")])).ok().unwrap();
         assert_eq!(c.topic_prefix, "notifications-");
     }
 }

@@ -6,28 +6,17 @@ mod handler;
 
 use std::sync::Arc;
 
-use kit::batch::{serve, BatchRunner};
 use kit::clock::SystemClock;
 use kit::decode::EnvelopeBody;
-use kit::queue::SqsQueues;
 use reports::dynamo::DynamoReportStore;
 use reports::txma::SqsAuditSink;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.step.metrics_namespace, handler::STEP);
-
-    let aws = kit::sdk::aws_config().await;
-    let store = DynamoReportStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.step.reports_table,
-        config.step.activity_table,
-    );
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let sink = SqsAuditSink::new(sqs.clone(), config.txma_queue_url);
-    let queues = SqsQueues::new(sqs, config.step.dead_letter_queue_url);
-    let step = handler::SendTxma::new(Arc::new(store), Arc::new(sink), config.component_id, SystemClock);
-    serve(BatchRunner::new(config.step.runner, queues), EnvelopeBody::<reports::TicketCreated>::default(), step).await
+    let started = kit::start::step(handler::STEP, reports::config::TABLE, config::Config::read).await;
+    let own = &started.own;
+    let store = DynamoReportStore::new(started.dynamodb(), started.config.table.clone(), own.activity_table.clone());
+    let sink = SqsAuditSink::new(aws_sdk_sqs::Client::new(&started.aws), own.txma_queue_url.clone());
+    let step = handler::SendTxma::new(Arc::new(store), Arc::new(sink), own.component_id.clone(), SystemClock);
+    started.serve(EnvelopeBody::<reports::TicketCreated>::default(), step).await
 }

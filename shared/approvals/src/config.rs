@@ -1,29 +1,12 @@
-//! Settings every approval step reads: where the state lives, its DLQ, its runner.
+//! Settings the approval functions share. What every step reads (table, DLQ,
+//! metrics, runner) is the kit's `StepConfig`; the state's table is named here.
 
-use kit::batch::RunnerConfig;
-use kit::config::{runner_config, Env};
+use kit::config::Env;
 
-pub struct StepSettings {
-    pub table: String,
-    pub dead_letter_queue_url: String,
-    pub metrics_namespace: String,
-    pub runner: RunnerConfig,
-}
+/// The variable naming the approvals table (each step's `StepConfig::table`).
+pub const TABLE: &str = "APPROVALS_TABLE_NAME";
 
-impl StepSettings {
-    pub fn read(env: &mut Env, step: &str) -> Self {
-        Self {
-            table: env.required("APPROVALS_TABLE_NAME"),
-            dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
-            metrics_namespace: metrics_namespace(env),
-            runner: runner_config(env, step),
-        }
-    }
-}
-
-pub fn metrics_namespace(env: &mut Env) -> String {
-    env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned())
-}
+pub use kit::config::metrics_namespace;
 
 /// The sender address (an SES identity the template verifies).
 pub fn sender(env: &mut Env) -> String {

@@ -9,29 +9,8 @@ use crate::notification::Notification;
 use crate::record::AuditRecord;
 use crate::workflow::Workflow;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("DynamoDB {operation} failed: {failure}")]
-    Sdk { operation: &'static str, failure: SdkFailure },
-    #[error("stored item is malformed: {0}")]
-    Malformed(String),
-}
-
-impl Classify for StoreError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            StoreError::Sdk { failure, .. } => failure.class,
-            StoreError::Malformed(_) => ErrorClass::Permanent,
-        }
-    }
-    fn kind(&self) -> &'static str {
-        match self {
-            StoreError::Sdk { failure, .. } if failure.class == ErrorClass::Retryable => "dynamodb_unavailable",
-            StoreError::Sdk { .. } => "dynamodb_rejected",
-            StoreError::Malformed(_) => "malformed_item",
-        }
-    }
-}
+/// Store failures: the kit's one enum for DynamoDB-backed stores.
+pub use kit::store::StoreError;
 
 /// The real-time channel (AWS IoT) failed.
 #[derive(Debug, thiserror::Error)]

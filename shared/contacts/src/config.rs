@@ -2,36 +2,17 @@
 
 use std::time::Duration;
 
-use kit::batch::RunnerConfig;
-use kit::config::{runner_config, Env};
+use kit::config::Env;
+
+/// The variable naming the contacts table (the SQS steps' `StepConfig::table`).
+pub const TABLE: &str = "CONTACTS_TABLE_NAME";
 
 /// Every contact function reads the table and the metrics namespace.
 pub fn contacts_table(env: &mut Env) -> String {
-    env.required("CONTACTS_TABLE_NAME")
+    env.required(TABLE)
 }
 
-pub fn metrics_namespace(env: &mut Env) -> String {
-    env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned())
-}
-
-/// The SQS steps' settings (poll-contact, check-recording).
-pub struct StepSettings {
-    pub contacts_table: String,
-    pub dead_letter_queue_url: String,
-    pub metrics_namespace: String,
-    pub runner: RunnerConfig,
-}
-
-impl StepSettings {
-    pub fn read(env: &mut Env, step: &str) -> Self {
-        Self {
-            contacts_table: contacts_table(env),
-            dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
-            metrics_namespace: metrics_namespace(env),
-            runner: runner_config(env, step),
-        }
-    }
-}
+pub use kit::config::metrics_namespace;
 
 /// `RECORDING_GRACE_SECONDS` (default 900): how long after a call its recording may
 /// still arrive. Connect writes recordings a few minutes after the call; tests set it low.

@@ -9,29 +9,8 @@ use crate::contact::{Contact, ContactId, InstanceId};
 use crate::state::{ContactState, RecordingState};
 use crate::view::ContactView;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("DynamoDB {operation} failed: {failure}")]
-    Sdk { operation: &'static str, failure: SdkFailure },
-    #[error("stored contact is malformed: {0}")]
-    Malformed(String),
-}
-
-impl Classify for StoreError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            StoreError::Sdk { failure, .. } => failure.class,
-            StoreError::Malformed(_) => ErrorClass::Permanent,
-        }
-    }
-    fn kind(&self) -> &'static str {
-        match self {
-            StoreError::Sdk { failure, .. } if failure.class == ErrorClass::Retryable => "dynamodb_unavailable",
-            StoreError::Sdk { .. } => "dynamodb_rejected",
-            StoreError::Malformed(_) => "malformed_contact",
-        }
-    }
-}
+/// Store failures: the kit's one enum for DynamoDB-backed stores.
+pub use kit::store::StoreError;
 
 /// What caching a contact found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,9 @@ use std::time::Duration;
 /// Exponential backoff with jitter, applied per receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
+    /// The wait after the first failed receive.
     pub base: Duration,
+    /// The longest wait (SQS caps it at 12 hours anyway).
     pub max: Duration,
 }
 

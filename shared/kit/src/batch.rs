@@ -46,13 +46,19 @@ use crate::retry::{RetryPolicy, MAX_RETRY_AFTER};
 /// What a step learns about the record besides its input.
 #[derive(Debug, Clone)]
 pub struct RecordContext {
+    /// The step's name (the `step` attribute on its dead letters).
     pub step: Arc<str>,
+    /// SQS's id of the message.
     pub message_id: String,
+    /// The correlation id carried from the first step (every log line has it).
     pub correlation_id: String,
+    /// The workflow the message belongs to, when the envelope says.
     pub workflow_id: Option<String>,
     /// 1 on first delivery.
     pub receive_count: u32,
+    /// When SQS first handed the message over.
     pub first_received_at: Option<DateTime<Utc>>,
+    /// The FIFO message group, on a FIFO queue.
     pub group_id: Option<String>,
     /// When the Lambda invocation must have answered: leases are sized from it.
     pub deadline: Option<DateTime<Utc>>,
@@ -70,7 +76,9 @@ pub enum Outcome {
 /// A step's business logic for one record. It knows nothing of SQS.
 #[async_trait]
 pub trait Step<T>: Send + Sync + 'static {
+    /// The step's error: classified, so the runner knows whether to retry.
     type Error: Classify + std::error::Error + Send + Sync + 'static;
+    /// Handles one decoded record; must be idempotent (delivery is at least once).
     async fn handle(&self, ctx: &RecordContext, input: T) -> Result<Outcome, Self::Error>;
 
     /// Called after the record was safely put on the DLQ, so the workflow's state can
@@ -84,19 +92,27 @@ pub trait Step<T>: Send + Sync + 'static {
 /// What a step hears about its own dead-lettered record.
 #[derive(Debug, Clone)]
 pub struct DeadLetterNotice {
+    /// The error's kind (`Classify::kind`).
     pub kind: String,
+    /// Why it was dead-lettered: permanent, or retryable out of receives.
     pub class: ErrorClass,
+    /// The reason, as the dead letter carries it.
     pub reason: String,
 }
 
 /// How a record ended, as the runner settles it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settlement {
+    /// Handled (or found done before): deleted from the queue.
     Acknowledged(Outcome),
+    /// Sent to the DLQ with its reason, then acknowledged.
     DeadLettered {
+        /// The error's kind.
         kind: String,
     },
+    /// Left to come back after the backoff.
     Retry {
+        /// The error's kind.
         kind: String,
     },
     /// Not attempted: an earlier record of its FIFO group failed.
@@ -114,11 +130,15 @@ impl Settlement {
     }
 }
 
-/// Runner settings; [`RunnerConfig::from_env`] reads them once at start.
+/// Runner settings; [`crate::config::runner_config`] reads them from the environment once
+/// at start (as part of [`crate::config::StepConfig`]).
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
+    /// The step's name: log field, metric dimension, DLQ attribute.
     pub step: String,
+    /// How many records (or FIFO groups) run at once (`RECORD_CONCURRENCY`).
     pub concurrency: usize,
+    /// Keep FIFO group order (also recognised from a `.fifo` source ARN).
     pub fifo: bool,
     /// The source queue's redrive `maxReceiveCount` (the policy's, in the template).
     pub max_receive_count: u32,
@@ -135,6 +155,7 @@ pub struct RunnerConfig {
 const ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl RunnerConfig {
+    /// The defaults: the standard retry policy, 10 at once, a 1.5 s deadline margin.
     pub fn new(step: impl Into<String>) -> Self {
         Self {
             step: step.into(),
@@ -173,6 +194,7 @@ impl Failure {
     }
 }
 
+/// Runs an SQS batch through a step and settles every record (see the module docs).
 pub struct BatchRunner<Q: QueueOps> {
     config: RunnerConfig,
     step: Arc<str>,
@@ -180,11 +202,13 @@ pub struct BatchRunner<Q: QueueOps> {
 }
 
 impl<Q: QueueOps> BatchRunner<Q> {
+    /// A runner that dead-letters and stretches visibility through `queues`.
     pub fn new(config: RunnerConfig, queues: Q) -> Self {
         let step: Arc<str> = Arc::from(config.step.as_str());
         Self { config, step, queues: Arc::new(queues) }
     }
 
+    /// Its settings.
     pub fn config(&self) -> &RunnerConfig {
         &self.config
     }

@@ -5,9 +5,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
+/// Every missing and invalid variable, found at start-up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
+    /// Variables that are absent or blank.
     pub missing: Vec<String>,
+    /// Variables with a value that does not parse or is out of range, with why.
     pub invalid: Vec<(String, String)>,
 }
 
@@ -37,6 +40,7 @@ impl Env {
         Self::from_map(std::env::vars().collect())
     }
 
+    /// Variables from a map (tests).
     pub fn from_map(vars: HashMap<String, String>) -> Self {
         Self { vars, missing: Vec::new(), invalid: Vec::new() }
     }
@@ -53,6 +57,7 @@ impl Env {
         })
     }
 
+    /// An optional string (blank counts as absent).
     pub fn optional(&mut self, name: &str) -> Option<String> {
         self.get(name)
     }
@@ -138,6 +143,78 @@ pub fn runner_config(env: &mut Env, step: &str) -> crate::batch::RunnerConfig {
         env.reject("MAX_RECEIVE_COUNT", "must be at least 1");
     }
     c
+}
+
+/// The metrics namespace when `METRICS_NAMESPACE` is not set.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "workflows";
+
+/// `METRICS_NAMESPACE`, else [`DEFAULT_METRICS_NAMESPACE`].
+pub fn metrics_namespace(env: &mut Env) -> String {
+    env.optional("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned())
+}
+
+/// What every SQS step reads, whatever it does: its state's table, its DLQ, its
+/// metrics namespace and its runner's settings. A function's own settings (topics,
+/// providers) stay in its own `config.rs`, read from the same [`Env`] so one error
+/// names everything missing.
+///
+/// ```
+/// use kit::config::{Env, StepConfig};
+///
+/// let vars = [("ORDERS_TABLE_NAME", "orders"), ("DEAD_LETTER_QUEUE_URL", "https://sqs/dlq"), ("TOPIC_ARN", "arn:t")];
+/// let env = Env::from_map(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+/// let (step, topic) = StepConfig::load(env, "record-order", "ORDERS_TABLE_NAME", |env| env.required("TOPIC_ARN"))?;
+/// assert_eq!((step.table.as_str(), topic.as_str()), ("orders", "arn:t"));
+/// assert_eq!(step.metrics_namespace, "workflows");
+///
+/// let err = StepConfig::load(Env::from_map(Default::default()), "record-order", "ORDERS_TABLE_NAME", |_| ())
+///     .err()
+///     .unwrap();
+/// assert_eq!(err.missing, ["ORDERS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL"]);
+/// # Ok::<(), kit::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StepConfig {
+    /// The workflow state's table, from the variable the step names.
+    pub table: String,
+    /// `DEAD_LETTER_QUEUE_URL`: where the runner puts records it gives up on.
+    pub dead_letter_queue_url: String,
+    /// `METRICS_NAMESPACE` (default `workflows`).
+    pub metrics_namespace: String,
+    /// The runner's settings (see [`runner_config`]).
+    pub runner: crate::batch::RunnerConfig,
+}
+
+impl StepConfig {
+    /// Reads the shared settings; the table's name is in `table_var`. Problems are
+    /// recorded in `env` (see [`Env::finish`]).
+    pub fn read(env: &mut Env, step: &str, table_var: &str) -> Self {
+        Self {
+            table: env.required(table_var),
+            dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
+            metrics_namespace: metrics_namespace(env),
+            runner: runner_config(env, step),
+        }
+    }
+
+    /// Reads the shared settings and the function's own (`own`), once, and fails
+    /// naming every missing or invalid variable of both.
+    pub fn load<T>(
+        mut env: Env,
+        step: &str,
+        table_var: &str,
+        own: impl FnOnce(&mut Env) -> T,
+    ) -> Result<(Self, T), ConfigError> {
+        let config = Self::read(&mut env, step, table_var);
+        let own = own(&mut env);
+        env.finish()?;
+        Ok((config, own))
+    }
+
+    /// [`StepConfig::load`] from the process environment.
+    pub fn from_env<T>(step: &str, table_var: &str, own: impl FnOnce(&mut Env) -> T) -> Result<(Self, T), ConfigError> {
+        Self::load(Env::from_process(), step, table_var, own)
+    }
 }
 
 /// Start-up helper for mains: a configuration error is printed and logged, then the

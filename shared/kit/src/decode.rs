@@ -11,27 +11,55 @@ use crate::error::{Classify, ErrorClass};
 /// What a decoder found: the input plus the ids that go on every log line.
 #[derive(Debug, Clone)]
 pub struct Decoded<T> {
+    /// The step's input.
     pub input: T,
+    /// The correlation id (the envelope's, the `correlation_id` attribute, or the message id).
     pub correlation_id: String,
+    /// The workflow's id, when the message carries one.
     pub workflow_id: Option<String>,
 }
 
 /// Why a record could not be decoded. Always permanent: the same bytes will fail again.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    /// The record has no body.
     #[error("record has no body")]
     MissingBody,
+    /// The body is not JSON.
     #[error("body is not valid JSON: {0}")]
     NotJson(String),
+    /// The JSON does not have the expected fields and types.
     #[error("body does not match the expected shape: {0}")]
     InvalidShape(String),
     /// `found` as [`type_in_reason`] renders it.
     #[error("unexpected message type {found} (this step reads {expected:?})")]
-    WrongType { expected: &'static str, found: String },
+    WrongType {
+        /// The type this step reads.
+        expected: &'static str,
+        /// The type the message carried, as [`type_in_reason`] renders it.
+        found: String,
+    },
+    /// An envelope of a payload version this step does not read.
     #[error("unsupported version {found} of {kind:?} (this step reads version {supported})")]
-    UnknownVersion { kind: &'static str, found: u32, supported: u32 },
+    UnknownVersion {
+        /// The message type.
+        kind: &'static str,
+        /// The version the message carried.
+        found: u32,
+        /// The version this step reads.
+        supported: u32,
+    },
+    /// The input is invalid (a decoder's own check).
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// The body's shape or values failed a [`Validated`] decoder: one kind, the step's.
+    #[error("{reason}")]
+    Rejected {
+        /// The step's name for a bad body (`invalid_order`).
+        kind: &'static str,
+        /// What is wrong, without the input's values.
+        reason: String,
+    },
 }
 
 impl Classify for DecodeError {
@@ -46,6 +74,7 @@ impl Classify for DecodeError {
             DecodeError::WrongType { .. } => "wrong_type",
             DecodeError::UnknownVersion { .. } => "unknown_version",
             DecodeError::Invalid(_) => "invalid_input",
+            DecodeError::Rejected { kind, .. } => kind,
         }
     }
 }
@@ -100,7 +129,9 @@ fn shape(e: serde_json::Error) -> DecodeError {
 
 /// A way to read one record's body.
 pub trait Decode: Send + Sync + 'static {
+    /// What the step receives.
     type Output: Send + 'static;
+    /// Reads one record; an error dead-letters it at once (permanent).
     fn decode(&self, msg: &SqsMessage) -> Result<Decoded<Self::Output>, DecodeError>;
 }
 
@@ -132,6 +163,49 @@ impl<T: DeserializeOwned + Send + 'static> Decode for JsonBody<T> {
         let input = serde_json::from_value(value).map_err(|e| DecodeError::InvalidShape(redacted(&e)))?;
         let correlation_id = attribute_correlation_id(msg).or_else(|| msg.message_id.clone()).unwrap_or_default();
         Ok(Decoded { input, correlation_id, workflow_id: None })
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> JsonBody<T> {
+    /// A decoder that reads `T` and then checks it with `check`, turning the raw
+    /// shape into the step's input type. A body with a missing field and one with a
+    /// bad value are one mistake to the sender, so both are dead-lettered under the
+    /// same `kind` (a body that is not JSON at all stays `not_json`).
+    ///
+    /// `check`'s error becomes the DLQ reason: it must not quote the input's values.
+    pub fn validated<U, E, F>(kind: &'static str, check: F) -> Validated<T, F>
+    where
+        F: Fn(T) -> Result<U, E> + Send + Sync + 'static,
+        E: std::fmt::Display,
+        U: Send + 'static,
+    {
+        Validated { kind, check, raw: JsonBody::default() }
+    }
+}
+
+/// [`JsonBody`] with a validation step: see [`JsonBody::validated`].
+pub struct Validated<T, F> {
+    kind: &'static str,
+    check: F,
+    raw: JsonBody<T>,
+}
+
+impl<T, U, E, F> Decode for Validated<T, F>
+where
+    T: DeserializeOwned + Send + 'static,
+    F: Fn(T) -> Result<U, E> + Send + Sync + 'static,
+    E: std::fmt::Display,
+    U: Send + 'static,
+{
+    type Output = U;
+    fn decode(&self, msg: &SqsMessage) -> Result<Decoded<U>, DecodeError> {
+        let rejected = |reason: String| DecodeError::Rejected { kind: self.kind, reason };
+        let raw = self.raw.decode(msg).map_err(|e| match e {
+            DecodeError::InvalidShape(reason) => rejected(reason),
+            other => other,
+        })?;
+        let input = (self.check)(raw.input).map_err(|e| rejected(e.to_string()))?;
+        Ok(Decoded { input, correlation_id: raw.correlation_id, workflow_id: raw.workflow_id })
     }
 }
 
@@ -221,6 +295,27 @@ mod tests {
         assert!(err.contains("invalid type"), "{err}");
         let missing = dec.decode(&msg(r#"{"email":1}"#)).unwrap_err().to_string();
         assert!(missing.contains("`name`"), "field names are kept: {missing}");
+    }
+
+    #[test]
+    fn a_validated_body_is_rejected_under_one_kind_whether_a_field_is_missing_or_bad() {
+        #[derive(Debug)]
+        struct Positive(u32);
+        let dec = JsonBody::<Ping>::validated("invalid_ping", |p: Ping| {
+            if p.n == 0 {
+                Err("n must be positive")
+            } else {
+                Ok(Positive(p.n))
+            }
+        });
+        assert_eq!(dec.decode(&msg(r#"{"n":4}"#)).unwrap().input.0, 4);
+        let missing = dec.decode(&msg(r#"{}"#)).unwrap_err();
+        let bad = dec.decode(&msg(r#"{"n":0}"#)).unwrap_err();
+        assert_eq!((missing.kind(), bad.kind()), ("invalid_ping", "invalid_ping"));
+        assert_eq!((missing.class(), bad.class()), (ErrorClass::Permanent, ErrorClass::Permanent));
+        assert!(missing.to_string().contains("`n`"), "{missing}");
+        assert_eq!(bad.to_string(), "n must be positive");
+        assert_eq!(dec.decode(&msg("{nope")).unwrap_err().kind(), "not_json");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
+    /// `retryable` or `permanent`, as logs and DLQ attributes show it.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Retryable => "retryable",
@@ -30,6 +31,7 @@ impl fmt::Display for ErrorClass {
 
 /// Implemented by every layer's error enum.
 pub trait Classify {
+    /// Whether trying again can help.
     fn class(&self) -> ErrorClass;
     /// A short, stable, machine-readable name (`invalid_event`, `dynamodb_throttled`):
     /// it becomes the DLQ message's `error_kind` attribute and a metric dimension.
@@ -45,6 +47,81 @@ pub trait Classify {
     fn dependency(&self) -> Option<&'static str> {
         None
     }
+}
+
+/// Declares a step's error when all it does is carry other layers' errors: the enum,
+/// `Display` and `source` as each variant's (transparent), a `From` per variant (so
+/// `?` works), and a [`Classify`] impl that asks the variant. A step that adds its own
+/// failures writes its enum with `thiserror` instead.
+///
+/// ```
+/// use kit::publisher::PublishError;
+/// use kit::store::StoreError;
+/// use kit::{Classify, ErrorClass};
+///
+/// kit::step_error! {
+///     /// Why recording an order failed.
+///     pub enum RecordOrderError {
+///         /// The orders table failed.
+///         Store(StoreError),
+///         /// `order.recorded` was not published.
+///         Publish(PublishError),
+///     }
+/// }
+///
+/// let err = RecordOrderError::from(StoreError::malformed("order", "no total"));
+/// assert_eq!((err.class(), err.kind()), (ErrorClass::Permanent, "malformed_item"));
+/// assert_eq!(err.to_string(), "stored order is malformed: no total");
+/// ```
+#[macro_export]
+macro_rules! step_error {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident($inner:ty) ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant($inner) ),+
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self { $( $name::$variant(e) => ::std::fmt::Display::fmt(e, f) ),+ }
+            }
+        }
+
+        impl ::std::error::Error for $name {
+            fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
+                match self { $( $name::$variant(e) => ::std::error::Error::source(e) ),+ }
+            }
+        }
+
+        $(
+            impl ::std::convert::From<$inner> for $name {
+                fn from(e: $inner) -> Self {
+                    $name::$variant(e)
+                }
+            }
+        )+
+
+        impl $crate::Classify for $name {
+            fn class(&self) -> $crate::ErrorClass {
+                match self { $( $name::$variant(e) => $crate::Classify::class(e) ),+ }
+            }
+            fn kind(&self) -> &'static str {
+                match self { $( $name::$variant(e) => $crate::Classify::kind(e) ),+ }
+            }
+            fn retry_after(&self) -> ::std::option::Option<::std::time::Duration> {
+                match self { $( $name::$variant(e) => $crate::Classify::retry_after(e) ),+ }
+            }
+            fn dependency(&self) -> ::std::option::Option<&'static str> {
+                match self { $( $name::$variant(e) => $crate::Classify::dependency(e) ),+ }
+            }
+        }
+    };
 }
 
 /// Renders an error with its chain of causes, for logs and DLQ reasons.

@@ -24,19 +24,24 @@ use crate::clock::Clock;
 use crate::error::{chain, Classify, ErrorClass};
 use crate::sdk::SdkFailure;
 
+/// A record's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// An attempt holds the key (until its lease ends).
     InProgress,
+    /// The work is done; the result is kept until the record expires.
     Completed,
 }
 
 impl Status {
+    /// The stored value.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::InProgress => "INPROGRESS",
             Status::Completed => "COMPLETED",
         }
     }
+    /// Reads a stored value.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "INPROGRESS" => Some(Status::InProgress),
@@ -49,30 +54,45 @@ impl Status {
 /// One idempotency record as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
+    /// The idempotency key.
     pub key: String,
+    /// In progress or completed.
     pub status: Status,
+    /// The hash of the payload the key was first used with ([`payload_hash`]).
     pub payload_hash: String,
     /// The JSON of the work's result, once COMPLETED.
     pub result: Option<String>,
+    /// The attempt that holds (or completed) it.
     pub owner: String,
+    /// Until when an INPROGRESS record holds the key.
     pub lease_until: DateTime<Utc>,
+    /// When the record stops counting (checked in code, not by TTL).
     pub expires_at: DateTime<Utc>,
 }
 
 /// What an acquire attempt found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Acquire {
+    /// The key was free: this attempt holds it now.
     Acquired,
     /// Someone holds the key; `None` if the record vanished between the two reads.
     Held(Option<Record>),
 }
 
+/// The idempotency store's failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A DynamoDB call failed.
     #[error("idempotency store request failed: {0}")]
     Sdk(SdkFailure),
+    /// A stored record does not read back.
     #[error("idempotency record {key:?} is malformed: {why}")]
-    Malformed { key: String, why: String },
+    Malformed {
+        /// The idempotency key.
+        key: String,
+        /// What is wrong with the record.
+        why: String,
+    },
 }
 
 impl Classify for StoreError {
@@ -114,26 +134,56 @@ pub enum Once<T> {
 }
 
 impl<T> Once<T> {
+    /// The result, fresh or replayed.
     pub fn into_inner(self) -> T {
         match self {
             Once::Fresh(t) | Once::Replayed(t) => t,
         }
     }
+    /// True if the work had run before.
     pub fn is_replay(&self) -> bool {
         matches!(self, Once::Replayed(_))
     }
+    /// The step's outcome: [`Outcome::Done`](crate::batch::Outcome::Done) if the work
+    /// ran now, [`Outcome::Duplicate`](crate::batch::Outcome::Duplicate) if replayed.
+    pub fn outcome(&self) -> crate::batch::Outcome {
+        if self.is_replay() {
+            crate::batch::Outcome::Duplicate
+        } else {
+            crate::batch::Outcome::Done
+        }
+    }
 }
 
+/// Why [`Idempotency::once`] did not give a result.
 #[derive(Debug, thiserror::Error)]
 pub enum IdempotencyError<E> {
+    /// Another attempt holds the key: retryable.
     #[error("another attempt is working on {key:?} (lease until {lease_until})")]
-    InProgress { key: String, lease_until: DateTime<Utc> },
+    InProgress {
+        /// The idempotency key.
+        key: String,
+        /// When the holder's lease ends.
+        lease_until: DateTime<Utc>,
+    },
+    /// The key was used for another payload: permanent.
     #[error("key {key:?} was already used with a different payload")]
-    PayloadMismatch { key: String },
+    PayloadMismatch {
+        /// The idempotency key.
+        key: String,
+    },
+    /// The stored result does not read back: permanent.
     #[error("the recorded result for {key:?} cannot be read: {why}")]
-    CorruptResult { key: String, why: String },
+    CorruptResult {
+        /// The idempotency key.
+        key: String,
+        /// Why it does not read back.
+        why: String,
+    },
+    /// The idempotency store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// The work itself failed (its record was released).
     #[error(transparent)]
     Work(E),
 }
@@ -168,6 +218,7 @@ pub fn payload_hash<P: Serialize + ?Sized>(payload: &P) -> String {
 /// Tries at recording a completion before the error goes to the caller.
 const COMPLETE_ATTEMPTS: u32 = 4;
 
+/// Runs side effects once per key (see the module docs and [`Idempotency::once`]).
 pub struct Idempotency<S, C> {
     store: S,
     clock: C,
@@ -178,10 +229,12 @@ pub struct Idempotency<S, C> {
 }
 
 impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
+    /// Results are honoured for 7 days.
     pub fn new(store: S, clock: C) -> Self {
         Self { store, clock, retention: Duration::days(7), default_lease: Duration::seconds(60) }
     }
 
+    /// How long a completed result is honoured.
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
         self

@@ -10,11 +10,17 @@ static COLLECTOR: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = On
 
 /// Metric names, in one place (alarms in the template use the same).
 pub mod names {
+    /// Records handed to the runner.
     pub const RECORDS_RECEIVED: &str = "RecordsReceived";
+    /// Records whose side effect happened now.
     pub const RECORDS_PROCESSED: &str = "RecordsProcessed";
+    /// Records left to retry.
     pub const RECORDS_FAILED: &str = "RecordsFailed";
+    /// Records sent to the DLQ.
     pub const RECORDS_DEAD_LETTERED: &str = "RecordsDeadLettered";
+    /// Redeliveries found already done.
     pub const DUPLICATES_SKIPPED: &str = "DuplicatesSkipped";
+    /// Cold starts of the function.
     pub const COLD_START: &str = "ColdStart";
     /// Workflows not finished in time, per check (the `stuck` alarm watches it).
     pub const STUCK_WORKFLOWS: &str = "StuckWorkflows";
@@ -56,12 +62,15 @@ pub fn flush_to<W: std::io::Write>(writer: W) {
     }
 }
 
+/// Counts `n` records received.
 pub fn batch_received(n: usize) {
     metrics::counter!(names::RECORDS_RECEIVED).increment(n as u64);
 }
+/// Counts a record handled now.
 pub fn record_processed() {
     metrics::counter!(names::RECORDS_PROCESSED).increment(1);
 }
+/// Counts a redelivery found done.
 pub fn duplicate_skipped() {
     metrics::counter!(names::DUPLICATES_SKIPPED).increment(1);
 }
@@ -69,6 +78,7 @@ pub fn duplicate_skipped() {
 pub fn record_failed(_kind: &str) {
     metrics::counter!(names::RECORDS_FAILED).increment(1);
 }
+/// Counts a dead letter.
 pub fn record_dead_lettered(_kind: &str) {
     metrics::counter!(names::RECORDS_DEAD_LETTERED).increment(1);
 }

@@ -7,10 +7,13 @@ use crate::envelope::{Envelope, Message};
 use crate::error::{Classify, ErrorClass};
 use crate::sdk::{classify_sdk_error, SdkFailure};
 
+/// Why an event was not published.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
+    /// The event does not serialise: permanent.
     #[error("could not serialise the event: {0}")]
     Serialise(#[source] serde_json::Error),
+    /// SNS refused or failed.
     #[error("SNS Publish failed: {0}")]
     Sns(SdkFailure),
 }
@@ -33,6 +36,7 @@ impl Classify for PublishError {
 /// The port: a step says what happened; subscriptions decide who hears it.
 #[async_trait]
 pub trait EventPublisher: Send + Sync + 'static {
+    /// Publishes `event`.
     async fn publish<M: Message>(&self, event: &Envelope<M>) -> Result<(), PublishError>;
 }
 
@@ -44,6 +48,7 @@ pub struct SnsPublisher {
 }
 
 impl SnsPublisher {
+    /// A publisher to `topic_arn` (a `.fifo` topic gets the group and deduplication ids).
     pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
         Self { client, topic_arn: topic_arn.into() }
     }

@@ -13,14 +13,23 @@ use crate::sdk::{classify_sdk_error, SdkFailure};
 
 /// Message attribute names the kit writes on every dead letter (the `ops` tool reads them).
 pub mod attr {
+    /// Why, in words (never input values).
     pub const REASON: &str = "error_reason";
+    /// The error's kind.
     pub const KIND: &str = "error_kind";
+    /// `permanent` or `retryable`.
     pub const CLASS: &str = "error_class";
+    /// The step that gave up.
     pub const STEP: &str = "step";
+    /// When SQS first handed the message over.
     pub const FIRST_SEEN: &str = "first_seen";
+    /// Receives so far.
     pub const RECEIVE_COUNT: &str = "receive_count";
+    /// The correlation id.
     pub const CORRELATION_ID: &str = "correlation_id";
+    /// The queue the message came from (for redrive).
     pub const SOURCE_QUEUE: &str = "source_queue";
+    /// The message's id on its source queue.
     pub const ORIGINAL_MESSAGE_ID: &str = "original_message_id";
 }
 
@@ -30,16 +39,27 @@ const MAX_REASON_CHARS: usize = 1000;
 /// A record that will not be retried, with why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeadLetter {
+    /// The source queue.
     pub source_arn: String,
+    /// The message's id.
     pub message_id: String,
+    /// The original body, unchanged (so a fixed message can be redriven).
     pub body: String,
+    /// The FIFO group, on a FIFO queue.
     pub group_id: Option<String>,
+    /// The step that gave up.
     pub step: String,
+    /// The error's kind.
     pub kind: String,
+    /// The error's class.
     pub class: ErrorClass,
+    /// Why, in words.
     pub reason: String,
+    /// When SQS first handed it over.
     pub first_seen: Option<DateTime<Utc>>,
+    /// Receives so far.
     pub receive_count: u32,
+    /// The correlation id.
     pub correlation_id: String,
 }
 
@@ -71,12 +91,20 @@ impl DeadLetter {
     }
 }
 
+/// An SQS call of the runner failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
+    /// A source ARN that is no SQS queue ARN.
     #[error("queue ARN {0:?} is not an SQS queue ARN")]
     BadArn(String),
+    /// SQS failed.
     #[error("SQS {operation} failed: {failure}")]
-    Sqs { operation: &'static str, failure: SdkFailure },
+    Sqs {
+        /// The API operation.
+        operation: &'static str,
+        /// The classified SDK failure.
+        failure: SdkFailure,
+    },
 }
 
 impl Classify for QueueError {
@@ -97,7 +125,9 @@ impl Classify for QueueError {
 /// The batch runner's port to SQS.
 #[async_trait]
 pub trait QueueOps: Send + Sync + 'static {
+    /// Keeps the record away for `secs` seconds (its backoff).
     async fn extend_visibility(&self, source_arn: &str, receipt_handle: &str, secs: i32) -> Result<(), QueueError>;
+    /// Sends `letter` to the source queue's DLQ, with its reason as attributes.
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), QueueError>;
 }
 

@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// One redrive, as the workflow's item keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redrive {
+    /// When the message was sent again.
     pub at: DateTime<Utc>,
     /// Who asked (the operator's identity as `ops` knows it).
     pub by: String,

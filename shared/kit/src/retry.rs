@@ -103,6 +103,7 @@ impl RetryPolicy {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeScale(f64);
 
+/// The variable holding the time scale.
 pub const TIME_SCALE_VAR: &str = "RETRY_TIME_SCALE";
 
 impl Default for TimeScale {
@@ -112,6 +113,7 @@ impl Default for TimeScale {
 }
 
 impl TimeScale {
+    /// Real time.
     pub const REAL: TimeScale = TimeScale(1.0);
 
     /// A factor of at least 1; `None` otherwise.
@@ -128,6 +130,7 @@ impl TimeScale {
         })
     }
 
+    /// The factor retry durations are divided by.
     pub fn factor(self) -> f64 {
         self.0
     }

@@ -10,18 +10,24 @@ use crate::error::ErrorClass;
 /// error code and message (never the request, which may hold personal data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdkFailure {
+    /// Whether retrying can help.
     pub class: ErrorClass,
+    /// AWS's error code, when the service answered.
     pub code: Option<String>,
+    /// AWS's message.
     pub message: String,
 }
 
 impl SdkFailure {
+    /// A failure retrying cannot fix.
     pub fn permanent(message: impl Into<String>) -> Self {
         Self { class: ErrorClass::Permanent, code: None, message: message.into() }
     }
+    /// A failure worth retrying.
     pub fn retryable(message: impl Into<String>) -> Self {
         Self { class: ErrorClass::Retryable, code: None, message: message.into() }
     }
+    /// Whether AWS answered with `code`.
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
@@ -87,8 +93,11 @@ where
             let message = inner.message().unwrap_or("no message").to_owned();
             // Throttling, 5xx, conflicts and even resource-not-found (a deployment fault,
             // not the record's) are worth retrying; the redrive policy bounds the cost.
+            // A failed condition is not: the item says the same on every retry, so a
+            // write that did not read it as "already done" (`crate::store::Conditional`)
+            // goes to the DLQ at once, under its own kind, instead of burning every receive.
             let class = match code.as_deref() {
-                Some(c) if is_permanent_code(c) => ErrorClass::Permanent,
+                Some(c) if is_permanent_code(c) || c == crate::store::CONDITION_FAILED => ErrorClass::Permanent,
                 _ => ErrorClass::Retryable,
             };
             SdkFailure { class, code, message }
@@ -111,6 +120,20 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_condition_is_permanent_not_retried_until_the_receives_run_out() {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+        let meta = aws_sdk_dynamodb::error::ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
+        let inner =
+            ConditionalCheckFailedException::builder().message("The conditional request failed").meta(meta).build();
+        let err: SdkError<PutItemError, ()> =
+            SdkError::service_error(PutItemError::ConditionalCheckFailedException(inner), ());
+        let failure = classify_sdk_error(&err);
+        assert_eq!(failure.class, ErrorClass::Permanent);
+        assert!(failure.is_code("ConditionalCheckFailedException"), "{failure}");
+    }
 
     #[test]
     fn refusals_by_iam_kms_and_quotas_are_permanent_in_every_services_words() {

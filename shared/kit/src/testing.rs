@@ -16,17 +16,22 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Records visibility changes and dead letters; can be told to fail dead-lettering.
 #[derive(Default)]
 pub struct FakeQueues {
+    /// Every visibility change: (receipt handle, seconds).
     pub visibility: Mutex<Vec<(String, i32)>>,
+    /// Every dead letter sent.
     pub dead_letters: Mutex<Vec<DeadLetter>>,
+    /// When set, dead-lettering fails (retryable).
     pub fail_dead_letter: std::sync::atomic::AtomicBool,
     /// Every call waits this long first (a slow SQS), when set.
     pub stall: Mutex<Option<std::time::Duration>>,
 }
 
 impl FakeQueues {
+    /// The dead letters sent so far.
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         lock(&self.dead_letters).clone()
     }
+    /// The visibility changes so far.
     pub fn visibility_changes(&self) -> Vec<(String, i32)> {
         lock(&self.visibility).clone()
     }
@@ -75,6 +80,7 @@ impl<T: QueueOps> QueueOps for std::sync::Arc<T> {
 /// The idempotency store's conditions, evaluated in memory under one lock.
 #[derive(Default)]
 pub struct MemoryIdempotencyStore {
+    /// The records, by key.
     pub records: Mutex<HashMap<String, Record>>,
 }
 
@@ -142,6 +148,84 @@ impl<T: IdempotencyStore> IdempotencyStore for std::sync::Arc<T> {
     }
 }
 
+/// An SQS record as the Lambda event source hands it over, for handler tests.
+///
+/// ```
+/// use kit::testing::SqsRecord;
+///
+/// let record = SqsRecord::new(r#"{"id":"o-1"}"#).message_id("m-7").receive_count(3).build();
+/// assert_eq!(record.attributes["ApproximateReceiveCount"], "3");
+/// let event = SqsRecord::event([record]);
+/// assert_eq!(event.records.len(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqsRecord(aws_lambda_events::sqs::SqsMessage);
+
+impl SqsRecord {
+    /// A first delivery of `body` from a standard queue, message id `m-1`.
+    pub fn new(body: impl Into<String>) -> Self {
+        let mut m = aws_lambda_events::sqs::SqsMessage::default();
+        m.message_id = Some("m-1".to_owned());
+        m.receipt_handle = Some("receipt-m-1".to_owned());
+        m.body = Some(body.into());
+        m.event_source_arn = Some("arn:aws:sqs:eu-west-2:000000000000:test-queue".to_owned());
+        m.attributes.insert("ApproximateReceiveCount".to_owned(), "1".to_owned());
+        Self(m)
+    }
+
+    /// A record whose body is `value` as JSON.
+    pub fn json(value: &impl serde::Serialize) -> Self {
+        Self::new(serde_json::to_string(value).unwrap_or_default())
+    }
+
+    /// Sets the message id (and the receipt handle after it).
+    pub fn message_id(mut self, id: &str) -> Self {
+        self.0.message_id = Some(id.to_owned());
+        self.0.receipt_handle = Some(format!("receipt-{id}"));
+        self
+    }
+
+    /// Which delivery this is (1 = first): the runner gives up on the queue's last.
+    pub fn receive_count(self, n: u32) -> Self {
+        self.attribute("ApproximateReceiveCount", &n.to_string())
+    }
+
+    /// A system attribute (`MessageGroupId`, `SentTimestamp`, …).
+    pub fn attribute(mut self, name: &str, value: &str) -> Self {
+        self.0.attributes.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// The `correlation_id` message attribute an entry queue's producer may set.
+    pub fn correlation_id(mut self, id: &str) -> Self {
+        let mut attr = aws_lambda_events::sqs::SqsMessageAttribute::default();
+        attr.string_value = Some(id.to_owned());
+        attr.data_type = Some("String".to_owned());
+        self.0.message_attributes.insert(crate::decode::CORRELATION_ATTRIBUTE.to_owned(), attr);
+        self
+    }
+
+    /// The source queue's ARN (one ending in `.fifo` makes the runner keep group order).
+    pub fn source_arn(mut self, arn: &str) -> Self {
+        self.0.event_source_arn = Some(arn.to_owned());
+        self
+    }
+
+    /// The record.
+    pub fn build(self) -> aws_lambda_events::sqs::SqsMessage {
+        self.0
+    }
+
+    /// An event of these records.
+    pub fn event(
+        records: impl IntoIterator<Item = aws_lambda_events::sqs::SqsMessage>,
+    ) -> aws_lambda_events::sqs::SqsEvent {
+        let mut event = aws_lambda_events::sqs::SqsEvent::default();
+        event.records = records.into_iter().collect();
+        event
+    }
+}
+
 /// Keeps every published envelope (as JSON), for assertions on what a step announced.
 #[derive(Debug, Default)]
 pub struct RecordingPublisher {
@@ -151,12 +235,20 @@ pub struct RecordingPublisher {
 }
 
 impl RecordingPublisher {
+    /// Every envelope published so far, as JSON.
     pub fn published(&self) -> Vec<serde_json::Value> {
         self.published.lock().map(|p| p.clone()).unwrap_or_default()
     }
+    /// The published envelopes of type `kind`, as JSON.
     pub fn of_type(&self, kind: &str) -> Vec<serde_json::Value> {
         self.published().into_iter().filter(|e| e["type"] == kind).collect()
     }
+    /// The published envelopes of `M`'s type, typed (one that does not read back as
+    /// `M` is left out, and shows in [`RecordingPublisher::published`]).
+    pub fn envelopes<M: crate::Message>(&self) -> Vec<crate::Envelope<M>> {
+        self.of_type(M::TYPE).into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect()
+    }
+    /// Makes the next `n` publishes fail (retryable).
     pub fn fail_next(&self, n: u32) {
         if let Ok(mut f) = self.failures_left.lock() {
             *f = n;

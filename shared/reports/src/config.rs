@@ -1,28 +1,17 @@
-//! Settings every report step reads: where the state lives, its DLQ, its runner.
+//! Settings the report steps share. What every step reads (table, DLQ, metrics,
+//! runner) is the kit's `StepConfig`, whose table is the reports table; the report
+//! marks live on the activity table's event items, named here too.
 
 use std::time::Duration;
 
-use kit::batch::RunnerConfig;
-use kit::config::{runner_config, Env};
+use kit::config::Env;
 
-pub struct StepSettings {
-    pub activity_table: String,
-    pub reports_table: String,
-    pub dead_letter_queue_url: String,
-    pub metrics_namespace: String,
-    pub runner: RunnerConfig,
-}
+/// The variable naming the reports table (each step's `StepConfig::table`).
+pub const TABLE: &str = "REPORTS_TABLE_NAME";
 
-impl StepSettings {
-    pub fn read(env: &mut Env, step: &str) -> Self {
-        Self {
-            activity_table: env.required("ACTIVITY_TABLE_NAME"),
-            reports_table: env.required("REPORTS_TABLE_NAME"),
-            dead_letter_queue_url: env.required("DEAD_LETTER_QUEUE_URL"),
-            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
-            runner: runner_config(env, step),
-        }
-    }
+/// The activity table, where the events a report names are marked.
+pub fn activity_table(env: &mut Env) -> String {
+    env.required("ACTIVITY_TABLE_NAME")
 }
 
 /// Third-party calls give up after this long (`HTTP_TIMEOUT_MS`, default 5 s): well

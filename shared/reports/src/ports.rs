@@ -2,8 +2,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kit::sdk::SdkFailure;
-use kit::{Classify, ErrorClass};
 use uuid::Uuid;
 
 use crate::clients::http::HttpError;
@@ -68,29 +66,8 @@ pub enum TicketRecorded {
     OtherTicket(u64),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("DynamoDB {operation} failed: {failure}")]
-    Sdk { operation: &'static str, failure: SdkFailure },
-    #[error("stored report is malformed: {0}")]
-    Malformed(String),
-}
-
-impl Classify for StoreError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            StoreError::Sdk { failure, .. } => failure.class,
-            StoreError::Malformed(_) => ErrorClass::Permanent,
-        }
-    }
-    fn kind(&self) -> &'static str {
-        match self {
-            StoreError::Sdk { failure, .. } if failure.class == ErrorClass::Retryable => "dynamodb_unavailable",
-            StoreError::Sdk { .. } => "dynamodb_rejected",
-            StoreError::Malformed(_) => "malformed_report",
-        }
-    }
-}
+/// Store failures: the kit's one enum for DynamoDB-backed stores.
+pub use kit::store::StoreError;
 
 /// The report workflow's state.
 #[async_trait]

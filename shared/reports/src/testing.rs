@@ -153,7 +153,7 @@ impl ReportStore for MemoryReportStore {
             }
         }
         let mut reports = lock(&self.reports);
-        let r = reports.get_mut(&req.report_id).ok_or_else(|| StoreError::Malformed("no report".into()))?;
+        let r = reports.get_mut(&req.report_id).ok_or_else(|| StoreError::malformed("report", "no report"))?;
         match r.ticket_id {
             Some(t) if t != ticket_id => return Ok(TicketRecorded::OtherTicket(t)),
             _ => {}
@@ -209,7 +209,7 @@ impl ReportStore for MemoryReportStore {
     ) -> Result<Report, StoreError> {
         lock(&self.claims).remove(&(*report_id, effect.as_str()));
         let mut reports = lock(&self.reports);
-        let r = reports.get_mut(report_id).ok_or_else(|| StoreError::Malformed("no report".into()))?;
+        let r = reports.get_mut(report_id).ok_or_else(|| StoreError::malformed("report", "no report"))?;
         match effect {
             Effect::Txma => {
                 r.txma_event_id.get_or_insert_with(|| id.to_owned());

@@ -13,7 +13,8 @@ use local_stack::{mint_token, sdk_config, TokenRequest, DEFAULT_JWT_SECRET};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::demo_approvals;
+use super::demo_mail;
+use super::demo_process;
 use super::demo_realtime;
 use super::demo_steps;
 use super::state::{self, StackState};
@@ -92,13 +93,13 @@ enum Step {
     FakePost(demo_steps::FakePost),
     /// Put an object in a template bucket.
     PutObject(demo_steps::PutObject),
-    /// Print the emails SES accepted, as the emulator keeps them (see `demo_approvals`).
-    Emails(demo_approvals::Emails),
+    /// Print the emails SES accepted, as the emulator keeps them (see `demo_mail`).
+    Emails(demo_mail::Emails),
     /// Open (and optionally submit) a link from an email, as a browser would.
-    EmailLink(demo_approvals::EmailLink),
-    /// Start a long-running program (an on-prem daemon); stopped by `stop_process`.
-    StartProcess(demo_approvals::StartProcess),
-    StopProcess(demo_approvals::StopProcess),
+    EmailLink(demo_mail::EmailLink),
+    /// Start a long-running program (a daemon); stopped by `stop_process`.
+    StartProcess(demo_process::StartProcess),
+    StopProcess(demo_process::StopProcess),
     /// Subscribe as a user to their notifications over MQTT; print them as they come.
     Subscribe(demo_realtime::Subscribe),
     Unsubscribe(demo_realtime::Unsubscribe),
@@ -116,7 +117,7 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
     let sdk = sdk_config(&stack.emulator, &stack.region).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let http = kit::http::client().context("building an HTTP client")?;
-    let mut processes = demo_approvals::Processes::default();
+    let mut processes = demo_process::Processes::default();
     let mut subscriptions = demo_realtime::Subscriptions::default();
     for (i, step) in demo.steps.iter().enumerate() {
         let n = i + 1;
@@ -149,12 +150,12 @@ pub async fn run(workspace: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> 
             Step::Invoke(step) => demo_steps::invoke(&http, &stack, workspace, &args.secret, step).await?,
             Step::FakePost(step) => demo_steps::fake_post(&http, &stack, workspace, step).await?,
             Step::PutObject(step) => demo_steps::put_object(&http, &stack, step).await?,
-            Step::Emails(step) => demo_approvals::emails(&http, &stack, step).await?,
-            Step::EmailLink(step) => demo_approvals::email_link(&http, &stack, step).await?,
+            Step::Emails(step) => demo_mail::emails(&http, &stack, step).await?,
+            Step::EmailLink(step) => demo_mail::email_link(&http, &stack, step).await?,
             Step::StartProcess(step) => {
-                demo_approvals::start_process(&mut processes, &stack, workspace, &args.secret, step)?;
+                demo_process::start_process(&mut processes, &stack, workspace, &args.secret, step)?;
             }
-            Step::StopProcess(step) => demo_approvals::stop_process(&mut processes, step).await?,
+            Step::StopProcess(step) => demo_process::stop_process(&mut processes, step).await?,
             Step::Subscribe(step) => demo_realtime::subscribe(&mut subscriptions, &stack, &args.secret, step).await?,
             Step::Unsubscribe(step) => demo_realtime::unsubscribe(&mut subscriptions, step).await?,
         }

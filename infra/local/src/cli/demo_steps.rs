@@ -1,7 +1,7 @@
 //! Demo steps that drive a stack through the doors other than queues and the
 //! HTTP API: the Lambda Invoke API (as a schedule or a log subscription would),
 //! a fake's control endpoint (scripting Connect's calls), and the emulator's S3
-//! (a recording landing in the bucket).
+//! (an object landing in a bucket).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ pub struct FakePost {
 }
 
 /// `{"put_object": {...}}`: put an object in a template bucket. The key is a
-/// strftime pattern in UTC now (`%Y/%m/%d`), as recordings are filed by date.
+/// strftime pattern in UTC now (`%Y/%m/%d`), for objects filed by date.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PutObject {

@@ -1,8 +1,9 @@
 //! Command-line front end of the local stack.
 
 mod demo;
-mod demo_approvals;
 mod demo_call;
+mod demo_mail;
+mod demo_process;
 mod demo_realtime;
 mod demo_steps;
 mod state;

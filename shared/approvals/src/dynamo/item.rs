@@ -166,18 +166,18 @@ pub fn to_item(
             .map(|h| HistoryItem { at: h.at, event: h.event.clone(), detail: h.detail.clone() })
             .collect(),
     };
-    serde_dynamo::to_item(item).map_err(|e| StoreError::Malformed(format!("request item: {e}")))
+    serde_dynamo::to_item(item).map_err(|e| StoreError::malformed("approval request", format!("request item: {e}")))
 }
 
 pub fn from_item(item: Item) -> Result<ApprovalRequest, StoreError> {
-    let it: RequestItem =
-        serde_dynamo::from_item(item).map_err(|e| StoreError::Malformed(format!("request item: {e}")))?;
+    let it: RequestItem = serde_dynamo::from_item(item)
+        .map_err(|e| StoreError::malformed("approval request", format!("request item: {e}")))?;
     let mut approvers = Vec::with_capacity(it.approver_count);
     for i in 0..it.approver_count {
         let a = it
             .approvers
             .get(&i.to_string())
-            .ok_or_else(|| StoreError::Malformed(format!("approver {i} is missing")))?;
+            .ok_or_else(|| StoreError::malformed("approval request", format!("approver {i} is missing")))?;
         approvers.push(Approver {
             email: a.email.clone(),
             token_hash: a.token_hash.clone(),
@@ -210,7 +210,7 @@ pub fn from_item(item: Item) -> Result<ApprovalRequest, StoreError> {
         _ => None,
     };
     let action_parameters = serde_json::from_str(&it.action_parameters)
-        .map_err(|e| StoreError::Malformed(format!("action_parameters: {e}")))?;
+        .map_err(|e| StoreError::malformed("approval request", format!("action_parameters: {e}")))?;
     Ok(ApprovalRequest {
         request_id: it.request_id,
         issue_id: it.issue_id,

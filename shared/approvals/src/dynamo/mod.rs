@@ -13,10 +13,9 @@ mod requests;
 
 pub use outbox::SWEEP_ORDER;
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use kit::sdk::classify_sdk_error;
+use kit::store::{condition_failed, sdk_err, ConditionalWrite};
 
 use crate::ports::StoreError;
 
@@ -62,26 +61,9 @@ fn ms(t: DateTime<Utc>) -> AttributeValue {
     n(t.timestamp_millis())
 }
 
-fn sdk_err<E, R>(operation: &'static str, err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    StoreError::Sdk { operation, failure: classify_sdk_error(err) }
-}
-
-/// A conditional write that lost its condition: not an error, an answer.
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
-    err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
-}
-
 /// Runs a conditional update: Ok(true) if written, Ok(false) if its condition failed.
 async fn conditional(
     update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
 ) -> Result<bool, StoreError> {
-    match update.send().await {
-        Ok(_) => Ok(true),
-        Err(err) if condition_failed(&err) => Ok(false),
-        Err(err) => Err(sdk_err("UpdateItem", &err)),
-    }
+    Ok(update.send().await.conditional("UpdateItem")?.is_written())
 }

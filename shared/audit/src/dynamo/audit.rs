@@ -88,7 +88,7 @@ impl AuditLog for DynamoAudit {
             Ok(_) => Ok(Appended::Stored),
             Err(err) if condition_failed(&err) => match self.get(&record.workflow_id, record.seq).await? {
                 Some(existing) => Ok(Appended::Exists(Box::new(existing))),
-                None => Err(StoreError::Malformed("the record's key is taken but nothing is stored under it".into())),
+                None => Err(StoreError::malformed("item", "the record's key is taken but nothing is stored under it")),
             },
             Err(err) => Err(sdk_err("PutItem", &err)),
         }

@@ -13,9 +13,9 @@ pub use workflows::DynamoWorkflows;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
-use kit::sdk::{classify_sdk_error, SdkFailure};
+use kit::sdk::SdkFailure;
+use kit::store::{condition_failed, sdk_err};
 
 use crate::ports::StoreError;
 
@@ -29,21 +29,8 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn sdk_err<E, R>(operation: &'static str, err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    StoreError::Sdk { operation, failure: classify_sdk_error(err) }
-}
-
 fn malformed(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Malformed(format!("{what}: {e}"))
-}
-
-/// A conditional write that lost its condition: not an error, an answer.
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
-    err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+    StoreError::malformed("item", format!("{what}: {e}"))
 }
 
 fn text(item: &Item, key: &str) -> Option<String> {

@@ -33,9 +33,11 @@ where
         return Ok(Outcome::Duplicate);
     }
     let Some(event) = &wf.last_event else {
-        return Err(
-            StoreError::Malformed(format!("workflow {} has no event for seq {}", wf.workflow_id, wf.seq)).into()
-        );
+        return Err(StoreError::malformed(
+            "item",
+            format!("workflow {} has no event for seq {}", wf.workflow_id, wf.seq),
+        )
+        .into());
     };
     publisher.publish(event).await.map_err(|source| AuditError::NotAnnounced {
         workflow_id: wf.workflow_id.clone(),

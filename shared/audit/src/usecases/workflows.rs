@@ -80,10 +80,10 @@ async fn announce<S: WorkflowStore + ?Sized, P: EventPublisher>(
         return Ok(());
     }
     let Some(event) = &wf.last_event else {
-        return Err(crate::ports::StoreError::Malformed(format!(
-            "workflow {} has no event for seq {}",
-            wf.workflow_id, wf.seq
-        ))
+        return Err(crate::ports::StoreError::malformed(
+            "item",
+            format!("workflow {} has no event for seq {}", wf.workflow_id, wf.seq),
+        )
         .into());
     };
     publisher.publish(event).await.map_err(|source| AuditError::NotAnnounced {

@@ -103,7 +103,7 @@ pub(crate) fn settings(item: &HashMap<String, AttributeValue>) -> Result<Recordi
             .iter()
             .map(|text| RecordingSetting::decode(text))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| StoreError::Malformed("a recording setting is unreadable".to_owned()))?;
+            .ok_or_else(|| StoreError::malformed("contact", "a recording setting is unreadable"))?;
         return Ok(RecordingSettings::new(decoded));
     }
     let participants: Vec<String> =
@@ -114,7 +114,7 @@ pub(crate) fn settings(item: &HashMap<String, AttributeValue>) -> Result<Recordi
     let at = match time(item, attr::REQUESTED_AT)? {
         Some(t) => t,
         None => time(item, attr::INITIALISED_AT)?
-            .ok_or_else(|| StoreError::Malformed("initialised_at is missing".into()))?,
+            .ok_or_else(|| StoreError::malformed("contact", "initialised_at is missing"))?,
     };
     let analytics = item.get(attr::ANALYTICS).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
     Ok(RecordingSettings::new([RecordingSetting::new(at, participants, analytics)]))
@@ -127,16 +127,18 @@ pub(crate) fn text<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) ->
 pub(crate) fn time(item: &HashMap<String, AttributeValue>, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
     match text(item, name) {
         None => Ok(None),
-        Some(raw) => parse(raw).map(Some).ok_or_else(|| StoreError::Malformed(format!("{name} is not a time"))),
+        Some(raw) => {
+            parse(raw).map(Some).ok_or_else(|| StoreError::malformed("contact", format!("{name} is not a time")))
+        }
     }
 }
 
 fn required<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Result<&'a str, StoreError> {
-    text(item, name).ok_or_else(|| StoreError::Malformed(format!("{name} is missing")))
+    text(item, name).ok_or_else(|| StoreError::malformed("contact", format!("{name} is missing")))
 }
 
 pub(crate) fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Contact, StoreError> {
-    let malformed = |what: &str| StoreError::Malformed(what.to_owned());
+    let malformed = |what: &str| StoreError::malformed("contact", what);
     let contact_id = ContactId::parse(required(item, attr::CONTACT_ID)?).map_err(|e| malformed(&e.to_string()))?;
     let instance_id = InstanceId::parse(required(item, attr::INSTANCE_ID)?).map_err(|e| malformed(&e.to_string()))?;
     let state = ContactState::parse(required(item, attr::STATE)?).ok_or_else(|| malformed("unknown state"))?;
@@ -238,6 +240,6 @@ mod tests {
     #[test]
     fn a_broken_item_is_malformed_not_a_panic() {
         let item = HashMap::from([(attr::CONTACT_ID.to_owned(), s("nope"))]);
-        assert!(matches!(from_item(&item), Err(StoreError::Malformed(_))));
+        assert!(matches!(from_item(&item), Err(StoreError::Malformed { .. })));
     }
 }

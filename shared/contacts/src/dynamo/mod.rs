@@ -20,10 +20,7 @@ mod write;
 pub use cursor::{Cursor, InvalidCursor};
 pub use item::attr;
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use kit::sdk::{classify_sdk_error, SdkFailure};
-
-use crate::ports::StoreError;
+use kit::store::{build_err, condition_failed, sdk_err};
 
 pub const PENDING_INDEX: &str = "pending-by-state";
 pub const RECORDING_INDEX: &str = "by-recording-state";
@@ -42,21 +39,4 @@ impl DynamoContactStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
     }
-}
-
-fn sdk_err<E, R>(operation: &'static str, err: &SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    StoreError::Sdk { operation, failure: classify_sdk_error(err) }
-}
-
-fn build_err(operation: &'static str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Sdk { operation, failure: SdkFailure::permanent(e.to_string()) }
-}
-
-/// A conditional write that lost its condition: not an error, an answer.
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
 }

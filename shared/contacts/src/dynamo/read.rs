@@ -48,7 +48,7 @@ impl PendingContacts for DynamoContactStore {
             .map(|item| {
                 let id = item.get(attr::CONTACT_ID).and_then(|v| v.as_s().ok());
                 id.and_then(|id| ContactId::parse(id).ok())
-                    .ok_or_else(|| StoreError::Malformed("index entry without a contact id".to_owned()))
+                    .ok_or_else(|| StoreError::malformed("contact", "index entry without a contact id"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next: out.last_evaluated_key().and_then(Cursor::from_key) })
@@ -78,7 +78,7 @@ impl PendingContacts for DynamoContactStore {
                     let id =
                         item.get(attr::CONTACT_ID).and_then(|v| v.as_s().ok()).and_then(|id| ContactId::parse(id).ok());
                     let Some(contact_id) = id else {
-                        return Err(StoreError::Malformed("an item without a contact id".to_owned()));
+                        return Err(StoreError::malformed("contact", "an item without a contact id"));
                     };
                     out.push(PollCandidate {
                         contact_id,

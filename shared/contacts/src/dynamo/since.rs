@@ -40,7 +40,7 @@ impl DynamoContactStore {
                 let id = item.get(attr::CONTACT_ID).and_then(|v| v.as_s().ok());
                 let id = id
                     .and_then(|id| ContactId::parse(id).ok())
-                    .ok_or_else(|| StoreError::Malformed("index entry without a contact id".to_owned()))?;
+                    .ok_or_else(|| StoreError::malformed("contact", "index entry without a contact id"))?;
                 out.push(id);
                 if out.len() >= limit {
                     return Ok(out);

@@ -11,10 +11,15 @@ use crate::sdk::classify_sdk_error;
 
 /// Attribute names, in one place.
 pub mod attr {
+    /// The partition key: the idempotency key.
     pub const KEY: &str = "id";
+    /// `INPROGRESS` or `COMPLETED`.
     pub const STATUS: &str = "status";
+    /// SHA-256 of the payload, hex.
     pub const PAYLOAD_HASH: &str = "payload_hash";
+    /// The work's result, as JSON.
     pub const RESULT: &str = "result";
+    /// The attempt holding the key.
     pub const OWNER: &str = "owner";
     /// Epoch milliseconds.
     pub const LEASE_UNTIL: &str = "lease_until";
@@ -22,12 +27,14 @@ pub mod attr {
     pub const EXPIRES_AT: &str = "expires_at";
 }
 
+/// The idempotency store on a DynamoDB table keyed by `id` (TTL on `expires_at`).
 pub struct DynamoIdempotencyStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
 }
 
 impl DynamoIdempotencyStore {
+    /// The store on `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
     }

@@ -25,12 +25,6 @@ fn idem(store: Arc<MemoryIdempotencyStore>) -> Idempotency<Arc<MemoryIdempotency
     Idempotency::new(store, Arc::new(FixedClock::at(t0()))).with_retention(Duration::hours(1))
 }
 
-impl Clock for Arc<FixedClock> {
-    fn now(&self) -> DateTime<Utc> {
-        (**self).now()
-    }
-}
-
 #[tokio::test]
 async fn second_call_replays_the_first_result_without_running_the_work() {
     let store = Arc::new(MemoryIdempotencyStore::default());

@@ -8,11 +8,8 @@ mod read;
 
 pub use keys::*;
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
-use kit::sdk::{classify_sdk_error, SdkFailure};
-
-use crate::ports::StoreError;
+use kit::store::{build_err, condition_failed, sdk_err};
 
 #[derive(Clone)]
 pub struct DynamoReportStore {
@@ -41,21 +38,4 @@ fn n(v: impl ToString) -> AttributeValue {
 
 fn ts(t: chrono::DateTime<chrono::Utc>) -> AttributeValue {
     s(activity::domain::render_time(t))
-}
-
-fn sdk_err<E, R>(operation: &'static str, err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    StoreError::Sdk { operation, failure: classify_sdk_error(err) }
-}
-
-fn build_err(operation: &'static str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Sdk { operation, failure: SdkFailure::permanent(e.to_string()) }
-}
-
-/// A conditional write that lost its condition: not an error, an answer.
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
-    err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
 }

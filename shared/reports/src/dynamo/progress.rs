@@ -117,10 +117,11 @@ impl ReportStore for DynamoReportStore {
                 // Recorded by a twin attempt, and the report has moved on since.
                 Some(Report { ticket_id: Some(t), .. }) if t == ticket_id => Ok(TicketRecorded::Recorded),
                 Some(Report { ticket_id: Some(t), .. }) => Ok(TicketRecorded::OtherTicket(t)),
-                Some(r) => {
-                    Err(StoreError::Malformed(format!("report in status {} cannot take a ticket", r.status.as_str())))
-                }
-                None => Err(StoreError::Malformed("report vanished while recording its ticket".into())),
+                Some(r) => Err(StoreError::malformed(
+                    "report",
+                    format!("report in status {} cannot take a ticket", r.status.as_str()),
+                )),
+                None => Err(StoreError::malformed("report", "report vanished while recording its ticket")),
             },
             Err(err) => Err(sdk_err("UpdateItem", &err)),
         }
@@ -256,7 +257,8 @@ impl ReportStore for DynamoReportStore {
     }
 
     async fn mark_failed(&self, report_id: &Uuid, failure: &Failure) -> Result<(), StoreError> {
-        let value = serde_dynamo::to_attribute_value(failure).map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let value =
+            serde_dynamo::to_attribute_value(failure).map_err(|e| StoreError::malformed("report", e.to_string()))?;
         let result = self
             .client
             .update_item()

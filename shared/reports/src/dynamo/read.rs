@@ -61,7 +61,8 @@ impl DynamoReportStore {
                         report_id: String,
                         status: ReportStatus,
                     }
-                    let row: Row = serde_dynamo::from_item(item).map_err(|e| StoreError::Malformed(e.to_string()))?;
+                    let row: Row =
+                        serde_dynamo::from_item(item).map_err(|e| StoreError::malformed("report", e.to_string()))?;
                     out.push((row.report_id, row.status));
                 }
                 pending = resp
@@ -119,7 +120,7 @@ impl DynamoReportStore {
 }
 
 pub(super) fn report_from(item: Item) -> Result<Report, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Malformed(format!("report item: {e}")))
+    serde_dynamo::from_item(item).map_err(|e| StoreError::malformed("report", format!("report item: {e}")))
 }
 
 impl DynamoReportStore {
