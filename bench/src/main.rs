@@ -256,11 +256,14 @@ fn main() -> anyhow::Result<()> {
         baseline::save(&baseline_path, &current)?;
     }
 
-    // The contacts load test (`make contacts-load`, tens of minutes) writes its own
-    // section; a bench run keeps it as it was.
+    // Sections written by other runs (the contacts load test, `make contacts-load`,
+    // tens of minutes; the cold start profile, bench/init_profile.py) are kept as
+    // they were.
     if let Ok(previous) = std::fs::read_to_string(&args.out) {
-        if let Some(section) = kept_section(&previous) {
-            writeln!(md, "\n{section}")?;
+        for name in KEPT_SECTIONS {
+            if let Some(section) = kept_section(&previous, name) {
+                writeln!(md, "\n{section}")?;
+            }
         }
     }
     if let Some(dir) = args.out.parent() {
@@ -392,13 +395,16 @@ fn workflow_section(
     Ok(())
 }
 
-/// The contacts load test's section of a previous page (the markers are
-/// `integration_tests::contacts_load::SECTION_BEGIN` / `SECTION_END`).
-fn kept_section(page: &str) -> Option<&str> {
-    const BEGIN: &str = "<!-- contacts-load: begin";
-    const END: &str = "<!-- contacts-load: end -->";
-    let begin = page.find(BEGIN)?;
-    let end = page[begin..].find(END)? + begin + END.len();
+/// The sections other runs write into the page, by marker name (the contacts load
+/// test's are `integration_tests::contacts_load::SECTION_BEGIN` / `SECTION_END`).
+const KEPT_SECTIONS: [&str; 2] = ["init-profile", "contacts-load"];
+
+/// The section `<!-- NAME: begin … -->` … `<!-- NAME: end -->` of a previous page.
+fn kept_section<'a>(page: &'a str, name: &str) -> Option<&'a str> {
+    let begin_marker = format!("<!-- {name}: begin");
+    let end_marker = format!("<!-- {name}: end -->");
+    let begin = page.find(&begin_marker)?;
+    let end = page[begin..].find(&end_marker)? + begin + end_marker.len();
     Some(&page[begin..end])
 }
 
@@ -408,9 +414,10 @@ mod kept_section_tests {
     fn the_contacts_load_section_is_found_whole() {
         let page = "# B\n<!-- contacts-load: begin (x) -->\n## Load\n<!-- contacts-load: end -->\n## After\n";
         assert_eq!(
-            super::kept_section(page),
+            super::kept_section(page, "contacts-load"),
             Some("<!-- contacts-load: begin (x) -->\n## Load\n<!-- contacts-load: end -->")
         );
-        assert_eq!(super::kept_section("# B\n"), None);
+        assert_eq!(super::kept_section(page, "init-profile"), None);
+        assert_eq!(super::kept_section("# B\n", "contacts-load"), None);
     }
 }

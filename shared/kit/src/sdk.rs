@@ -111,10 +111,16 @@ where
     }
 }
 
+mod http_client;
+
+pub use http_client::http_client;
+
 /// The shared AWS configuration: region, credentials and endpoint come from the
 /// standard sources (`AWS_REGION`, `AWS_ENDPOINT_URL`, profiles, the Lambda role).
+/// Its HTTP client is the SDK's own, with the TLS set-up left to the first request
+/// ([`http_client`]).
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client()).load().await
 }
 
 #[cfg(test)]
