@@ -15,7 +15,6 @@ pub struct Config {
     pub decided_topic_arn: String,
     /// After this long an unconfirmed announcement is re-published by the sweep.
     pub outbox_delay: chrono::Duration,
-    pub metrics_namespace: String,
     /// Who may call the IAM routes, per route (empty lists admit nobody).
     pub callers: Callers,
 }
@@ -31,10 +30,6 @@ fn allow_list(env: &mut Env, name: &str) -> AllowList {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
         // The re-publish delay is a retry wait: tests compress it with the rest.
         let time_scale = kit::retry::TimeScale::from_env(&mut env);
@@ -44,7 +39,6 @@ impl Config {
             decided_topic_arn: env.required("APPROVAL_DECIDED_TOPIC_ARN"),
             outbox_delay: time_scale
                 .compress_chrono(chrono::Duration::seconds(env.parse_or("OUTBOX_DELAY_SECONDS", 120i64))),
-            metrics_namespace: approvals::config::metrics_namespace(&mut env),
             callers: Callers {
                 service: allow_list(&mut env, SERVICE_PRINCIPALS),
                 processor: allow_list(&mut env, PROCESSOR_PRINCIPALS),

@@ -14,10 +14,8 @@ use kit::publisher::SnsPublisher;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.metrics_namespace, "approval-api");
-
+    let started = kit::start::function("approval-api", config::Config::read).await;
+    let config = &started.config;
     for (list, name) in [
         (&config.callers.service, config::SERVICE_PRINCIPALS),
         (&config.callers.processor, config::PROCESSOR_PRINCIPALS),
@@ -26,15 +24,15 @@ async fn main() -> Result<(), lambda_http::Error> {
             tracing::warn!(variable = name, "no principal is allowed: every call to its routes is refused");
         }
     }
-    let aws = kit::sdk::aws_config().await;
-    let sns = aws_sdk_sns::Client::new(&aws);
+    let sns = started.sns();
     let app = routes::App {
-        store: DynamoApprovalStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
-        requested: SnsPublisher::new(sns.clone(), config.requested_topic_arn),
-        decided: SnsPublisher::new(sns, config.decided_topic_arn),
+        store: DynamoApprovalStore::new(started.dynamodb(), config.table.clone()),
+        requested: SnsPublisher::new(sns.clone(), config.requested_topic_arn.clone()),
+        decided: SnsPublisher::new(sns, config.decided_topic_arn.clone()),
         clock: SystemClock,
         outbox_delay: config.outbox_delay,
-        callers: config.callers,
+        callers: config.callers.clone(),
     };
+    started.ready();
     lambda_http::run(routes::router(app)).await
 }

@@ -10,14 +10,9 @@ pub struct Config {
     pub retry_after: chrono::Duration,
     /// Announcements re-published per run, at most.
     pub limit: usize,
-    pub metrics_namespace: String,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
         // The re-publish delay is a retry wait: tests compress it with the rest.
         let time_scale = kit::retry::TimeScale::from_env(&mut env);
@@ -28,7 +23,6 @@ impl Config {
             retry_after: time_scale
                 .compress_chrono(chrono::Duration::seconds(env.parse_or("SWEEP_RETRY_SECONDS", 300i64))),
             limit: env.parse_or("SWEEP_LIMIT", 100usize),
-            metrics_namespace: approvals::config::metrics_namespace(&mut env),
         };
         if config.limit == 0 {
             env.reject("SWEEP_LIMIT", "must be at least 1");

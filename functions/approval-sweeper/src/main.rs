@@ -14,19 +14,17 @@ use tracing::info;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.metrics_namespace, "approval-sweeper");
-
-    let aws = kit::sdk::aws_config().await;
-    let sns = aws_sdk_sns::Client::new(&aws);
-    let store = DynamoApprovalStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table);
+    let started = kit::start::function("approval-sweeper", config::Config::read).await;
+    let config = &started.config;
+    let sns = started.sns();
+    let store = DynamoApprovalStore::new(started.dynamodb(), config.table.clone());
     let publisher = topics::ByType {
-        requested: SnsPublisher::new(sns.clone(), config.requested_topic_arn),
-        decided: SnsPublisher::new(sns, config.decided_topic_arn),
+        requested: SnsPublisher::new(sns.clone(), config.requested_topic_arn.clone()),
+        decided: SnsPublisher::new(sns, config.decided_topic_arn.clone()),
     };
     let (store, publisher) = (&store, &publisher);
     let (retry_after, limit) = (config.retry_after, config.limit);
+    started.ready();
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
         let report = sweep(store, publisher, chrono::Utc::now(), retry_after, limit).await?;
         if report != Default::default() {

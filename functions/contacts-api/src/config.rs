@@ -6,19 +6,13 @@ use crate::auth::OpsRole;
 
 pub struct Config {
     pub contacts_table: String,
-    pub metrics_namespace: String,
     pub ops: OpsRole,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
         let config = Self {
             contacts_table: contacts::config::contacts_table(&mut env),
-            metrics_namespace: contacts::config::metrics_namespace(&mut env),
             ops: OpsRole {
                 claim: env.optional("OPS_ROLE_CLAIM").unwrap_or_else(|| "roles".to_owned()),
                 role: env.optional("OPS_ROLE").unwrap_or_else(|| "ops".to_owned()),

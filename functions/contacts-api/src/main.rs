@@ -8,11 +8,8 @@ mod routes;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.metrics_namespace, "contacts-api");
-
-    let aws = kit::sdk::aws_config().await;
-    let store = contacts::dynamo::DynamoContactStore::new(aws_sdk_dynamodb::Client::new(&aws), config.contacts_table);
-    lambda_http::run(routes::router(store, config.ops)).await
+    let started = kit::start::function("contacts-api", config::Config::read).await;
+    let store = contacts::dynamo::DynamoContactStore::new(started.dynamodb(), started.config.contacts_table.clone());
+    started.ready();
+    lambda_http::run(routes::router(store, started.config.ops.clone())).await
 }

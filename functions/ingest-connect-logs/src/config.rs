@@ -4,19 +4,11 @@ use kit::config::{ConfigError, Env};
 
 pub struct Config {
     pub contacts_table: String,
-    pub metrics_namespace: String,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
-        let config = Self {
-            contacts_table: contacts::config::contacts_table(&mut env),
-            metrics_namespace: contacts::config::metrics_namespace(&mut env),
-        };
+        let config = Self { contacts_table: contacts::config::contacts_table(&mut env) };
         env.finish()?;
         Ok(config)
     }

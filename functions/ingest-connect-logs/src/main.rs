@@ -8,11 +8,8 @@ use contacts::dynamo::DynamoContactStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.metrics_namespace, handler::FUNCTION);
-
-    let aws = kit::sdk::aws_config().await;
-    let store = DynamoContactStore::new(aws_sdk_dynamodb::Client::new(&aws), config.contacts_table);
+    let started = kit::start::function(handler::FUNCTION, config::Config::read).await;
+    let store = DynamoContactStore::new(started.dynamodb(), started.config.contacts_table.clone());
+    started.ready();
     handler::serve(store).await
 }

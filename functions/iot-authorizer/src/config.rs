@@ -14,10 +14,6 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
         let issuer = env.required("JWT_ISSUER");
         let audience = env.required("JWT_AUDIENCE");

@@ -15,7 +15,8 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
+    // No AWS client and no metrics: only the configuration, read once.
+    let config = kit::config::or_exit(config::Config::read(kit::config::Env::from_process()));
     let client = kit::http::client()?;
     let authorizer = handler::Authorizer {
         keys: jwks::Jwks::new(config.keys, client),

@@ -7,7 +7,6 @@ pub struct Config {
     pub contacts_table: String,
     pub poll_queue_url: String,
     pub check_queue_url: String,
-    pub metrics_namespace: String,
     /// The poll queue's cap, from `CONNECT_DESCRIBE_RPS`.
     pub sweep: SweepSettings,
     /// `FLOW_LOGS_SILENCE_SECONDS`, for the flow-log watch.
@@ -15,16 +14,11 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
         let config = Self {
             contacts_table: contacts::config::contacts_table(&mut env),
             poll_queue_url: env.required("POLL_CONTACT_QUEUE_URL"),
             check_queue_url: env.required("CHECK_RECORDING_QUEUE_URL"),
-            metrics_namespace: contacts::config::metrics_namespace(&mut env),
             sweep: SweepSettings::for_rate(contacts::config::describe_rate(&mut env)),
             watch: WatchSettings { silence: contacts::config::flow_logs_silence(&mut env) },
         };

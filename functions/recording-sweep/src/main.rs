@@ -11,18 +11,16 @@ use contacts::sqs::SqsWorkQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.metrics_namespace, handler::FUNCTION);
-
-    let aws = kit::sdk::aws_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let started = kit::start::function(handler::FUNCTION, config::Config::read).await;
+    let config = &started.config;
+    let sqs = aws_sdk_sqs::Client::new(&started.aws);
     let parts = handler::Parts {
-        store: DynamoContactStore::new(aws_sdk_dynamodb::Client::new(&aws), config.contacts_table),
-        poll_queue: SqsWorkQueue::new(sqs.clone(), config.poll_queue_url),
-        check_queue: SqsWorkQueue::new(sqs, config.check_queue_url),
-        sweep: config.sweep,
+        store: DynamoContactStore::new(started.dynamodb(), config.contacts_table.clone()),
+        poll_queue: SqsWorkQueue::new(sqs.clone(), config.poll_queue_url.clone()),
+        check_queue: SqsWorkQueue::new(sqs, config.check_queue_url.clone()),
+        sweep: config.sweep.clone(),
         watch: config.watch,
     };
+    started.ready();
     handler::serve(parts).await
 }

@@ -30,7 +30,6 @@ struct Config {
     contacts_table: String,
     workflows_table: String,
     limits: Limits,
-    metrics_namespace: String,
 }
 
 impl Config {
@@ -42,7 +41,6 @@ impl Config {
             contacts_table: env.required("CONTACTS_TABLE_NAME"),
             workflows_table: env.required("WORKFLOWS_TABLE_NAME"),
             limits: Limits::from_env(&mut env),
-            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
         };
         env.finish()?;
         Ok(config)
@@ -75,22 +73,21 @@ async fn check(sources: &DynamoSources, limits: &Limits) -> Result<Value, lambda
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(Config::read(Env::from_process()));
-    kit::metrics::init(&config.metrics_namespace, FUNCTION);
-    let aws = kit::sdk::aws_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&aws);
+    let started = kit::start::function(FUNCTION, Config::read).await;
+    let config = &started.config;
+    let ddb = started.dynamodb();
     let sources = Arc::new(DynamoSources {
         reports: Some(reports::dynamo::DynamoReportStore::new(
             ddb.clone(),
-            config.reports_table,
-            config.activity_table,
+            config.reports_table.clone(),
+            config.activity_table.clone(),
         )),
-        approvals: Some(approvals::dynamo::DynamoApprovalStore::new(ddb.clone(), config.approvals_table)),
-        contacts: Some(contacts::dynamo::DynamoContactStore::new(ddb.clone(), config.contacts_table)),
-        workflows: Some(audit::dynamo::DynamoWorkflows::new(ddb, config.workflows_table)),
+        approvals: Some(approvals::dynamo::DynamoApprovalStore::new(ddb.clone(), config.approvals_table.clone())),
+        contacts: Some(contacts::dynamo::DynamoContactStore::new(ddb.clone(), config.contacts_table.clone())),
+        workflows: Some(audit::dynamo::DynamoWorkflows::new(ddb, config.workflows_table.clone())),
     });
-    let limits = Arc::new(config.limits);
+    let limits = Arc::new(config.limits.clone());
+    started.ready();
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
         let sources = sources.clone();
         let limits = limits.clone();

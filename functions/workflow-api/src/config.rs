@@ -10,14 +10,9 @@ pub struct Config {
     pub notifications_table: String,
     /// Where `workflow.action` goes.
     pub topic_arn: String,
-    pub metrics_namespace: String,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(Env::from_process())
-    }
-
     pub fn read(mut env: Env) -> Result<Self, ConfigError> {
         let config = Self {
             workflows_table: env.required("WORKFLOWS_TABLE_NAME"),
@@ -25,7 +20,6 @@ impl Config {
             signing_key: env.required("AUDIT_SIGNING_KEY_ARN"),
             notifications_table: env.required("NOTIFICATIONS_TABLE_NAME"),
             topic_arn: env.required("WORKFLOW_ACTIONS_TOPIC_ARN"),
-            metrics_namespace: env.optional("METRICS_NAMESPACE").unwrap_or_else(|| "workflows".to_owned()),
         };
         env.finish()?;
         Ok(config)

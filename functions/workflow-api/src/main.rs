@@ -15,19 +15,17 @@ use kit::publisher::SnsPublisher;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    kit::telemetry::init();
-    let config = kit::config::or_exit(config::Config::from_env());
-    kit::metrics::init(&config.metrics_namespace, "workflow-api");
-
-    let aws = kit::sdk::aws_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let started = kit::start::function("workflow-api", config::Config::read).await;
+    let config = &started.config;
+    let dynamodb = started.dynamodb();
     let app = routes::App {
-        workflows: Arc::new(DynamoWorkflows::new(dynamodb.clone(), config.workflows_table)),
-        publisher: SnsPublisher::new(aws_sdk_sns::Client::new(&aws), config.topic_arn),
-        audit: Arc::new(DynamoAudit::new(dynamodb.clone(), config.audit_table)),
-        trail_key: Arc::new(KmsTrustedKey::new(aws_sdk_kms::Client::new(&aws), config.signing_key)),
-        notifications: Arc::new(DynamoNotifications::new(dynamodb, config.notifications_table)),
+        workflows: Arc::new(DynamoWorkflows::new(dynamodb.clone(), config.workflows_table.clone())),
+        publisher: SnsPublisher::new(started.sns(), config.topic_arn.clone()),
+        audit: Arc::new(DynamoAudit::new(dynamodb.clone(), config.audit_table.clone())),
+        trail_key: Arc::new(KmsTrustedKey::new(aws_sdk_kms::Client::new(&started.aws), config.signing_key.clone())),
+        notifications: Arc::new(DynamoNotifications::new(dynamodb, config.notifications_table.clone())),
         clock: Arc::new(SystemClock),
     };
+    started.ready();
     lambda_http::run(routes::router(app)).await
 }

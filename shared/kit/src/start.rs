@@ -21,7 +21,7 @@
 use std::time::{Duration, Instant};
 
 use crate::batch::{serve, BatchRunner, Step};
-use crate::config::{or_exit, Env, StepConfig};
+use crate::config::{metrics_namespace, or_exit, ConfigError, Env, StepConfig};
 use crate::decode::Decode;
 use crate::publisher::SnsPublisher;
 use crate::queue::SqsQueues;
@@ -117,5 +117,78 @@ impl<T> Started<T> {
         let runner = self.runner();
         self.init.log();
         serve(runner, decoder, step).await
+    }
+}
+
+/// A function that is not an SQS step (an HTTP API, a scheduled job, an
+/// authorizer): its configuration and the AWS configuration.
+pub struct Function<T> {
+    /// What the function reads (its `read` closure's result).
+    pub config: T,
+    /// The shared AWS configuration (region, credentials, endpoint).
+    pub aws: aws_config::SdkConfig,
+    init: InitPhases,
+}
+
+/// Starts a function that is not an SQS step, in the order [`step`] does: logging,
+/// its configuration from `read` (exiting with status 2 and a message naming every
+/// missing or invalid variable), metrics in `METRICS_NAMESPACE` with the dimension
+/// `function = name`, and the AWS configuration. Call [`Function::ready`] just
+/// before handing over to the runtime.
+///
+/// ```no_run
+/// use kit::config::{ConfigError, Env};
+///
+/// struct Config { table: String }
+///
+/// fn read(mut env: Env) -> Result<Config, ConfigError> {
+///     let config = Config { table: env.required("ORDERS_TABLE_NAME") };
+///     env.finish()?;
+///     Ok(config)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() {
+///     let started = kit::start::function("orders-api", read).await;
+///     let _client = started.dynamodb();
+///     started.ready();
+///     // lambda_http::run(router).await
+/// }
+/// ```
+pub async fn function<T>(name: &str, read: impl FnOnce(Env) -> Result<T, ConfigError>) -> Function<T> {
+    let started = Instant::now();
+    crate::telemetry::init();
+    let telemetry = started.elapsed();
+    let config = or_exit(read(Env::from_process()));
+    let namespace = metrics_namespace(&mut Env::from_process());
+    let config_done = started.elapsed();
+    crate::metrics::init(&namespace, name);
+    let metrics_done = started.elapsed();
+    let aws = crate::sdk::aws_config().await;
+    let init = InitPhases {
+        started,
+        telemetry,
+        config: config_done - telemetry,
+        metrics: metrics_done - config_done,
+        aws_config: started.elapsed() - metrics_done,
+    };
+    Function { config, aws, init }
+}
+
+impl<T> Function<T> {
+    /// A DynamoDB client.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.aws)
+    }
+
+    /// An SNS client (for [`SnsPublisher`]s).
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.aws)
+    }
+
+    /// Logs where the cold start's time went (the `init` line); call it last,
+    /// before the runtime's first poll.
+    pub fn ready(&self) {
+        self.init.log();
     }
 }
