@@ -73,12 +73,24 @@ impl InitPhases {
 /// or invalid variable if any is — installs the metrics recorder and loads the AWS
 /// configuration.
 pub async fn step<T>(step: &str, table_var: &str, own: impl FnOnce(&mut Env) -> T) -> Started<T> {
+    let ((config, own), aws, init) = start_up(step, || {
+        let (config, own) = or_exit(StepConfig::from_env(step, table_var, own));
+        let namespace = config.metrics_namespace.clone();
+        ((config, own), namespace)
+    })
+    .await;
+    Started { config, own, aws, init }
+}
+
+/// The start-up every function shares, timed phase by phase: logging, then `read`
+/// (the configuration and the metrics namespace), metrics, the AWS configuration.
+async fn start_up<C>(name: &str, read: impl FnOnce() -> (C, String)) -> (C, aws_config::SdkConfig, InitPhases) {
     let started = Instant::now();
     crate::telemetry::init();
     let telemetry = started.elapsed();
-    let (config, own) = or_exit(StepConfig::from_env(step, table_var, own));
+    let (config, namespace) = read();
     let config_done = started.elapsed();
-    crate::metrics::init(&config.metrics_namespace, step);
+    crate::metrics::init(&namespace, name);
     let metrics_done = started.elapsed();
     let aws = crate::sdk::aws_config().await;
     let init = InitPhases {
@@ -88,7 +100,7 @@ pub async fn step<T>(step: &str, table_var: &str, own: impl FnOnce(&mut Env) -> 
         metrics: metrics_done - config_done,
         aws_config: started.elapsed() - metrics_done,
     };
-    Started { config, own, aws, init }
+    (config, aws, init)
 }
 
 impl<T> Started<T> {
@@ -156,22 +168,8 @@ pub struct Function<T> {
 /// }
 /// ```
 pub async fn function<T>(name: &str, read: impl FnOnce(Env) -> Result<T, ConfigError>) -> Function<T> {
-    let started = Instant::now();
-    crate::telemetry::init();
-    let telemetry = started.elapsed();
-    let config = or_exit(read(Env::from_process()));
-    let namespace = metrics_namespace(&mut Env::from_process());
-    let config_done = started.elapsed();
-    crate::metrics::init(&namespace, name);
-    let metrics_done = started.elapsed();
-    let aws = crate::sdk::aws_config().await;
-    let init = InitPhases {
-        started,
-        telemetry,
-        config: config_done - telemetry,
-        metrics: metrics_done - config_done,
-        aws_config: started.elapsed() - metrics_done,
-    };
+    let (config, aws, init) =
+        start_up(name, || (or_exit(read(Env::from_process())), metrics_namespace(&mut Env::from_process()))).await;
     Function { config, aws, init }
 }
 
