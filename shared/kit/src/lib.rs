@@ -80,6 +80,7 @@ pub mod telemetry;
 #[cfg(any(test, doc, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+pub mod tls;
 
 #[cfg(test)]
 mod batch_tests;

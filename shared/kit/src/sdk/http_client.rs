@@ -10,10 +10,15 @@
 //! it needs anyway. Measured on `record-login` (docs/benchmarks.md): init went from
 //! 13.7 ms to 5.5 ms (median), its CPU from 12.5 ms to 4.6 ms. The connectors themselves, their connection pools and
 //! their behaviour are the SDK's.
+//!
+//! Its roots are the kit's ([`crate::tls`]): read once per process, from the system's
+//! bundle, and shared with the process's reqwest clients. The SDK's own loading decodes
+//! the bundle and every file of the certificate directory: the first request paid
+//! 7.4 ms for it here.
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
-use aws_smithy_http_client::tls::Provider;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
@@ -25,7 +30,8 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// The SDK's default HTTPS client with its TLS set up on the first request.
 pub fn http_client() -> SharedHttpClient {
     let sdk_default = Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(kits_roots());
         connector.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());
@@ -34,6 +40,19 @@ pub fn http_client() -> SharedHttpClient {
         connector.build()
     });
     SetUpOnFirstRequest(sdk_default).into_shared()
+}
+
+/// The SDK's TLS context over the kit's roots (built when the first connector is).
+fn kits_roots() -> TlsContext {
+    let store = TrustStore::empty().with_native_roots(false).with_pem_certificate(crate::tls::system_roots().pem());
+    match TlsContext::builder().with_trust_store(store).build() {
+        Ok(context) => context,
+        Err(e) => {
+            // The builder has no failure today; the SDK's own roots are the fallback.
+            tracing::warn!(error = %e, "the SDK's TLS context over the kit's roots was refused");
+            TlsContext::default()
+        }
+    }
 }
 
 /// Delegates everything but the warm-up at client construction.
