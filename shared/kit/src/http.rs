@@ -25,7 +25,10 @@ pub fn client_builder() -> reqwest::ClientBuilder {
     match &*TLS {
         Ok(tls) => reqwest::Client::builder().use_preconfigured_tls(tls.clone()),
         // Cannot happen with aws-lc-rs; reqwest's own configuration is the fallback.
-        Err(_) => reqwest::Client::builder(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the kit's TLS configuration was refused; reqwest's own is used");
+            reqwest::Client::builder()
+        }
     }
 }
 
