@@ -1,8 +1,9 @@
 //! Cold init of a function's real release binary: its process is killed (SIGKILL,
 //! as Lambda drops an execution environment) and the local Lambda service starts a
-//! new one, recording process start → first Runtime API poll (`/next`). One
-//! function at a time, so the figure is not twenty processes starting at once on a
-//! small machine (the stack's own start, which is left out).
+//! new one, recording process start (the instant before `execve`) → first Runtime
+//! API poll (`/next`). One function at a time, so the figure is not twenty
+//! processes starting at once on a small machine (the stack's own start, which is
+//! left out).
 
 use std::path::Path;
 use std::time::{Duration, Instant};

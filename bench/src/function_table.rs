@@ -84,7 +84,7 @@ pub fn section(
     )?;
     writeln!(
         md,
-        "- **cold init**: process start → first Runtime API poll, median of {restarts} fresh processes (each SIGKILLed and restarted by the local service, one function at a time).\n\
+        "- **cold init**: process start (the instant before `execve`, as Lambda's Init Duration counts it: docs/local-stack.md) → first Runtime API poll, median of {restarts} fresh processes (each SIGKILLed and restarted by the local service, one function at a time).\n\
          - **wall / record**: median over {invocations} invocations of the invocation's time divided by its records (batches of 1 · 10 for SQS steps, log deliveries and scheduled runs; one request for APIs), \
          including the local service and the emulator; seeding is not timed.\n\
          - **CPU / record**: the function process's own CPU (all its threads, from the scheduler's ns counters), median over the same invocations.\n\

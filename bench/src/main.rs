@@ -31,10 +31,15 @@ struct Args {
     records: usize,
     /// Invocations per batch size and path, per function.
     invocations: usize,
+    /// Fresh processes per function for its cold init: more than `runs`, since
+    /// one restart costs milliseconds and a median of few moves by a millisecond.
+    restarts: usize,
     /// Measure only IAM enforcement's cost and print its section.
     only_iam: bool,
     /// Measure only the real-time notification latency and print its section.
     only_realtime: bool,
+    /// Measure only every function on its own (cold init included) and print its section.
+    only_functions: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -44,8 +49,10 @@ fn args() -> anyhow::Result<Args> {
         runs: 5,
         records: 200,
         invocations: 10,
+        restarts: 15,
         only_iam: false,
         only_realtime: false,
+        only_functions: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,15 +62,20 @@ fn args() -> anyhow::Result<Args> {
             "--runs" => a.runs = value()?.parse()?,
             "--records" => a.records = value()?.parse()?,
             "--invocations" => a.invocations = value()?.parse()?,
+            "--restarts" => a.restarts = value()?.parse()?,
             "--save-baseline" => a.save_baseline = true,
             "--only-iam" => a.only_iam = true,
             "--only-realtime" => a.only_realtime = true,
+            "--only-functions" => a.only_functions = true,
             other => {
-                anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --invocations, --save-baseline, --only-iam, --only-realtime)")
+                anyhow::bail!("unknown flag {other} (known: --out, --runs, --records, --invocations, --restarts, --save-baseline, --only-iam, --only-realtime, --only-functions)")
             }
         }
     }
-    anyhow::ensure!(a.runs >= 1 && a.invocations >= 1, "--runs and --invocations must be at least 1");
+    anyhow::ensure!(
+        a.runs >= 1 && a.invocations >= 1 && a.restarts >= 1,
+        "--runs, --invocations and --restarts must be at least 1"
+    );
     Ok(a)
 }
 
@@ -126,6 +138,22 @@ fn main() -> anyhow::Result<()> {
         print!("{md}");
         return Ok(());
     }
+    if args.only_functions {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let (load_at_start, watch) = (load::loadavg(), load::Watch::start());
+        let per_function = rt.block_on(functions::measure(&workspace, args.invocations, args.restarts))?;
+        let names: Vec<&str> = per_function.iter().map(|f| f.function.as_str()).collect();
+        let host = sizes::measure(&workspace.join("target").join("release"), &names);
+        let mut md = String::new();
+        writeln!(
+            md,
+            "Load: {load_at_start} at the start, the 1-minute average at most {:.2} during the run.\n",
+            watch.finish()
+        )?;
+        function_table::section(&mut md, &per_function, &host, args.invocations, args.restarts)?;
+        print!("{md}");
+        return Ok(());
+    }
     let started = chrono::Utc::now();
     let (load_at_start, busy) = (load::loadavg(), load::busy_processes(std::time::Duration::from_secs(3), 0.05));
     let watch = load::Watch::start();
@@ -154,9 +182,9 @@ fn main() -> anyhow::Result<()> {
         rt.block_on(realtime::measure(&workspace, &workspace.join("target").join("release"), REALTIME_WORKFLOWS))?;
     eprintln!(
         "bench: every function on its own ({} invocations per path, {} cold starts)…",
-        args.invocations, args.runs
+        args.invocations, args.restarts
     );
-    let per_function = rt.block_on(functions::measure(&workspace, args.invocations, args.runs))?;
+    let per_function = rt.block_on(functions::measure(&workspace, args.invocations, args.restarts))?;
     let finished = chrono::Utc::now();
     let highest_load = watch.finish();
     // The bench's stacks are shut down by now: what is busy is someone else.
@@ -221,7 +249,7 @@ fn main() -> anyhow::Result<()> {
     realtime::section(&mut md, &live)?;
     let host: Vec<sizes::Size> =
         sizes.iter().filter(|(arch, _)| !arch.starts_with("arm64")).map(|(_, s)| s.clone()).collect();
-    function_table::section(&mut md, &per_function, &host, args.invocations, args.runs)?;
+    function_table::section(&mut md, &per_function, &host, args.invocations, args.restarts)?;
 
     let arm: Vec<&sizes::Size> = sizes.iter().filter(|(arch, _)| arch.starts_with("arm64")).map(|(_, s)| s).collect();
     function_table::arm64_section(&mut md, &arm)?;
@@ -249,7 +277,7 @@ fn main() -> anyhow::Result<()> {
     writeln!(md, "At each release, once `make bench` has run on a quiet machine (no chaos run, no build, load average under 1), run `make bench BENCH_ARGS=--save-baseline` and commit `bench/baseline.json` with that release: the next release's run then reads its ratios against it. Between releases the baseline stays as it is, so a slow drift shows as well as a jump.\n")?;
     writeln!(
         md,
-        "Re-run with `make bench` (options: `cargo run --release -p bench -- --runs N --invocations N --records N --out FILE [--save-baseline]`; `--runs` is the cold starts per function and the runs of the pipeline and report figures, `--invocations` the invocations per batch size and path)."
+        "Re-run with `make bench` (options: `cargo run --release -p bench -- --runs N --invocations N --restarts N --records N --out FILE [--save-baseline]`, or `--only-functions` to print just the table below; `--runs` is the runs of the kit, pipeline and report figures, `--restarts` the cold starts per function, `--invocations` the invocations per batch size and path)."
     )?;
     if args.save_baseline {
         current.insert(baseline::WRITTEN_AT.into(), started.timestamp() as f64);

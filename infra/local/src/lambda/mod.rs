@@ -2,6 +2,7 @@
 //! Runtime API, restarted when it crashes or times out, as Lambda would.
 
 mod env;
+mod exec_clock;
 mod logs;
 mod runtime_api;
 mod supervisor;

@@ -21,8 +21,8 @@ use super::{service_error, FunctionShared, InvokeOutcome};
 /// What the runtime API tells the supervisor of its process.
 #[derive(Debug)]
 pub enum InstanceEvent {
-    /// The first `/next`: init finished after this long.
-    Ready(Duration),
+    /// The first `/next` arrived at this instant: init is over.
+    Ready(Instant),
     /// An invocation outlived the function's timeout; the process must go.
     TimedOut(String),
     /// The runtime reported an init error (the process is recycled).
@@ -38,20 +38,13 @@ struct InFlight {
 pub struct InstanceState {
     function: Arc<FunctionShared>,
     in_flight: Mutex<Option<InFlight>>,
-    spawned_at: Instant,
     initialised: AtomicBool,
     events: mpsc::UnboundedSender<InstanceEvent>,
 }
 
 impl InstanceState {
     pub fn new(function: Arc<FunctionShared>, events: mpsc::UnboundedSender<InstanceEvent>) -> Self {
-        Self {
-            function,
-            in_flight: Mutex::new(None),
-            spawned_at: Instant::now(),
-            initialised: AtomicBool::new(false),
-            events,
-        }
+        Self { function, in_flight: Mutex::new(None), initialised: AtomicBool::new(false), events }
     }
 
     pub fn is_initialised(&self) -> bool {
@@ -92,7 +85,7 @@ pub fn router(state: Arc<InstanceState>) -> Router {
 /// dropped with its server and the invocation stays queued.
 async fn next(State(state): State<Arc<InstanceState>>) -> Response {
     if !state.initialised.swap(true, Ordering::SeqCst) {
-        let _ = state.events.send(InstanceEvent::Ready(state.spawned_at.elapsed()));
+        let _ = state.events.send(InstanceEvent::Ready(Instant::now()));
     }
     let function = &state.function;
     let invocation = {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::env::{environment, LaunchSettings};
+use super::exec_clock::ExecClock;
 use super::runtime_api::{router, InstanceEvent, InstanceState};
 use super::{service_error, FunctionShared, Readiness};
 use crate::child::tie_to_parent;
@@ -102,6 +103,8 @@ async fn run_instance(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     tie_to_parent(&mut command);
+    let clock = ExecClock::arm(&mut command);
+    let spawn_called = Instant::now();
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -110,7 +113,10 @@ async fn run_instance(
             return InstanceEnd::InitFailed(service_error("Runtime.InvalidEntrypoint", None, &message));
         }
     };
-    info!(function = %id, pid = child.id(), runtime_api = port, "function process started");
+    let started = clock.started().unwrap_or(spawn_called);
+    // What the service's own fork cost before the program began (not init).
+    let spawn_us = started.saturating_duration_since(spawn_called).as_micros() as u64;
+    info!(function = %id, pid = child.id(), runtime_api = port, spawn_us, "function process started");
     forward_output(function, &mut child);
 
     let end = loop {
@@ -127,7 +133,8 @@ async fn run_instance(
                 };
             }
             Some(event) = events.recv() => match event {
-                InstanceEvent::Ready(duration) => {
+                InstanceEvent::Ready(at) => {
+                    let duration = at.saturating_duration_since(started);
                     info!(function = %id, init_ms = duration.as_millis() as u64, "function ready");
                     function.record_init(duration);
                 }
