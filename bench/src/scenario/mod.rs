@@ -155,6 +155,7 @@ pub async fn for_function(binary: &str, env: &Env<'_>) -> anyhow::Result<Box<dyn
         "workflow-api" => Box::new(audit::post_workflow(env)?),
         "create-audit-record" => Box::new(audit::FirstAction::audit(env)?),
         "send-notification" => Box::new(audit::FirstAction::notify(env)?),
+        "announce-workflow" => Box::new(audit::Announce::new(env)?),
         "ingest-connect-logs" => Box::new(contacts::Ingest::new(env)?),
         "recording-sweep" => Box::new(contacts::Sweep::new(env)?),
         "poll-contact" => Box::new(contacts::Poll::new(env)?),

@@ -10,7 +10,7 @@
 //! from then on; one that turns it off after the agent connected does not stop the
 //! expectation.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 
 use crate::time::{parse, render};
 
@@ -52,10 +52,13 @@ impl RecordingSetting {
         Some(Self::new(at, participants, analytics))
     }
 
+    /// `at` is kept to the millisecond, the precision of the stored form: a line
+    /// timed to the microsecond, delivered again, is then the setting already held
+    /// (not one "gained", which would count a replay as an update).
     pub fn new(at: DateTime<Utc>, mut participants: Vec<String>, analytics: bool) -> Self {
         participants.sort();
         participants.dedup();
-        Self { at, participants, analytics }
+        Self { at: at.trunc_subsecs(3), participants, analytics }
     }
 }
 
@@ -194,6 +197,12 @@ mod tests {
         assert_eq!(s.encode(), "2023-08-29T10:29:58.000Z|Agent,Customer|A");
         assert_eq!(RecordingSetting::decode(&s.encode()), Some(s));
         assert_eq!(RecordingSetting::decode(&off(at(1, 0)).encode()), Some(off(at(1, 0))));
+        let fine = at(29, 58) + chrono::Duration::nanoseconds(123_456_789);
+        let s = on(fine);
+        assert_eq!(s.encode(), "2023-08-29T10:29:58.123Z|Agent,Customer|-");
+        assert_eq!(RecordingSetting::decode(&s.encode()), Some(s.clone()), "a sub-millisecond time is kept as stored");
+        let held = RecordingSettings::new(RecordingSetting::decode(&s.encode()));
+        assert_eq!(RecordingSettings::new([on(fine)]).missing_from(&held).count(), 0, "a replay gains nothing");
         for bad in ["", "x|Agent|A", "2023-08-29T10:29:58Z|Agent|yes", "2023-08-29T10:29:58Z|Agent|A|more"] {
             assert_eq!(RecordingSetting::decode(bad), None, "{bad}");
         }
