@@ -277,7 +277,7 @@ fn main() -> anyhow::Result<()> {
     writeln!(md, "At each release, once `make bench` has run on a quiet machine (no chaos run, no build, load average under 1), run `make bench BENCH_ARGS=--save-baseline` and commit `bench/baseline.json` with that release: the next release's run then reads its ratios against it. Between releases the baseline stays as it is, so a slow drift shows as well as a jump.\n")?;
     writeln!(
         md,
-        "Re-run with `make bench` (options: `cargo run --release -p bench -- --runs N --invocations N --restarts N --records N --out FILE [--save-baseline]`, or `--only-functions` to print just the table below; `--runs` is the runs of the kit, pipeline and report figures, `--restarts` the cold starts per function, `--invocations` the invocations per batch size and path)."
+        "Re-run with `make bench` (options: `cargo run --release -p bench -- --runs N --invocations N --restarts N --records N --out FILE [--save-baseline]`, or `--only-functions` to print only the table of every function on its own; `--runs` is the runs of the kit, pipeline and report figures, `--restarts` the cold starts per function, `--invocations` the invocations per batch size and path)."
     )?;
     if args.save_baseline {
         current.insert(baseline::WRITTEN_AT.into(), started.timestamp() as f64);
