@@ -158,6 +158,8 @@ where
 /// `notify-approvers`: tells every approver who got a link, except the one who
 /// decided, what was decided. Marked per approver, so a redelivery sends only
 /// what is missing (a crash between a send and its mark repeats that one email).
+/// An address SES refuses for good is logged and passed over, as in
+/// [`send_approval_emails`]: the others are still told.
 pub async fn notify_approvers<S, M>(
     store: &S,
     mailer: &M,
@@ -179,18 +181,32 @@ where
         return Ok(Outcome::Duplicate);
     }
     claimed(store, id, Effect::Notify, &ctx, || async {
-        let mut told = 0;
+        let (mut told, mut refused) = (0, 0);
         for (i, approver) in req.approvers.iter().enumerate() {
             if i == decision.decided_by || approver.emailed_at.is_none() || approver.notified_at.is_some() {
                 continue;
             }
-            if let Some(email) = decided_email(&req, i) {
-                mailer.send(&email).await?;
-                store.mark_notified(id, i, ctx.now).await?;
-                told += 1;
+            let Some(email) = decided_email(&req, i) else { continue };
+            match mailer.send(&email).await {
+                Ok(()) => {
+                    store.mark_notified(id, i, ctx.now).await?;
+                    told += 1;
+                }
+                Err(e) => {
+                    // An address SES now refuses for good (suppressed since its
+                    // link went) fails the same way on every retry: it must not
+                    // keep the notice from the approvers after it, nor dead-letter
+                    // a decision that stands. Anything else fails the record.
+                    let Some(code) = e.refusal_code() else {
+                        return Err(e.into());
+                    };
+                    // The position and SES's code only: never the address.
+                    warn!(request_id = id, approver = i, code, "SES refused this approver's address; not notified");
+                    refused += 1;
+                }
             }
         }
-        info!(request_id = id, told, "other approvers notified");
+        info!(request_id = id, told, refused, "other approvers notified");
         Ok(true)
     })
     .await

@@ -482,6 +482,23 @@ async fn a_notice_that_failed_half_way_sends_only_what_is_missing() {
     assert_eq!(w.mailer.sent().len() - before, 1, "only the approver not told yet");
 }
 
+#[tokio::test]
+async fn a_notice_refused_for_one_approver_still_reaches_the_next_and_is_not_retried() {
+    let w = World::requested("r1", false).await;
+    w.decide(&w.link("r1", 0, Decision::Approved), t0()).await;
+    // Approver 1's address is suppressed after its link went.
+    w.mailer.refuse(APPROVERS[1]);
+    let before = w.mailer.sent_to(APPROVERS[2]).len();
+    let c = ctx();
+    let event = ApprovalDecided { request_id: "r1".into(), decision: Decision::Approved };
+    let notify = || notify_approvers(&w.store, &w.mailer, event.clone(), EffectContext { record: &c, now: t0() });
+    assert_eq!(notify().await.unwrap(), Outcome::Done, "a refused address is no failure of the record");
+    assert_eq!(w.mailer.sent_to(APPROVERS[2]).len() - before, 1, "the approver after the refused one is told");
+    let attempts = w.mailer.attempts_to(APPROVERS[1]);
+    assert_eq!(notify().await.unwrap(), Outcome::Duplicate, "a redelivery sends nothing");
+    assert_eq!(w.mailer.attempts_to(APPROVERS[1]), attempts, "the refused address is not tried again");
+}
+
 // ---------------------------------------------------------------- execution
 
 #[tokio::test]
